@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs every Debian package usercrash needs to build, test and package.
+# Idempotent: quiet and quick when everything is already there.
+set -eu
+
+packages="
+build-essential cmake pkg-config
+libdw-dev libelf-dev elfutils
+libcapstone-dev libzstd-dev zstd
+nlohmann-json3-dev libfmt-dev
+libgtest-dev googletest
+libsystemd-dev systemd
+libc6-dbg gdb
+clang llvm libclang-rt-14-dev
+scdoc file dpkg-dev
+util-linux procps
+"
+
+missing=""
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages:$missing (run this script as root to install them)" >&2
+    exit 1
+fi
+echo "setup: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,238 @@
+#include "config/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "util/file_io.h"
+#include "util/parse.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::config {
+namespace {
+
+using util::Result;
+
+// A setter returns an error text, or nothing when the value was accepted.
+using Setter = std::function<std::optional<std::string>(Config&, std::string_view)>;
+// A getter renders the current value back in file syntax.
+using Getter = std::function<std::string(const Config&)>;
+
+struct Key {
+  std::string name;
+  Setter set;
+  Getter get;
+};
+
+std::optional<std::string> check_path(std::string_view value, size_t max_len) {
+  if (value.empty() || value[0] != '/') return "must be an absolute path";
+  if (value.size() > max_len) return fmt::format("longer than {} characters", max_len);
+  if (value.find("/../") != std::string_view::npos || value.ends_with("/.."))
+    return "must not contain '..'";
+  return std::nullopt;
+}
+
+Key path_key(const char* name, std::string Config::*field, size_t max_len) {
+  return {name,
+          [field, max_len](Config& c, std::string_view v) -> std::optional<std::string> {
+            if (auto e = check_path(v, max_len)) return e;
+            c.*field = std::string(v);
+            return std::nullopt;
+          },
+          [field](const Config& c) { return c.*field; }};
+}
+
+Key unsigned_key(const char* name, unsigned Config::*field, unsigned min, unsigned max) {
+  return {name,
+          [field, min, max](Config& c, std::string_view v) -> std::optional<std::string> {
+            auto n = util::parse_int<unsigned>(v);
+            if (!n) return "not a whole number";
+            if (*n < min || *n > max) return fmt::format("must be between {} and {}", min, max);
+            c.*field = *n;
+            return std::nullopt;
+          },
+          [field](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Key duration_key(const char* name, milliseconds Config::*field) {
+  return {name,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            auto d = util::parse_duration(v);
+            if (!d) return "not a duration (examples: 500ms, 5s, 2m)";
+            if (d->count() == 0) return "must be more than zero";
+            c.*field = *d;
+            return std::nullopt;
+          },
+          [field](const Config& c) { return fmt::format("{}ms", (c.*field).count()); }};
+}
+
+Key size_key(const char* name, uint64_t Config::*field, uint64_t min) {
+  return {name,
+          [field, min](Config& c, std::string_view v) -> std::optional<std::string> {
+            auto n = util::parse_size(v);
+            if (!n) return "not a size (examples: 4096, 64K, 16M, 2G)";
+            if (*n < min) return fmt::format("must be at least {}", min);
+            c.*field = *n;
+            return std::nullopt;
+          },
+          [field](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Key bool_key(const char* name, bool Config::*field) {
+  return {name,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            if (v == "yes" || v == "true" || v == "1" || v == "on") c.*field = true;
+            else if (v == "no" || v == "false" || v == "0" || v == "off") c.*field = false;
+            else return "must be yes or no";
+            return std::nullopt;
+          },
+          [field](const Config& c) { return std::string(c.*field ? "yes" : "no"); }};
+}
+
+template <typename E>
+Key enum_key(const char* name, E Config::*field, std::vector<std::pair<std::string, E>> names) {
+  return {name,
+          [field, names](Config& c, std::string_view v) -> std::optional<std::string> {
+            std::string allowed;
+            for (auto& [text, value] : names) {
+              if (v == text) {
+                c.*field = value;
+                return std::nullopt;
+              }
+              allowed += (allowed.empty() ? "" : ", ") + text;
+            }
+            return "must be one of: " + allowed;
+          },
+          [field, names](const Config& c) {
+            for (auto& [text, value] : names)
+              if (c.*field == value) return text;
+            return std::string("?");
+          }};
+}
+
+// sockaddr_un.sun_path holds 108 bytes including the terminator.
+constexpr size_t kMaxSocketPath = 107;
+constexpr size_t kMaxDirectoryPath = 1024;
+
+const std::vector<Key>& table() {
+  static const std::vector<Key> keys = {
+      path_key("directory", &Config::directory, kMaxDirectoryPath),
+      path_key("socket", &Config::socket, kMaxSocketPath),
+      path_key("kernel_socket", &Config::kernel_socket, kMaxSocketPath),
+      unsigned_key("count", &Config::count, 1, 1000),
+      unsigned_key("max_concurrent", &Config::max_concurrent, 1, 64),
+      unsigned_key("max_queue", &Config::max_queue, 0, 4096),
+      duration_key("request_timeout", &Config::request_timeout),
+      duration_key("completion_timeout", &Config::completion_timeout),
+      duration_key("client_timeout", &Config::client_timeout),
+      bool_key("save_core", &Config::save_core),
+      size_key("max_core_size", &Config::max_core_size, 4096),
+      bool_key("include_environment", &Config::include_environment),
+      unsigned_key("max_threads", &Config::max_threads, 1, 100000),
+      unsigned_key("max_frames", &Config::max_frames, 1, 100000),
+      unsigned_key("max_maps", &Config::max_maps, 1, 1000000),
+      unsigned_key("max_open_files", &Config::max_open_files, 1, 1000000),
+      size_key("max_report_size", &Config::max_report_size, 4096),
+      duration_key("time_budget", &Config::time_budget),
+      enum_key<SourceLines>("source_lines", &Config::source_lines,
+                            {{"none", SourceLines::none}, {"own", SourceLines::own}, {"all", SourceLines::all}}),
+      enum_key<ReportAccess>("report_access", &Config::report_access,
+                             {{"root", ReportAccess::root}, {"owner", ReportAccess::owner}}),
+      bool_key("dump_secure_memory", &Config::dump_secure_memory),
+      unsigned_key("rate_limit", &Config::rate_limit, 0, 1000000),
+  };
+  return keys;
+}
+
+const Key* find_key(std::string_view name) {
+  for (const auto& k : table())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+}  // namespace
+
+Result<Config> parse(std::string_view text, std::string_view filename, Config base) {
+  Config config = std::move(base);
+  std::map<std::string, size_t, std::less<>> seen;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    auto where = [&](const std::string& reason) {
+      return util::fail(fmt::format("{}:{}: {}", filename, line_no, reason));
+    };
+    if (line.find('\0') != std::string_view::npos) return where("contains a NUL byte");
+    std::string_view body = util::trim(line);
+    if (body.empty() || body[0] == '#') continue;
+    size_t eq = body.find('=');
+    if (eq == std::string_view::npos) return where("expected KEY=VALUE");
+    std::string_view key = util::trim(body.substr(0, eq));
+    std::string_view value = util::trim(body.substr(eq + 1));
+    if (key.empty()) return where("missing key before '='");
+    const Key* k = find_key(key);
+    if (!k) return where(fmt::format("unknown key '{}'", key));
+    if (auto it = seen.find(key); it != seen.end())
+      return where(fmt::format("'{}' already set on line {}", key, it->second));
+    seen.emplace(std::string(key), line_no);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (auto e = k->set(config, value)) return where(fmt::format("{}: {}", key, *e));
+  }
+  if (config.socket == config.kernel_socket)
+    return util::fail(fmt::format("{}: socket and kernel_socket must differ", filename));
+  return config;
+}
+
+Result<Config> load(const std::string& path, bool must_exist) {
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    if (errno == ENOENT && !must_exist) return Config{};
+    return util::fail_errno(path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return util::fail_errno(path);
+  if (!S_ISREG(st.st_mode)) return util::fail(path + ": not a regular file");
+  // The config decides where root writes; a file someone else could edit
+  // would let them choose that.
+  if (::geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))))
+    return util::fail(path + ": must be owned by root and not writable by group or others");
+  constexpr size_t kMaxConfigSize = 1 << 20;
+  bool truncated = false;
+  auto text = util::read_all(fd.get(), kMaxConfigSize, &truncated);
+  if (!text) return util::fail(path + ": " + text.error().message);
+  if (truncated) return util::fail(path + ": larger than 1 MiB");
+  return parse(*text, path);
+}
+
+Result<void> set(Config& config, std::string_view key, std::string_view value) {
+  const Key* k = find_key(key);
+  if (!k) return util::fail(fmt::format("unknown setting '{}'", key));
+  if (auto e = k->set(config, value)) return util::fail(fmt::format("{}: {}", key, *e));
+  return {};
+}
+
+std::vector<std::pair<std::string, std::string>> dump(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : table()) out.emplace_back(k.name, k.get(config));
+  return out;
+}
+
+const std::vector<std::string>& keys() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& k : table()) v.push_back(k.name);
+    return v;
+  }();
+  return names;
+}
+
+}  // namespace usercrash::config

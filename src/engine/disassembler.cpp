@@ -1,0 +1,81 @@
+#include "engine/disassembler.h"
+
+#include <capstone/capstone.h>
+
+#include <memory>
+
+namespace usercrash::engine {
+namespace {
+
+struct Capstone {
+  csh handle = 0;
+  bool ok = false;
+  Capstone() {
+    ok = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK;
+    if (ok) cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+  }
+  ~Capstone() {
+    if (ok) cs_close(&handle);
+  }
+};
+
+// Decodes from `start` until past `pc`; the instructions, or empty if
+// decoding does not land on `pc` exactly.
+std::vector<Instruction> decode_from(Capstone& cs, std::span<const uint8_t> code, uint64_t code_address,
+                                     uint64_t start, uint64_t pc, size_t after) {
+  std::vector<Instruction> out;
+  size_t offset = static_cast<size_t>(start - code_address);
+  const uint8_t* p = code.data() + offset;
+  size_t size = code.size() - offset;
+  uint64_t address = start;
+  cs_insn* insn = cs_malloc(cs.handle);
+  if (!insn) return out;
+  bool landed = false;
+  size_t after_count = 0;
+  while (size > 0 && cs_disasm_iter(cs.handle, &p, &size, &address, insn)) {
+    if (insn->address > pc && !landed) break;
+    Instruction i;
+    i.address = insn->address;
+    i.bytes.assign(insn->bytes, insn->bytes + insn->size);
+    i.text = insn->mnemonic;
+    if (insn->op_str[0]) {
+      i.text += ' ';
+      i.text += insn->op_str;
+    }
+    if (insn->address == pc) {
+      landed = true;
+      i.faulting = true;
+    } else if (landed && ++after_count > after) {
+      break;
+    }
+    out.push_back(std::move(i));
+  }
+  cs_free(insn, 1);
+  if (!landed) out.clear();
+  return out;
+}
+
+}  // namespace
+
+std::vector<Instruction> disassemble_around(std::span<const uint8_t> code, uint64_t code_address, uint64_t pc,
+                                            std::optional<uint64_t> function_start, size_t before, size_t after) {
+  if (pc < code_address || pc >= code_address + code.size()) return {};
+  Capstone cs;
+  if (!cs.ok) return {};
+  std::vector<Instruction> best;
+  if (function_start && *function_start >= code_address && *function_start <= pc)
+    best = decode_from(cs, code, code_address, *function_start, pc, after);
+  // Otherwise the earliest start within reach whose decoding lands on pc.
+  constexpr uint64_t kBackReach = 64;
+  for (uint64_t back = std::min<uint64_t>(kBackReach, pc - code_address); best.empty(); --back) {
+    best = decode_from(cs, code, code_address, pc - back, pc, after);
+    if (back == 0) break;
+  }
+  // Keep `before` instructions ahead of pc.
+  size_t at = 0;
+  while (at < best.size() && !best[at].faulting) ++at;
+  if (at > before) best.erase(best.begin(), best.begin() + static_cast<long>(at - before));
+  return best;
+}
+
+}  // namespace usercrash::engine

@@ -1,0 +1,143 @@
+#include "engine/process_target.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "proc/proc_parsers.h"
+
+namespace usercrash::engine {
+
+using util::Result;
+using util::UniqueFd;
+
+ProcessTarget::ProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits) : dir_(std::move(dir)) {
+  collect_facts(limits);
+  if (auto mem = dir_.open_mem()) mem_ = std::move(*mem);
+  else facts_.problems.push_back("memory: " + mem.error().message);
+}
+
+void ProcessTarget::collect_facts(const ProcessLimits& limits) {
+  ProcessFacts& f = facts_;
+  f.pid = dir_.pid();
+  auto note = [&](const char* what, const util::Error& e) {
+    f.problems.push_back(fmt::format("{}: {}", what, e.message));
+  };
+
+  if (auto st = dir_.status()) {
+    f.comm = st->name;
+    f.tgid = st->tgid;
+    f.uid = st->uid;
+    f.euid = st->euid;
+    f.gid = st->gid;
+    f.egid = st->egid;
+    if (st->ns_pids.size() > 1 && st->ns_pids.back() != f.pid) f.namespace_pid = st->ns_pids.back();
+  } else {
+    note("status", st.error());
+  }
+  if (auto exe = dir_.read_link("exe")) f.exe = *exe;
+  else note("exe", exe.error());
+
+  bool cut = false;
+  if (auto args = dir_.cmdline(limits.max_cmdline_args, &cut)) {
+    f.cmdline = std::move(*args);
+    if (cut) f.truncated.push_back("cmdline");
+  } else {
+    note("cmdline", args.error());
+  }
+  if (limits.include_environment) {
+    if (auto env = dir_.environment(limits.max_cmdline_args, &cut)) {
+      f.environment = std::move(*env);
+      if (cut) f.truncated.push_back("environment");
+    } else {
+      note("environ", env.error());
+    }
+  }
+  if (auto threads = dir_.threads(limits.max_threads, &cut)) {
+    f.thread_info = std::move(*threads);
+    if (cut) f.truncated.push_back(fmt::format("threads: listed the first {}", limits.max_threads));
+  } else {
+    note("task", threads.error());
+  }
+  if (auto files = dir_.open_files(limits.max_open_files, &cut)) {
+    f.open_files = std::move(*files);
+    if (cut) f.truncated.push_back(fmt::format("open files: listed the first {}", limits.max_open_files));
+  } else {
+    note("fd", files.error());
+  }
+  if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines)) f.kernel_stack = std::move(*stack);
+  else note("stack", stack.error());
+  if (auto auxv = dir_.auxv()) f.auxv = std::move(*auxv);
+  else note("auxv", auxv.error());
+
+  if (auto maps = dir_.maps(limits.max_maps, &cut)) {
+    maps_ = std::move(*maps);
+    if (cut) f.truncated.push_back(fmt::format("maps: kept the first {}", limits.max_maps));
+  } else {
+    note("maps", maps.error());
+  }
+
+  utsname u{};
+  if (::uname(&u) == 0) {
+    f.kernel = std::string(u.release);
+    f.hostname = std::string(u.nodename);
+  }
+
+  // Threads of a process in another pid namespace: the core's notes use
+  // its own numbering; /proc/<pid>/task uses ours.
+  if (f.namespace_pid) {
+    for (const auto& t : f.thread_info) {
+      std::string name = fmt::format("task/{}/status", t.tid);
+      if (auto text = dir_.read(name.c_str(), 64 * 1024)) {
+        auto st = proc::parse_status(*text);
+        if (!st.ns_pids.empty()) namespace_tids_.emplace_back(st.ns_pids.back(), t.tid);
+      }
+    }
+  }
+}
+
+pid_t ProcessTarget::global_tid(pid_t namespace_tid) const {
+  for (auto [ns, global] : namespace_tids_)
+    if (ns == namespace_tid) return global;
+  return namespace_tid;
+}
+
+size_t ProcessTarget::read_memory(uint64_t address, std::span<std::byte> out) {
+  if (!mem_ || out.empty() || address > static_cast<uint64_t>(INT64_MAX)) return 0;
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(mem_.get(), out.data() + done, out.size() - done, static_cast<off_t>(address + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Result<UniqueFd> ProcessTarget::open_mapped_file(const proc::MapEntry& mapping) {
+  // map_files/ names the very file mapped, deleted or in another mount
+  // namespace. stat first: opening a device node can have side effects.
+  std::string name = fmt::format("map_files/{:x}-{:x}", mapping.start, mapping.end);
+  struct stat st {};
+  if (::fstatat(dir_.fd(), name.c_str(), &st, 0) == 0) {
+    if (!S_ISREG(st.st_mode)) return util::fail(mapping.path + ": not a regular file");
+    int fd = ::openat(dir_.fd(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0) return UniqueFd(fd);
+  }
+  // Without map_files (no CAP_SYS_ADMIN): the path inside the process's root.
+  if (mapping.path.empty() || mapping.path[0] != '/' || mapping.path.ends_with(" (deleted)"))
+    return util::fail(mapping.path + ": cannot open the mapped file");
+  std::string rooted = "root" + mapping.path;
+  if (::fstatat(dir_.fd(), rooted.c_str(), &st, 0) != 0) return util::fail_errno(mapping.path);
+  if (!S_ISREG(st.st_mode)) return util::fail(mapping.path + ": not a regular file");
+  if (st.st_ino != mapping.inode) return util::fail(mapping.path + ": the file was replaced since it was mapped");
+  int fd = ::openat(dir_.fd(), rooted.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return util::fail_errno(mapping.path);
+  return UniqueFd(fd);
+}
+
+}  // namespace usercrash::engine

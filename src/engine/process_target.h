@@ -1,0 +1,49 @@
+// Shared part of the two sources that read a process through /proc/<pid>
+// (a dying one under core_pattern, a live one under ptrace): the facts from
+// /proc, the maps, memory through /proc/<pid>/mem, and module files through
+// map_files/ or root/.
+#pragma once
+
+#include "engine/target.h"
+#include "proc/process_dir.h"
+
+namespace usercrash::engine {
+
+struct ProcessLimits {
+  size_t max_threads = 1024;
+  size_t max_maps = 20000;
+  size_t max_open_files = 4096;
+  size_t max_cmdline_args = 4096;
+  size_t max_kernel_stack_lines = 128;
+  bool include_environment = false;
+};
+
+class ProcessTarget : public Target {
+ public:
+  const ProcessFacts& facts() const override { return facts_; }
+  const std::vector<proc::MapEntry>& mappings() const override { return maps_; }
+  size_t read_memory(uint64_t address, std::span<std::byte> out) override;
+  util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override;
+
+  const proc::ProcessDir& dir() const { return dir_; }
+
+ protected:
+  // Reads every fact /proc offers about the process, and its maps. What
+  // cannot be read is listed in facts().problems; nothing here fails.
+  ProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits);
+
+  // Maps a thread id as the process sees it (its pid namespace) to the
+  // global one; identity when the process is in our pid namespace.
+  pid_t global_tid(pid_t namespace_tid) const;
+
+  proc::ProcessDir dir_;
+  util::UniqueFd mem_;
+  ProcessFacts facts_;
+  std::vector<proc::MapEntry> maps_;
+
+ private:
+  void collect_facts(const ProcessLimits& limits);
+  std::vector<std::pair<pid_t, pid_t>> namespace_tids_;  // (namespace tid, global tid)
+};
+
+}  // namespace usercrash::engine

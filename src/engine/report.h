@@ -1,0 +1,115 @@
+// The one structured value a crash becomes. The engine fills it; renderers
+// (text, JSON) are pure functions of it. Absent facts stay absent (nullopt),
+// never invented.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proc/proc_types.h"
+
+namespace usercrash::engine {
+
+inline constexpr int kReportVersion = 1;
+
+// How the unwinder found a frame.
+enum class FrameMethod {
+  context,  // the thread's registers (frame #0)
+  cfi,      // DWARF call frame information (.eh_frame / .debug_frame)
+  frame_pointer,  // rbp chain, where no CFI covered the caller
+  inlined,  // an inlined call inside the physical frame that follows
+};
+
+struct Frame {
+  uint64_t pc = 0;
+  std::optional<std::string> module;    // file name of the module, as mapped
+  std::optional<uint64_t> module_offset;  // pc relative to the module's load address
+  std::optional<std::string> build_id;  // hex
+  std::optional<std::string> function;
+  std::optional<uint64_t> function_offset;
+  std::optional<std::string> file;
+  std::optional<int> line;
+  FrameMethod method = FrameMethod::cfi;
+};
+
+struct RegisterValue {
+  std::string name;
+  uint64_t value = 0;
+};
+
+struct ThreadReport {
+  pid_t tid = 0;
+  std::optional<std::string> name;
+  std::optional<std::string> state;  // one letter as in /proc, expanded by renderers
+  bool crashed = false;
+  std::vector<RegisterValue> registers;  // display order
+  std::vector<Frame> frames;
+  std::optional<std::string> unwind_stopped;  // why the backtrace ends where it does, when not at the outermost frame
+};
+
+struct SignalReport {
+  int number = 0;
+  int code = 0;
+  std::optional<uint64_t> fault_address;
+  std::optional<pid_t> sender_pid;
+  std::optional<uid_t> sender_uid;
+  std::optional<std::string> cause;  // "null-pointer dereference", "stack overflow", ...
+};
+
+struct MemoryDump {
+  std::string label;  // register name
+  uint64_t address = 0;  // the register's value
+  uint64_t start = 0;    // first byte dumped
+  std::vector<uint8_t> bytes;
+};
+
+struct Instruction {
+  uint64_t address = 0;
+  std::vector<uint8_t> bytes;
+  std::string text;  // "mov eax, dword ptr [rdi]"
+  bool faulting = false;
+};
+
+struct ReportSource {
+  std::string kind;  // "core_pattern", "kernel_socket", "live", "core_file"
+};
+
+struct Report {
+  int version = kReportVersion;
+  pid_t pid = 0;  // global pid
+  std::optional<pid_t> tgid;
+  std::optional<pid_t> namespace_pid;  // pid inside its own pid namespace, when different
+  pid_t tid = 0;  // crashing (or first) thread
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  std::string comm;
+  std::optional<std::string> exe;
+  std::vector<std::string> cmdline;
+  std::optional<std::vector<std::string>> environment;  // only when configured
+  int64_t time = 0;  // seconds since the epoch, UTC
+  std::optional<std::string> kernel;
+  std::optional<std::string> hostname;
+  std::string source;  // "core_pattern", "kernel_socket", "live", "core_file"
+  bool secure = false;  // setuid/setgid/non-dumpable: memory left out unless configured
+
+  std::optional<SignalReport> signal;  // absent for a live process
+  std::optional<std::string> abort_message;
+
+  std::vector<ThreadReport> threads;  // crashing thread first
+  std::vector<MemoryDump> memory_near_registers;
+  std::vector<Instruction> disassembly;
+  std::vector<proc::MapEntry> maps;
+  std::vector<proc::OpenFile> open_files;
+  std::vector<std::string> kernel_stack;
+
+  std::vector<std::string> truncated;  // what was cut for size, in words
+  std::vector<std::string> problems;   // what could not be collected, and why
+  // Milliseconds spent collecting, for the report's footer and benchmarks.
+  std::optional<double> collection_ms;
+};
+
+}  // namespace usercrash::engine

@@ -1,0 +1,320 @@
+#include "engine/report_builder.h"
+
+#include <elf.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "engine/disassembler.h"
+#include "engine/memory_cache.h"
+#include "engine/signal_names.h"
+#include "engine/unwinder.h"
+
+namespace usercrash::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Memory shown around a register: the seed's window.
+constexpr uint64_t kMemoryBefore = 0x20;
+constexpr uint64_t kMemoryAfter = 0xc0;
+// Code read around pc for disassembly.
+constexpr uint64_t kCodeBefore = 64;
+constexpr uint64_t kCodeAfter = 64;
+// glibc's abort message is a page or two; more is a forgery.
+constexpr size_t kMaxAbortMessage = 4096;
+// Addresses this low are a NULL pointer plus a field offset.
+constexpr uint64_t kNullPageLimit = 0x10000;
+// Linux keeps this gap below a growing stack (stack_guard_gap, 256 pages).
+constexpr uint64_t kStackGuardGap = 256 * 4096;
+
+const proc::MapEntry* find_mapping(const std::vector<proc::MapEntry>& maps, uint64_t address) {
+  auto it = std::upper_bound(maps.begin(), maps.end(), address,
+                             [](uint64_t a, const proc::MapEntry& m) { return a < m.start; });
+  if (it == maps.begin()) return nullptr;
+  --it;
+  return it->contains(address) ? &*it : nullptr;
+}
+
+std::optional<std::string> read_abort_message(Unwinder& unwinder, MemoryCache& memory) {
+  auto symbol = unwinder.find_symbol("__abort_msg", "libc.so");
+  if (!symbol) return std::nullopt;
+  uint64_t pointer = 0;
+  if (!memory.read_word(*symbol, pointer) || pointer == 0) return std::nullopt;
+  // struct abort_msg_s { unsigned int size; char msg[]; }
+  uint32_t size = 0;
+  std::byte header[4];
+  if (memory.read(pointer, header) != sizeof header) return std::nullopt;
+  std::memcpy(&size, header, sizeof size);
+  size_t want = std::min<size_t>(size > 4 ? size - 4 : kMaxAbortMessage, kMaxAbortMessage);
+  std::vector<std::byte> text(want);
+  size_t got = memory.read(pointer + 4, text);
+  std::string msg(reinterpret_cast<const char*>(text.data()), got);
+  msg.resize(strnlen(msg.data(), msg.size()));
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (msg.empty()) return std::nullopt;
+  return msg;
+}
+
+// A likely cause in one line, from the signal, the registers and the maps.
+std::optional<std::string> likely_cause(const SignalReport& sig, const Registers* regs,
+                                        const std::vector<proc::MapEntry>& maps, MemoryCache& memory,
+                                        const std::optional<std::string>& abort_message, pid_t pid) {
+  uint64_t addr = sig.fault_address.value_or(0);
+  uint64_t pc = regs ? regs->pc() : 0;
+  uint64_t sp = regs ? regs->sp() : 0;
+  switch (sig.number) {
+    case SIGSEGV: {
+      if (!sig.fault_address) break;
+      const proc::MapEntry* at = find_mapping(maps, addr);
+      if (regs && addr == pc) {
+        if (pc == 0) return "call through a null function pointer";
+        if (!at) return fmt::format("jump to unmapped address 0x{:x} (corrupt function pointer or return address?)", pc);
+        if (!at->executable()) return fmt::format("execution of non-executable memory ({} mapping)", at->perms);
+      }
+      if (regs) {
+        const proc::MapEntry* sp_map = find_mapping(maps, sp);
+        bool sp_ok = sp_map && sp_map->writable();
+        // The fault lies in a guard area just below a stack, or sp itself left every writable mapping.
+        for (const auto& m : maps) {
+          if (!m.writable() || !(m.path == "[stack]" || m.contains(sp))) continue;
+          if (addr < m.start && m.start - addr <= kStackGuardGap && (!at || !at->readable()))
+            return "stack overflow (fault just below the stack)";
+        }
+        if (!sp_ok && sp != 0 && (addr >= sp - 0x10000 && addr <= sp + 0x10000))
+          return "stack overflow (stack pointer outside any writable mapping)";
+      }
+      if (addr < kNullPageLimit) return addr == 0 ? "null-pointer dereference"
+                                                  : fmt::format("null-pointer dereference (offset 0x{:x})", addr);
+      if (!at) return fmt::format("access to unmapped address 0x{:x}", addr);
+      if (sig.code == 2 /* SEGV_ACCERR */) {
+        if (!at->writable() && at->readable()) return fmt::format("write to read-only memory ({} mapping)", at->perms);
+        return fmt::format("access not permitted by the mapping ({})", at->perms);
+      }
+      break;
+    }
+    case SIGBUS: {
+      const proc::MapEntry* at = sig.fault_address ? find_mapping(maps, addr) : nullptr;
+      if (sig.code == 2 /* BUS_ADRERR */ && at && at->file_backed())
+        return "access beyond the end of a mapped file (was the file truncated?)";
+      if (sig.code == 1 /* BUS_ADRALN */) return "misaligned access";
+      break;
+    }
+    case SIGFPE:
+      if (sig.code == 1 /* FPE_INTDIV */) return "integer division by zero";
+      if (sig.code == 2 /* FPE_INTOVF */) return "integer overflow (INT_MIN / -1?)";
+      break;
+    case SIGILL: {
+      std::byte insn[2];
+      if (regs && memory.read(pc, insn) == 2 && insn[0] == std::byte{0x0f} && insn[1] == std::byte{0x0b})
+        return "ud2: a trap the compiler inserted (__builtin_trap, unreachable code)";
+      return "illegal instruction";
+    }
+    case SIGABRT:
+      if (abort_message) {
+        if (abort_message->find("Assertion") != std::string::npos) return "assertion failed";
+        return "abort() with a message";
+      }
+      if (sig.sender_pid && *sig.sender_pid == pid) return "abort() called";
+      break;
+    default:
+      break;
+  }
+  if (sig.sender_pid && signal_sent_by_process(sig.code)) {
+    if (*sig.sender_pid == pid) return "raised by the process itself";
+    return fmt::format("sent by pid {} (uid {})", *sig.sender_pid, sig.sender_uid.value_or(0));
+  }
+  return std::nullopt;
+}
+
+void dump_memory_near_registers(const Registers& regs, const std::vector<proc::MapEntry>& maps, MemoryCache& memory,
+                                Report& report) {
+  for (Reg r : general_purpose()) {
+    uint64_t value = regs.get(r);
+    const proc::MapEntry* m = find_mapping(maps, value);
+    if (!m || !m->readable()) continue;
+    uint64_t start = value >= m->start + kMemoryBefore ? value - kMemoryBefore : m->start;
+    start &= ~uint64_t{0xf};
+    if (start < m->start) start = m->start;
+    uint64_t end = std::min(m->end, value + kMemoryAfter);
+    if (end <= start) continue;
+    MemoryDump d;
+    d.label = std::string(register_name(r));
+    d.address = value;
+    d.start = start;
+    d.bytes.resize(end - start);
+    size_t got = memory.read(start, std::as_writable_bytes(std::span(d.bytes)));
+    d.bytes.resize(got);
+    if (!d.bytes.empty()) report.memory_near_registers.push_back(std::move(d));
+  }
+}
+
+void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& maps, MemoryCache& memory,
+                    std::optional<uint64_t> function_start, Report& report) {
+  uint64_t pc = regs.pc();
+  const proc::MapEntry* m = find_mapping(maps, pc);
+  if (!m || !m->readable()) {
+    report.problems.push_back(fmt::format("code around rip: 0x{:x} is not in readable memory", pc));
+    return;
+  }
+  uint64_t start = std::max(m->start, pc >= kCodeBefore ? pc - kCodeBefore : 0);
+  if (function_start && *function_start >= m->start && *function_start < start && pc - *function_start <= 4096)
+    start = *function_start;
+  uint64_t end = std::min(m->end, pc + kCodeAfter);
+  std::vector<uint8_t> code(end - start);
+  code.resize(memory.read(start, std::as_writable_bytes(std::span(code))));
+  report.disassembly = disassemble_around(code, start, pc, function_start);
+  if (report.disassembly.empty()) report.problems.push_back("code around rip: could not be decoded");
+}
+
+}  // namespace
+
+bool is_secure_process(const ProcessFacts& f) {
+  for (const auto& a : f.auxv)
+    if (a.type == AT_SECURE && a.value != 0) return true;
+  if (f.uid && f.euid && *f.uid != *f.euid) return true;
+  if (f.gid && f.egid && *f.gid != *f.egid) return true;
+  if (f.dumpable && !*f.dumpable) return true;
+  return false;
+}
+
+CollectOptions collect_options(const config::Config& config, Clock::time_point started) {
+  CollectOptions o;
+  o.max_threads = config.max_threads;
+  o.max_frames = config.max_frames;
+  o.source_lines = config.source_lines;
+  o.dump_secure_memory = config.dump_secure_memory;
+  o.deadline = started + config.time_budget;
+  return o;
+}
+
+Report build_report(Target& target, const CollectOptions& options) {
+  auto started = Clock::now();
+  const ProcessFacts& f = target.facts();
+  Report r;
+  r.source = target.kind();
+  r.pid = f.pid;
+  r.tgid = f.tgid;
+  r.namespace_pid = f.namespace_pid;
+  r.uid = f.uid;
+  r.gid = f.gid;
+  r.comm = f.comm;
+  r.exe = f.exe;
+  r.cmdline = f.cmdline;
+  r.environment = f.environment;
+  r.time = options.time ? options.time : static_cast<int64_t>(std::time(nullptr));
+  r.kernel = f.kernel;
+  r.hostname = f.hostname;
+  r.maps = target.mappings();
+  r.open_files = f.open_files;
+  r.kernel_stack = f.kernel_stack;
+  r.truncated = f.truncated;
+  r.problems = f.problems;
+  r.secure = is_secure_process(f);
+  bool with_memory = options.include_memory && (!r.secure || options.dump_secure_memory);
+  if (options.include_memory && !with_memory)
+    r.problems.push_back("memory dumps left out: the process was setuid, setgid or not dumpable");
+
+  const auto& threads = target.threads();
+  r.tid = threads.empty() ? f.pid : threads.front().tid;
+
+  auto info_for = [&](pid_t tid) -> const proc::ThreadInfo* {
+    for (const auto& t : f.thread_info)
+      if (t.tid == tid) return &t;
+    return nullptr;
+  };
+
+  MemoryCache memory(target);
+  std::optional<Unwinder> unwinder;
+  if (options.unwind || with_memory) {
+    UnwindOptions uo;
+    uo.max_frames = options.max_frames;
+    uo.source_lines = options.source_lines;
+    uo.deadline = options.deadline;
+    unwinder.emplace(target, memory, uo);
+  }
+
+  if (with_memory && unwinder) r.abort_message = read_abort_message(*unwinder, memory);
+
+  if (auto s = target.signal()) {
+    SignalReport sig;
+    sig.number = s->signo;
+    sig.code = s->code;
+    if (signal_has_fault_address(s->signo, s->code)) sig.fault_address = s->address;
+    if (signal_sent_by_process(s->code)) {
+      sig.sender_pid = s->sender_pid;
+      sig.sender_uid = s->sender_uid;
+    }
+    sig.cause = likely_cause(sig, threads.empty() ? nullptr : &threads.front().regs, r.maps, memory,
+                             r.abort_message, f.namespace_pid.value_or(f.pid));
+    r.signal = sig;
+  }
+
+  size_t count = std::min(threads.size(), options.max_threads);
+  if (threads.size() > count)
+    r.truncated.push_back(fmt::format("threads: {} of {} unwound", count, threads.size()));
+  bool budget_noted = false;
+  for (size_t i = 0; i < count; ++i) {
+    const ThreadRegisters& t = threads[i];
+    ThreadReport tr;
+    tr.tid = t.tid;
+    tr.crashed = (i == 0) && r.signal.has_value();
+    if (const auto* info = info_for(t.tid)) {
+      tr.name = info->name;
+      tr.state = info->state;
+    }
+    for (Reg reg : display_order()) tr.registers.push_back({std::string(register_name(reg)), t.regs.get(reg)});
+    if (options.unwind && unwinder) {
+      if (Clock::now() > options.deadline) {
+        tr.unwind_stopped = "time budget exhausted before this thread";
+        if (!budget_noted) r.truncated.push_back("backtraces: time budget exhausted");
+        budget_noted = true;
+      } else {
+        Backtrace bt = unwinder->backtrace(t);
+        tr.frames = std::move(bt.frames);
+        tr.unwind_stopped = bt.stopped;
+        if (bt.truncated)
+          r.truncated.push_back(fmt::format("thread {}: frames cut at {}", t.tid, options.max_frames));
+      }
+    }
+    r.threads.push_back(std::move(tr));
+  }
+  // Threads /proc lists but the registers source did not (a live process
+  // where a thread could not be stopped): named, without a backtrace.
+  for (const auto& info : f.thread_info) {
+    bool seen = std::any_of(threads.begin(), threads.end(), [&](const ThreadRegisters& t) { return t.tid == info.tid; });
+    if (seen || r.threads.size() >= options.max_threads) continue;
+    ThreadReport tr;
+    tr.tid = info.tid;
+    tr.name = info.name;
+    tr.state = info.state;
+    tr.unwind_stopped = "no registers for this thread";
+    r.threads.push_back(std::move(tr));
+  }
+
+  if (!threads.empty() && with_memory) {
+    const Registers& regs = threads.front().regs;
+    dump_memory_near_registers(regs, r.maps, memory, r);
+    std::optional<uint64_t> function_start;
+    if (!r.threads.empty() && !r.threads.front().frames.empty()) {
+      // The physical frame #0 is the last one at the first pc (inlined ones come first).
+      const auto& frames = r.threads.front().frames;
+      for (const auto& fr : frames) {
+        if (fr.pc != regs.pc()) break;
+        if (fr.method != FrameMethod::inlined && fr.function_offset && *fr.function_offset <= fr.pc)
+          function_start = fr.pc - *fr.function_offset;
+      }
+    }
+    disassemble_pc(regs, r.maps, memory, function_start, r);
+  }
+  if (unwinder)
+    for (const auto& p : unwinder->problems()) r.problems.push_back(p);
+  r.collection_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  return r;
+}
+
+}  // namespace usercrash::engine

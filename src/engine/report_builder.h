@@ -1,0 +1,36 @@
+// Turns a Target into a Report: threads unwound and symbolized, the crashing
+// thread's registers, memory and code, the signal and its likely cause, the
+// abort message, and the process facts. Never formats text.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "config/config.h"
+#include "engine/report.h"
+#include "engine/target.h"
+
+namespace usercrash::engine {
+
+struct CollectOptions {
+  size_t max_threads = 1024;
+  size_t max_frames = 256;
+  config::SourceLines source_lines = config::SourceLines::own;
+  bool unwind = true;           // false: registers and /proc facts only
+  bool include_memory = true;   // memory near registers, code around pc, abort message
+  bool dump_secure_memory = false;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  int64_t time = 0;  // seconds since the epoch of the crash; 0: now
+};
+
+CollectOptions collect_options(const config::Config& config,
+                               std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
+
+Report build_report(Target& target, const CollectOptions& options);
+
+// True when the process was setuid/setgid, changed credentials, or was
+// marked non-dumpable: its memory must not reach a report others can read.
+bool is_secure_process(const ProcessFacts& facts);
+
+}  // namespace usercrash::engine

@@ -1,0 +1,549 @@
+#include "engine/unwinder.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+
+namespace usercrash::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Only root-owned debug trees are searched: the directories next to a module
+// belong to whoever owns the module, and a FIFO planted there would block us.
+char kDebuginfoPath[] = "/usr/lib/debug";
+
+// Longest symbol we hand to the demangler; crafted names are a known way to
+// make demanglers recurse without bound.
+constexpr size_t kMaxDemangle = 1024;
+
+std::string demangle(const char* name) {
+  if (std::strncmp(name, "_Z", 2) != 0 || std::strlen(name) > kMaxDemangle) return name;
+  int status = 0;
+  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  if (status != 0 || !out) return name;
+  std::string result(out);
+  std::free(out);
+  return result;
+}
+
+std::string strip_deleted(const std::string& path) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (path.ends_with(kDeleted)) return path.substr(0, path.size() - kDeleted.size());
+  return path;
+}
+
+// A minimal x86_64 ELF header, so libdwfl can pick its backend even when
+// none of the process's modules can be opened.
+struct MachineElf {
+  Elf64_Ehdr header{};
+  Elf* elf = nullptr;
+  MachineElf() {
+    std::memcpy(header.e_ident, ELFMAG, SELFMAG);
+    header.e_ident[EI_CLASS] = ELFCLASS64;
+    header.e_ident[EI_DATA] = ELFDATA2LSB;
+    header.e_ident[EI_VERSION] = EV_CURRENT;
+    header.e_type = ET_CORE;
+    header.e_machine = EM_X86_64;
+    header.e_version = EV_CURRENT;
+    header.e_ehsize = sizeof header;
+    elf = elf_memory(reinterpret_cast<char*>(&header), sizeof header);
+  }
+  ~MachineElf() {
+    if (elf) elf_end(elf);
+  }
+};
+
+}  // namespace
+
+struct Unwinder::Impl {
+  struct Module {
+    Impl* owner = nullptr;
+    proc::MapEntry first;  // mapping at the lowest address
+    std::string path;      // as the process names it, " (deleted)" removed
+    uint64_t low = 0, high = 0;
+    bool vdso = false;
+    std::vector<char> image;  // the vdso's bytes, read from the target
+    std::optional<bool> own_dwarf;  // .debug_info in the module itself
+  };
+
+  Target& target;
+  UnwindOptions options;
+  MemoryCache& memory;
+  std::vector<std::unique_ptr<Module>> modules;
+  std::vector<std::string> problems;
+  Dwfl* dwfl = nullptr;
+  MachineElf machine;
+  bool attached = false;
+  const Registers* unwinding = nullptr;  // registers of the thread being unwound
+
+  Dwfl_Callbacks callbacks{};
+  Dwfl_Thread_Callbacks thread_callbacks{};
+  char* debuginfo_path = kDebuginfoPath;
+
+  Impl(Target& t, MemoryCache& m, UnwindOptions o) : target(t), options(o), memory(m) {}
+  ~Impl() {
+    if (dwfl) dwfl_end(dwfl);
+  }
+
+  bool past_deadline() const { return Clock::now() > options.deadline; }
+
+  // --- libdwfl callbacks ---------------------------------------------------
+
+  static int find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp);
+
+  static int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                            const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                            char** debuginfo_file_name) {
+    auto* m = static_cast<Module*>(*userdata);
+    if (!m) return -1;
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+                                        debuginfo_file_name);
+  }
+
+  static pid_t next_thread(Dwfl*, void* arg, void** thread_argp) {
+    // Only dwfl_getthread_frames is used; iteration yields the one thread.
+    auto* self = static_cast<Impl*>(arg);
+    if (*thread_argp != nullptr || !self->unwinding) return 0;
+    *thread_argp = const_cast<Registers*>(self->unwinding);
+    return self->target.facts().pid;
+  }
+
+  static bool get_thread(Dwfl*, pid_t, void* arg, void** thread_argp) {
+    auto* self = static_cast<Impl*>(arg);
+    if (!self->unwinding) return false;
+    *thread_argp = const_cast<Registers*>(self->unwinding);
+    return true;
+  }
+
+  static bool memory_read(Dwfl*, Dwarf_Addr addr, Dwarf_Word* result, void* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    if (self->past_deadline()) return false;
+    uint64_t value;
+    if (!self->memory.read_word(addr, value)) return false;
+    *result = value;
+    return true;
+  }
+
+  static bool set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
+    auto* regs = static_cast<const Registers*>(thread_arg);
+    auto dwarf = to_dwarf(*regs);
+    return dwfl_thread_state_registers(thread, 0, kDwarfRegisterCount, dwarf.data());
+  }
+
+  // --- setup ---------------------------------------------------------------
+
+  void report_modules();
+  void attach();
+
+  // --- lookups -------------------------------------------------------------
+
+  bool dwarf_allowed(Dwfl_Module* mod, Module* m);
+  void symbolize_into(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
+  FrameMethod method_for_caller(uint64_t callee_pc, bool callee_call_site);
+};
+
+int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name,
+                             Elf** elfp) {
+  auto* m = static_cast<Module*>(*userdata);
+  if (!m) return -1;
+  if (m->vdso) {
+    if (!m->image.empty()) *elfp = elf_memory(m->image.data(), m->image.size());
+    return -1;
+  }
+  Impl* self = m->owner;
+  auto fd = self->target.open_mapped_file(m->first);
+  if (!fd) {
+    self->problems.push_back(fmt::format("module {}: {}", m->path, fd.error().message));
+    return -1;
+  }
+  // ELF_C_READ, not mmap: a module file truncated under us while mapped
+  // would raise SIGBUS here; reads just fail.
+  Elf* elf = elf_begin(fd->get(), ELF_C_READ, nullptr);
+  if (!elf || elf_kind(elf) != ELF_K_ELF) {
+    if (elf) elf_end(elf);
+    self->problems.push_back(fmt::format("module {}: not an ELF file", m->path));
+    return -1;
+  }
+  *elfp = elf;
+  *file_name = strdup(m->path.c_str());
+  return fd->release();
+}
+
+void Unwinder::Impl::report_modules() {
+  callbacks.find_elf = &Impl::find_elf;
+  callbacks.find_debuginfo = &Impl::find_debuginfo;
+  callbacks.section_address = dwfl_offline_section_address;
+  callbacks.debuginfo_path = &debuginfo_path;
+  dwfl = dwfl_begin(&callbacks);
+  if (!dwfl) {
+    problems.push_back(std::string("libdwfl: ") + dwfl_errmsg(-1));
+    return;
+  }
+
+  // Group consecutive mappings of one file into a module; report the ones
+  // with code (an executable mapping), plus the vdso.
+  const auto& maps = target.mappings();
+  for (size_t i = 0; i < maps.size();) {
+    const auto& first = maps[i];
+    size_t j = i + 1;
+    bool exec = first.executable();
+    if (first.file_backed()) {
+      while (j < maps.size() && maps[j].path == first.path && maps[j].inode == first.inode &&
+             maps[j].device == first.device && maps[j].offset > maps[j - 1].offset) {
+        exec = exec || maps[j].executable();
+        ++j;
+      }
+    }
+    auto m = std::make_unique<Module>();
+    m->owner = this;
+    m->first = first;
+    m->high = maps[j - 1].end;
+    if (first.path == "[vdso]") {
+      m->vdso = true;
+      m->path = "[vdso]";
+      m->low = first.start;
+      size_t size = first.end - first.start;
+      constexpr size_t kMaxVdso = 1 << 20;
+      if (size <= kMaxVdso) {
+        m->image.resize(size);
+        size_t got = target.read_memory(first.start, std::as_writable_bytes(std::span(m->image)));
+        if (got != size) m->image.clear();
+      }
+    } else if (first.file_backed() && exec) {
+      m->path = strip_deleted(first.path);
+      // The file's offset 0 sits this far below the first mapping.
+      m->low = first.start >= first.offset ? first.start - first.offset : first.start;
+    } else {
+      i = j;
+      continue;
+    }
+    Dwfl_Module* mod = dwfl_report_module(dwfl, m->path.c_str(), m->low, m->high);
+    if (mod) {
+      void** userdata = nullptr;
+      dwfl_module_info(mod, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+      if (userdata) *userdata = m.get();
+      modules.push_back(std::move(m));
+    }
+    i = j;
+  }
+  dwfl_report_end(dwfl, nullptr, nullptr);
+}
+
+void Unwinder::Impl::attach() {
+  if (!dwfl) return;
+  thread_callbacks.next_thread = &Impl::next_thread;
+  thread_callbacks.get_thread = &Impl::get_thread;
+  thread_callbacks.memory_read = &Impl::memory_read;
+  thread_callbacks.set_initial_registers = &Impl::set_initial_registers;
+  pid_t pid = target.facts().pid > 0 ? target.facts().pid : 1;
+  attached = dwfl_attach_state(dwfl, machine.elf, pid, &thread_callbacks, this);
+  if (!attached) problems.push_back(std::string("libdwfl attach: ") + dwfl_errmsg(-1));
+}
+
+bool Unwinder::Impl::dwarf_allowed(Dwfl_Module* mod, Module* m) {
+  switch (options.source_lines) {
+    case config::SourceLines::none: return false;
+    case config::SourceLines::all: return true;
+    case config::SourceLines::own: break;
+  }
+  if (!m || m->vdso) return false;
+  if (!m->own_dwarf) {
+    m->own_dwarf = false;
+    GElf_Addr bias;
+    Elf* elf = dwfl_module_getelf(mod, &bias);
+    size_t shstrndx;
+    if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+      for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr shdr;
+        if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS) continue;
+        const char* name = elf_strptr(elf, shstrndx, shdr.sh_name);
+        if (name && (std::strcmp(name, ".debug_info") == 0 || std::strcmp(name, ".zdebug_info") == 0)) {
+          m->own_dwarf = true;
+          break;
+        }
+      }
+    }
+  }
+  return *m->own_dwarf;
+}
+
+namespace {
+
+std::optional<std::string> die_name(Dwarf_Die* die) {
+  Dwarf_Attribute attr;
+  // Inlined instances and out-of-line copies name their function through
+  // DW_AT_abstract_origin / DW_AT_specification; _integrate follows them.
+  for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
+    if (dwarf_attr_integrate(die, at, &attr)) {
+      if (const char* s = dwarf_formstring(&attr)) return demangle(s);
+    }
+  }
+  if (dwarf_attr_integrate(die, DW_AT_name, &attr)) {
+    if (const char* s = dwarf_formstring(&attr)) return std::string(s);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::string, int>> call_site(Dwarf_Die* inlined, Dwarf_Die* cu) {
+  Dwarf_Attribute attr;
+  Dwarf_Word file_index = 0, line = 0;
+  if (!dwarf_attr(inlined, DW_AT_call_file, &attr) || dwarf_formudata(&attr, &file_index) != 0) return std::nullopt;
+  if (!dwarf_attr(inlined, DW_AT_call_line, &attr) || dwarf_formudata(&attr, &line) != 0) return std::nullopt;
+  Dwarf_Files* files;
+  size_t nfiles;
+  if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || file_index >= nfiles) return std::nullopt;
+  const char* name = dwarf_filesrc(files, file_index, nullptr, nullptr);
+  if (!name) return std::nullopt;
+  return std::make_pair(std::string(name), static_cast<int>(line));
+}
+
+std::string hex(const unsigned char* bits, int len) {
+  std::string out;
+  out.reserve(static_cast<size_t>(len) * 2);
+  for (int i = 0; i < len; ++i) out += fmt::format("{:02x}", bits[i]);
+  return out;
+}
+
+}  // namespace
+
+void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod method, std::vector<Frame>& out) {
+  uint64_t lookup = call_site_pc && pc > 0 ? pc - 1 : pc;
+  Frame f;
+  f.pc = pc;
+  f.method = method;
+  Dwfl_Module* mod = dwfl ? dwfl_addrmodule(dwfl, lookup) : nullptr;
+  if (!mod) {
+    out.push_back(std::move(f));
+    return;
+  }
+  void** userdata = nullptr;
+  Dwarf_Addr start = 0;
+  dwfl_module_info(mod, &userdata, &start, nullptr, nullptr, nullptr, nullptr, nullptr);
+  auto* m = userdata ? static_cast<Module*>(*userdata) : nullptr;
+  f.module = m ? m->path : std::string("?");
+  f.module_offset = pc - start;
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr;
+  int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len > 0) f.build_id = hex(bits, len);
+
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  if (const char* name = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr)) {
+    f.function = demangle(name);
+    f.function_offset = offset + (pc - lookup);
+  }
+
+  if (!dwarf_allowed(mod, m) || past_deadline()) {
+    out.push_back(std::move(f));
+    return;
+  }
+  if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
+    int lineno = 0;
+    if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) {
+      f.file = file;
+      f.line = lineno;
+    }
+  }
+  // Inlined calls at this pc become frames of their own, innermost first;
+  // each one's caller line is the inlined instance's call site.
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
+  Dwarf_Die* scopes = nullptr;
+  int nscopes = cu ? dwarf_getscopes(cu, lookup - bias, &scopes) : 0;
+  std::optional<std::string> file = f.file;
+  std::optional<int> lineno = f.line;
+  for (int i = 0; i < nscopes; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag == DW_TAG_subprogram) break;
+    if (tag != DW_TAG_inlined_subroutine) continue;
+    Frame inl;
+    inl.pc = pc;
+    inl.method = FrameMethod::inlined;
+    inl.module = f.module;
+    inl.module_offset = f.module_offset;
+    inl.build_id = f.build_id;
+    inl.function = die_name(&scopes[i]);
+    inl.file = file;
+    inl.line = lineno;
+    out.push_back(std::move(inl));
+    auto site = call_site(&scopes[i], cu);
+    file = site ? std::optional(site->first) : std::nullopt;
+    lineno = site ? std::optional(site->second) : std::nullopt;
+  }
+  std::free(scopes);
+  f.file = file;
+  f.line = lineno;
+  out.push_back(std::move(f));
+}
+
+FrameMethod Unwinder::Impl::method_for_caller(uint64_t callee_pc, bool callee_call_site) {
+  uint64_t lookup = callee_call_site && callee_pc > 0 ? callee_pc - 1 : callee_pc;
+  Dwfl_Module* mod = dwfl ? dwfl_addrmodule(dwfl, lookup) : nullptr;
+  if (!mod) return FrameMethod::frame_pointer;
+  Dwarf_Addr bias = 0;
+  if (Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &bias)) {
+    Dwarf_Frame* frame = nullptr;
+    if (dwarf_cfi_addrframe(cfi, lookup - bias, &frame) == 0) {
+      std::free(frame);
+      return FrameMethod::cfi;
+    }
+  }
+  return FrameMethod::frame_pointer;
+}
+
+Unwinder::Unwinder(Target& target, MemoryCache& memory, UnwindOptions options)
+    : impl_(std::make_unique<Impl>(target, memory, options)) {
+  // Never reach for the network from a crash handler.
+  ::unsetenv("DEBUGINFOD_URLS");
+  impl_->report_modules();
+  impl_->attach();
+}
+
+Unwinder::~Unwinder() = default;
+
+namespace {
+
+struct FrameWalk {
+  Unwinder::Impl* impl;
+  std::vector<std::pair<uint64_t, bool>> pcs;  // (pc, is activation)
+  std::vector<uint64_t> sps;
+  size_t max_frames;
+  std::optional<std::string> stopped;
+  bool truncated = false;
+};
+
+int on_frame(Dwfl_Frame* state, void* arg) {
+  auto* walk = static_cast<FrameWalk*>(arg);
+  Dwarf_Addr pc;
+  bool activation = false;
+  if (!dwfl_frame_pc(state, &pc, &activation)) {
+    walk->stopped = std::string("no pc: ") + dwfl_errmsg(-1);
+    return DWARF_CB_ABORT;
+  }
+  Dwarf_Word sp = 0;
+  bool have_sp = dwfl_frame_reg(state, 7, &sp) == 0;
+  if (have_sp && !walk->pcs.empty() && walk->pcs.back().first == pc && walk->sps.back() == sp) {
+    walk->stopped = "frame loop (the same frame twice)";
+    return DWARF_CB_ABORT;
+  }
+  if (walk->pcs.size() >= walk->max_frames) {
+    walk->truncated = true;
+    walk->stopped = fmt::format("frame limit ({}) reached", walk->max_frames);
+    return DWARF_CB_ABORT;
+  }
+  if (walk->impl->past_deadline()) {
+    walk->stopped = "time budget exhausted";
+    return DWARF_CB_ABORT;
+  }
+  walk->pcs.emplace_back(pc, activation);
+  walk->sps.push_back(have_sp ? sp : 0);
+  return DWARF_CB_OK;
+}
+
+}  // namespace
+
+Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
+  Backtrace bt;
+  Impl& d = *impl_;
+  FrameWalk walk{&d, {}, {}, d.options.max_frames, std::nullopt, false};
+
+  Registers regs = thread.regs;
+  // A call through a bad function pointer leaves pc outside any code: the
+  // caller's return address is still on top of the stack, so start there.
+  bool bad_pc = true;
+  for (const auto& m : d.target.mappings())
+    if (m.contains(regs.pc()) && m.executable()) bad_pc = false;
+  uint64_t return_address = 0;
+  if (bad_pc && d.memory.read_word(regs.sp(), return_address)) {
+    walk.pcs.emplace_back(regs.pc(), true);
+    walk.sps.push_back(regs.sp());
+    regs.set(Reg::rip, return_address);
+    regs.set(Reg::rsp, regs.sp() + 8);
+  }
+
+  if (d.attached) {
+    d.unwinding = &regs;
+    size_t before = walk.pcs.size();
+    int rc = dwfl_getthread_frames(d.dwfl, thread.tid > 0 ? thread.tid : 1, on_frame, &walk);
+    d.unwinding = nullptr;
+    if (bad_pc && walk.pcs.size() > before) walk.pcs[before].second = false;  // a return address
+    if (rc == -1 && !walk.stopped) {
+      int err = dwfl_errno();
+      // The normal end of a stack also comes back as an error from some backends.
+      if (err != 0 && walk.pcs.size() < 2) walk.stopped = dwfl_errmsg(err);
+    }
+  } else if (walk.pcs.empty()) {
+    walk.pcs.emplace_back(regs.pc(), true);
+  }
+
+  for (size_t i = 0; i < walk.pcs.size(); ++i) {
+    auto [pc, activation] = walk.pcs[i];
+    FrameMethod method = FrameMethod::context;
+    if (i > 0) method = d.method_for_caller(walk.pcs[i - 1].first, !walk.pcs[i - 1].second);
+    d.symbolize_into(pc, !activation, method, bt.frames);
+    if (bt.frames.size() >= d.options.max_frames) {
+      if (i + 1 < walk.pcs.size() || walk.truncated) {
+        bt.truncated = true;
+        walk.stopped = fmt::format("frame limit ({}) reached", d.options.max_frames);
+      }
+      bt.frames.resize(d.options.max_frames);
+      break;
+    }
+  }
+  bt.truncated = bt.truncated || walk.truncated;
+  bt.stopped = walk.stopped;
+  return bt;
+}
+
+Frame Unwinder::symbolize(uint64_t pc, bool call_site) {
+  std::vector<Frame> frames;
+  impl_->symbolize_into(pc, call_site, FrameMethod::context, frames);
+  return frames.back();
+}
+
+std::optional<uint64_t> Unwinder::find_symbol(std::string_view name, std::string_view module_prefix) {
+  Impl& d = *impl_;
+  if (!d.dwfl) return std::nullopt;
+  struct Search {
+    std::string_view name, prefix;
+    std::optional<uint64_t> found;
+  } search{name, module_prefix, std::nullopt};
+  dwfl_getmodules(
+      d.dwfl,
+      [](Dwfl_Module* mod, void**, const char* modname, Dwarf_Addr, void* arg) -> int {
+        auto* s = static_cast<Search*>(arg);
+        std::string_view base(modname);
+        if (auto slash = base.rfind('/'); slash != std::string_view::npos) base.remove_prefix(slash + 1);
+        if (!base.starts_with(s->prefix)) return DWARF_CB_OK;
+        int n = dwfl_module_getsymtab(mod);
+        for (int i = 0; i < n; ++i) {
+          GElf_Sym sym;
+          GElf_Addr addr;
+          const char* symname = dwfl_module_getsym_info(mod, i, &sym, &addr, nullptr, nullptr, nullptr);
+          if (symname && s->name == symname && sym.st_shndx != SHN_UNDEF) {
+            s->found = addr;
+            return DWARF_CB_ABORT;
+          }
+        }
+        return DWARF_CB_OK;
+      },
+      &search, 0);
+  return search.found;
+}
+
+const std::vector<std::string>& Unwinder::problems() const { return impl_->problems; }
+
+}  // namespace usercrash::engine

@@ -1,0 +1,67 @@
+// Backtraces and symbols, through elfutils' libdwfl fed by our Target: the
+// one place in the project that calls libdw. CFI first; where no CFI covers
+// a frame, elfutils falls back to the frame-pointer chain and the frame is
+// marked so.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "engine/memory_cache.h"
+#include "engine/report.h"
+#include "engine/target.h"
+
+namespace usercrash::engine {
+
+struct UnwindOptions {
+  size_t max_frames = 256;
+  config::SourceLines source_lines = config::SourceLines::own;
+  // Work stops (with a note) once this passes.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+struct Backtrace {
+  std::vector<Frame> frames;
+  // Why the backtrace ends early, if it does: "frame limit (256) reached",
+  // "frame loop", "time budget", "unreadable stack at 0x...".
+  std::optional<std::string> stopped;
+  bool truncated = false;  // cut by max_frames
+};
+
+class Unwinder {
+ public:
+  // `target` and `memory` (a cache over the same target) must outlive the
+  // unwinder. Modules are reported from the target's mappings; their files
+  // are opened only when a frame needs them.
+  Unwinder(Target& target, MemoryCache& memory, UnwindOptions options);
+  ~Unwinder();
+  Unwinder(const Unwinder&) = delete;
+  Unwinder& operator=(const Unwinder&) = delete;
+
+  Backtrace backtrace(const ThreadRegisters& thread);
+
+  // Module, build id, symbol and (per policy) source line of one address;
+  // `call_site` means a return address (looked up at pc - 1).
+  Frame symbolize(uint64_t pc, bool call_site);
+
+  // Address of symbol `name` in the first module whose file name starts
+  // with `module_prefix` (e.g. "libc.so"); nullopt when not found.
+  std::optional<uint64_t> find_symbol(std::string_view name, std::string_view module_prefix);
+
+  // Problems met while opening modules or debug info, for the report.
+  const std::vector<std::string>& problems() const;
+
+  // Opaque; public only so the libdwfl callbacks in the .cpp can name it.
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace usercrash::engine

@@ -1,0 +1,143 @@
+#include "ipc/packet_codec.h"
+
+#include <csignal>
+
+#include <fmt/format.h>
+
+namespace usercrash::ipc {
+namespace {
+
+using util::Result;
+
+const char* type_name(uint16_t type) {
+  switch (static_cast<PacketType>(type)) {
+    case PacketType::dump_request: return "dump request";
+    case PacketType::perform_dump: return "perform dump";
+    case PacketType::completed: return "completed";
+    case PacketType::published: return "published";
+    case PacketType::rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+template <Packet P>
+Result<P> decode_common(std::span<const std::byte> bytes) {
+  auto type = peek_type(bytes);
+  if (!type) return std::unexpected(type.error());
+  if (*type != P::kType)
+    return util::fail(fmt::format("expected a {} packet, got a {} packet",
+                                  type_name(static_cast<uint16_t>(P::kType)),
+                                  type_name(static_cast<uint16_t>(*type))));
+  if (bytes.size() != sizeof(P))
+    return util::fail(fmt::format("{} packet has {} bytes, expected {}",
+                                  type_name(static_cast<uint16_t>(P::kType)), bytes.size(), sizeof(P)));
+  P p;
+  std::memcpy(&p, bytes.data(), sizeof p);
+  if (p.header.reserved != 0) return util::fail("reserved header field is not zero");
+  return p;
+}
+
+template <size_t N>
+bool has_nul(const char (&field)[N]) {
+  return std::memchr(field, '\0', N) != nullptr;
+}
+
+}  // namespace
+
+Result<PacketType> peek_type(std::span<const std::byte> bytes) {
+  if (bytes.size() < sizeof(PacketHeader))
+    return util::fail(fmt::format("short packet: {} bytes", bytes.size()));
+  PacketHeader h;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  if (h.magic != kMagic) return util::fail(fmt::format("bad magic 0x{:08x}", h.magic));
+  if (h.version != kVersion)
+    return util::fail(fmt::format("protocol version {} (this side speaks {})", h.version, kVersion));
+  if (h.size != bytes.size())
+    return util::fail(fmt::format("header says {} bytes, packet has {}", h.size, bytes.size()));
+  switch (static_cast<PacketType>(h.type)) {
+    case PacketType::dump_request:
+    case PacketType::perform_dump:
+    case PacketType::completed:
+    case PacketType::published:
+    case PacketType::rejected:
+      return static_cast<PacketType>(h.type);
+  }
+  return util::fail(fmt::format("unknown packet type {}", h.type));
+}
+
+Result<DumpRequest> decode_dump_request(std::span<const std::byte> bytes) {
+  auto p = decode_common<DumpRequest>(bytes);
+  if (!p) return p;
+  if (p->pid <= 0) return util::fail(fmt::format("bad pid {}", p->pid));
+  if (p->tid < 0) return util::fail(fmt::format("bad tid {}", p->tid));
+  if (p->signal < 1 || p->signal > SIGRTMAX)
+    return util::fail(fmt::format("bad signal {}", p->signal));
+  if (p->flags & ~kWantCoreFd) return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
+  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  if (!has_nul(p->comm)) return util::fail("comm is not NUL-terminated");
+  return p;
+}
+
+Result<PerformDump> decode_perform_dump(std::span<const std::byte> bytes) {
+  auto p = decode_common<PerformDump>(bytes);
+  if (!p) return p;
+  if (p->fd_count < 2 || p->fd_count > kMaxReportFds)
+    return util::fail(fmt::format("bad fd count {}", p->fd_count));
+  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<Completed> decode_completed(std::span<const std::byte> bytes) {
+  auto p = decode_common<Completed>(bytes);
+  if (!p) return p;
+  if (p->status > static_cast<uint32_t>(CompletionStatus::partial))
+    return util::fail(fmt::format("bad completion status {}", p->status));
+  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<Published> decode_published(std::span<const std::byte> bytes) {
+  auto p = decode_common<Published>(bytes);
+  if (!p) return p;
+  if (!has_nul(p->name)) return util::fail("name is not NUL-terminated");
+  return p;
+}
+
+Result<Rejected> decode_rejected(std::span<const std::byte> bytes) {
+  auto p = decode_common<Rejected>(bytes);
+  if (!p) return p;
+  if (p->reason < 1 || p->reason > static_cast<uint32_t>(RejectReason::internal))
+    return util::fail(fmt::format("bad reject reason {}", p->reason));
+  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm,
+                              uint32_t flags) {
+  auto p = make_packet<DumpRequest>();
+  p.pid = pid;
+  p.tid = tid;
+  p.signal = signal;
+  p.uid = uid;
+  p.flags = flags;
+  std::memcpy(p.comm, comm.data(), std::min(comm.size(), sizeof p.comm - 1));
+  return p;
+}
+
+Published make_published(std::string_view name) {
+  auto p = make_packet<Published>();
+  std::memcpy(p.name, name.data(), std::min(name.size(), sizeof p.name - 1));
+  return p;
+}
+
+const char* reject_reason_name(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::queue_full: return "queue full";
+    case RejectReason::rate_limited: return "rate limited";
+    case RejectReason::shutting_down: return "server shutting down";
+    case RejectReason::internal: return "server error";
+  }
+  return "unknown";
+}
+
+}  // namespace usercrash::ipc

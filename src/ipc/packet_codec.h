@@ -1,0 +1,48 @@
+// Building packets and checking every field of a received one.
+#pragma once
+
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ipc/protocol.h"
+#include "util/result.h"
+
+namespace usercrash::ipc {
+
+template <Packet P>
+P make_packet() {
+  P p;
+  std::memset(&p, 0, sizeof p);
+  p.header.magic = kMagic;
+  p.header.version = kVersion;
+  p.header.type = static_cast<uint16_t>(P::kType);
+  p.header.size = sizeof(P);
+  return p;
+}
+
+// Reads the header of any packet: magic, version and size must hold.
+util::Result<PacketType> peek_type(std::span<const std::byte> bytes);
+
+// Decoders: the exact size, magic, version and type, reserved fields zero, and
+// each field in range; anything else is an error naming what was wrong.
+util::Result<DumpRequest> decode_dump_request(std::span<const std::byte> bytes);
+util::Result<PerformDump> decode_perform_dump(std::span<const std::byte> bytes);
+util::Result<Completed> decode_completed(std::span<const std::byte> bytes);
+util::Result<Published> decode_published(std::span<const std::byte> bytes);
+util::Result<Rejected> decode_rejected(std::span<const std::byte> bytes);
+
+DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm,
+                              uint32_t flags);
+Published make_published(std::string_view name);
+
+// The NUL-terminated string in a fixed field (decoders have checked the NUL).
+template <size_t N>
+std::string field_string(const char (&field)[N]) {
+  return std::string(field, strnlen(field, N));
+}
+
+const char* reject_reason_name(RejectReason reason);
+
+}  // namespace usercrash::ipc

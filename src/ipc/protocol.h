@@ -1,0 +1,110 @@
+// The wire between usercrash_c and usercrash_s: AF_UNIX SOCK_SEQPACKET, one
+// fixed-layout packet per message, every packet starting with a header that
+// names its type and size and the protocol version. Nothing clever.
+//
+//   client                         server
+//   DumpRequest          ───▶
+//                        ◀───      PerformDump + report fds (SCM_RIGHTS)
+//                                   or Rejected
+//   (writes the report into the fds)
+//   Completed            ───▶
+//                        ◀───      Published (the slot the report went to)
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+namespace usercrash::ipc {
+
+inline constexpr uint32_t kMagic = 0x31524355;  // "UCR1" little-endian
+inline constexpr uint16_t kVersion = 1;
+
+enum class PacketType : uint16_t {
+  dump_request = 1,
+  perform_dump = 2,
+  completed = 3,
+  published = 4,
+  rejected = 5,
+};
+
+struct PacketHeader {
+  uint32_t magic;
+  uint16_t version;
+  uint16_t type;  // PacketType
+  uint32_t size;  // of the whole packet, header included
+  uint32_t reserved;  // zero
+};
+
+inline constexpr unsigned kCommSize = 64;  // NUL-terminated, from the kernel's %e (<= 15 bytes today)
+inline constexpr unsigned kNameSize = 64;
+
+// DumpRequest.flags
+inline constexpr uint32_t kWantCoreFd = 1u << 0;  // the client will stream a saved core
+
+struct DumpRequest {
+  static constexpr PacketType kType = PacketType::dump_request;
+  PacketHeader header;
+  int32_t pid;     // global pid of the crashed process
+  int32_t tid;     // crashing thread, 0 when not known
+  int32_t signal;  // 1..64
+  uint32_t flags;
+  uint32_t uid;    // real uid of the crashed process (for report_access=owner)
+  uint32_t reserved;
+  char comm[kCommSize];
+};
+
+// Index of each fd in a PerformDump message.
+enum ReportFd : uint32_t { kTextFd = 0, kJsonFd = 1, kCoreFd = 2 };
+inline constexpr uint32_t kMaxReportFds = 3;
+
+struct PerformDump {
+  static constexpr PacketType kType = PacketType::perform_dump;
+  PacketHeader header;
+  uint32_t fd_count;  // 2 (text, json) or 3 (+ core)
+  uint32_t reserved;
+};
+
+// Completed.status
+enum class CompletionStatus : uint32_t { ok = 0, partial = 1 };
+
+struct Completed {
+  static constexpr PacketType kType = PacketType::completed;
+  PacketHeader header;
+  uint32_t status;  // CompletionStatus
+  uint32_t reserved;
+  uint64_t text_bytes;
+  uint64_t json_bytes;
+  uint64_t core_bytes;
+};
+
+struct Published {
+  static constexpr PacketType kType = PacketType::published;
+  PacketHeader header;
+  char name[kNameSize];  // slot file name, NUL-terminated
+};
+
+enum class RejectReason : uint32_t { queue_full = 1, rate_limited = 2, shutting_down = 3, internal = 4 };
+
+struct Rejected {
+  static constexpr PacketType kType = PacketType::rejected;
+  PacketHeader header;
+  uint32_t reason;  // RejectReason
+  uint32_t reserved;
+};
+
+// Receive buffers are this large so an oversized packet is seen as such
+// (MSG_TRUNC) rather than silently cut to a valid-looking prefix.
+inline constexpr unsigned kMaxPacketSize = 512;
+
+template <typename P>
+concept Packet = std::is_standard_layout_v<P> && std::is_trivially_copyable_v<P> &&
+                 requires { P::kType; } && sizeof(P) <= kMaxPacketSize;
+
+static_assert(sizeof(PacketHeader) == 16);
+static_assert(sizeof(DumpRequest) == 104);
+static_assert(sizeof(PerformDump) == 24);
+static_assert(sizeof(Completed) == 48);
+static_assert(sizeof(Published) == 80);
+static_assert(sizeof(Rejected) == 24);
+
+}  // namespace usercrash::ipc

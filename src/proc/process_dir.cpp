@@ -1,0 +1,200 @@
+#include "proc/process_dir.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "proc/proc_parsers.h"
+#include "util/file_io.h"
+#include "util/parse.h"
+
+namespace usercrash::proc {
+
+using util::Result;
+using util::UniqueFd;
+
+namespace {
+
+// Bounds on what we read from /proc files a process can inflate.
+constexpr size_t kMaxSmallFile = 64 * 1024;        // status, stat, stack, auxv
+constexpr size_t kMaxMapsBytes = 64 * 1024 * 1024;  // 10k+ maps fit easily
+constexpr size_t kMaxCmdlineBytes = 256 * 1024;
+
+std::vector<std::string> list_directory(int dirfd, const char* name, size_t max_entries, bool* truncated) {
+  std::vector<std::string> out;
+  if (truncated) *truncated = false;
+  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return out;
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    ::close(fd);
+    return out;
+  }
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;
+    if (out.size() >= max_entries) {
+      if (truncated) *truncated = true;
+      break;
+    }
+    out.emplace_back(e->d_name);
+  }
+  ::closedir(dir);
+  return out;
+}
+
+}  // namespace
+
+Result<pid_t> pidfd_pid(int pidfd) {
+  UniqueFd self(::open("/proc/self/fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!self) return util::fail_errno("/proc/self/fdinfo");
+  auto text = util::read_file_at(self.get(), std::to_string(pidfd).c_str(), kMaxSmallFile);
+  if (!text) return std::unexpected(text.error());
+  auto pid = parse_pidfd_fdinfo(*text);
+  if (!pid) return util::fail(fmt::format("fd {} is not a pidfd", pidfd));
+  return *pid;
+}
+
+Result<ProcessDir> ProcessDir::open(pid_t pid, int pidfd) { return open_at("/proc", pid, pidfd); }
+
+Result<ProcessDir> ProcessDir::open_at(const std::string& proc_root, pid_t pid, int pidfd) {
+  if (pid <= 0) return util::fail(fmt::format("bad pid {}", pid));
+  std::string path = fmt::format("{}/{}", proc_root, pid);
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!dir) {
+    if (errno == ENOENT) return util::fail(fmt::format("no process {}", pid), ESRCH);
+    return util::fail_errno(path);
+  }
+  bool verified = false;
+  if (pidfd >= 0) {
+    auto named = pidfd_pid(pidfd);
+    if (!named) return std::unexpected(named.error());
+    if (*named != pid)
+      return util::fail(fmt::format("pidfd names pid {}, not {}: the process is gone or the pid was reused",
+                                    *named, pid), ESRCH);
+    // Alive after the open: the directory cannot belong to a later process
+    // with the same number.
+    if (::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != 0 && errno != EPERM)
+      return util::fail(fmt::format("process {} exited before its /proc entry was opened", pid), ESRCH);
+    verified = true;
+  }
+  return ProcessDir(pid, std::move(dir), verified);
+}
+
+Result<std::string> ProcessDir::read(const char* name, size_t max_bytes, bool* truncated) const {
+  return util::read_file_at(dir_.get(), name, max_bytes, truncated);
+}
+
+Result<std::string> ProcessDir::read_link(const char* name) const {
+  char buffer[4096];
+  ssize_t n = ::readlinkat(dir_.get(), name, buffer, sizeof buffer);
+  if (n < 0) return util::fail_errno(std::string("readlink ") + name);
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+Result<Status> ProcessDir::status() const {
+  auto text = read("status", kMaxSmallFile);
+  if (!text) return std::unexpected(text.error());
+  return parse_status(*text);
+}
+
+Result<Stat> ProcessDir::stat() const {
+  auto text = read("stat", kMaxSmallFile);
+  if (!text) return std::unexpected(text.error());
+  auto st = parse_stat(*text);
+  if (!st) return util::fail("stat: cannot parse");
+  return *st;
+}
+
+Result<std::vector<MapEntry>> ProcessDir::maps(size_t max_entries, bool* truncated) const {
+  bool cut = false;
+  auto text = read("maps", kMaxMapsBytes, &cut);
+  if (!text) return std::unexpected(text.error());
+  auto maps = parse_maps(*text, max_entries, truncated);
+  if (truncated) *truncated = *truncated || cut;
+  return maps;
+}
+
+Result<std::vector<std::string>> ProcessDir::cmdline(size_t max_items, bool* truncated) const {
+  bool cut = false;
+  auto bytes = read("cmdline", kMaxCmdlineBytes, &cut);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto args = parse_nul_separated(*bytes, max_items, truncated);
+  if (truncated) *truncated = *truncated || cut;
+  return args;
+}
+
+Result<std::vector<std::string>> ProcessDir::environment(size_t max_items, bool* truncated) const {
+  bool cut = false;
+  auto bytes = read("environ", kMaxCmdlineBytes, &cut);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto vars = parse_nul_separated(*bytes, max_items, truncated);
+  if (truncated) *truncated = *truncated || cut;
+  return vars;
+}
+
+Result<std::vector<std::string>> ProcessDir::kernel_stack(size_t max_lines) const {
+  auto text = read("stack", kMaxSmallFile);
+  if (!text) return std::unexpected(text.error());
+  return parse_kernel_stack(*text, max_lines);
+}
+
+Result<std::vector<AuxvEntry>> ProcessDir::auxv() const {
+  auto bytes = read("auxv", kMaxSmallFile);
+  if (!bytes) return std::unexpected(bytes.error());
+  return parse_auxv(*bytes);
+}
+
+Result<std::vector<OpenFile>> ProcessDir::open_files(size_t max_files, bool* truncated) const {
+  UniqueFd fd_dir(::openat(dir_.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd_dir) return util::fail_errno("fd/");
+  auto names = list_directory(dir_.get(), "fd", max_files, truncated);
+  std::vector<OpenFile> out;
+  for (const auto& name : names) {
+    auto fd = util::parse_int<int>(name);
+    if (!fd) continue;
+    char buffer[4096];
+    ssize_t n = ::readlinkat(fd_dir.get(), name.c_str(), buffer, sizeof buffer);
+    out.push_back({*fd, n >= 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string("?")});
+  }
+  std::sort(out.begin(), out.end(), [](const OpenFile& a, const OpenFile& b) { return a.fd < b.fd; });
+  return out;
+}
+
+Result<std::vector<ThreadInfo>> ProcessDir::threads(size_t max_threads, bool* truncated) const {
+  UniqueFd task(::openat(dir_.get(), "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!task) return util::fail_errno("task/");
+  auto names = list_directory(dir_.get(), "task", max_threads, truncated);
+  std::vector<ThreadInfo> out;
+  out.reserve(names.size());
+  for (const auto& name : names) {
+    auto tid = util::parse_int<pid_t>(name);
+    if (!tid) continue;
+    ThreadInfo t;
+    t.tid = *tid;
+    UniqueFd tdir(::openat(task.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (tdir) {
+      // stat has both name and state in one small read.
+      if (auto text = util::read_file_at(tdir.get(), "stat", kMaxSmallFile)) {
+        if (auto st = parse_stat(*text)) {
+          t.name = st->comm;
+          t.state = std::string(1, st->state);
+        }
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  std::sort(out.begin(), out.end(), [](const ThreadInfo& a, const ThreadInfo& b) { return a.tid < b.tid; });
+  return out;
+}
+
+Result<UniqueFd> ProcessDir::open_mem() const {
+  return util::open_at(dir_.get(), "mem", O_NOFOLLOW);
+}
+
+}  // namespace usercrash::proc

@@ -1,0 +1,62 @@
+// /proc/<pid> held open as a directory fd: every read goes through it, so
+// once it is open and checked, no read can land on another process (a
+// reaped task's /proc directory answers ESRCH, it does not move).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proc/proc_types.h"
+#include "util/result.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::proc {
+
+class ProcessDir {
+ public:
+  // Opens /proc/<pid>. With a pidfd (the kernel's %F, or pidfd_open), checks
+  // afterwards that the pidfd names this pid and is still alive, which proves
+  // the directory is the pidfd's process and not a reuse of its number.
+  // The pidfd stays owned by the caller.
+  static util::Result<ProcessDir> open(pid_t pid, int pidfd = -1);
+  // Same, under another /proc mount (tests point this at fixture trees).
+  static util::Result<ProcessDir> open_at(const std::string& proc_root, pid_t pid, int pidfd = -1);
+
+  pid_t pid() const { return pid_; }
+  int fd() const { return dir_.get(); }
+  bool verified_by_pidfd() const { return verified_; }
+
+  util::Result<std::string> read(const char* name, size_t max_bytes, bool* truncated = nullptr) const;
+  util::Result<std::string> read_link(const char* name) const;
+
+  // Convenience readers; each caps what it keeps.
+  util::Result<Status> status() const;
+  util::Result<Stat> stat() const;
+  util::Result<std::vector<MapEntry>> maps(size_t max_entries, bool* truncated) const;
+  util::Result<std::vector<std::string>> cmdline(size_t max_items, bool* truncated) const;
+  util::Result<std::vector<std::string>> environment(size_t max_items, bool* truncated) const;
+  util::Result<std::vector<std::string>> kernel_stack(size_t max_lines) const;
+  util::Result<std::vector<AuxvEntry>> auxv() const;
+  util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated) const;
+  // Threads in task/, in directory order; names and states read per thread.
+  util::Result<std::vector<ThreadInfo>> threads(size_t max_threads, bool* truncated) const;
+
+  // The /proc/<pid>/mem file (O_RDONLY), for reading the process's memory.
+  util::Result<util::UniqueFd> open_mem() const;
+
+ private:
+  ProcessDir(pid_t pid, util::UniqueFd dir, bool verified)
+      : pid_(pid), dir_(std::move(dir)), verified_(verified) {}
+
+  pid_t pid_;
+  util::UniqueFd dir_;
+  bool verified_;
+};
+
+// The pid a pidfd refers to (from /proc/self/fdinfo); -1 when that process is gone.
+util::Result<pid_t> pidfd_pid(int pidfd);
+
+}  // namespace usercrash::proc

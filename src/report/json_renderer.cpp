@@ -1,0 +1,191 @@
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/signal_names.h"
+#include "report/render.h"
+#include "util/escape.h"
+
+namespace usercrash::report {
+namespace {
+
+using engine::Report;
+using nlohmann::json;
+using util::to_valid_utf8;
+
+std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
+
+template <typename T, typename F>
+json optional_json(const std::optional<T>& v, F&& f) {
+  return v ? json(f(*v)) : json(nullptr);
+}
+
+json string_or_null(const std::optional<std::string>& s) {
+  return optional_json(s, [](const std::string& v) { return to_valid_utf8(v); });
+}
+
+const char* method_name(engine::FrameMethod m) {
+  switch (m) {
+    case engine::FrameMethod::context: return "context";
+    case engine::FrameMethod::cfi: return "cfi";
+    case engine::FrameMethod::frame_pointer: return "frame_pointer";
+    case engine::FrameMethod::inlined: return "inlined";
+  }
+  return "?";
+}
+
+json frame_json(const engine::Frame& f) {
+  return json{
+      {"pc", hex(f.pc)},
+      {"module", string_or_null(f.module)},
+      {"module_offset", optional_json(f.module_offset, hex)},
+      {"build_id", string_or_null(f.build_id)},
+      {"function", string_or_null(f.function)},
+      {"function_offset", optional_json(f.function_offset, hex)},
+      {"file", string_or_null(f.file)},
+      {"line", optional_json(f.line, [](int l) { return l; })},
+      {"method", method_name(f.method)},
+      {"inlined", f.method == engine::FrameMethod::inlined},
+  };
+}
+
+json thread_json(const engine::ThreadReport& t, bool with_frames) {
+  json regs = json::object();
+  for (const auto& r : t.registers) regs[r.name] = hex(r.value);
+  json frames = json::array();
+  if (with_frames)
+    for (const auto& f : t.frames) frames.push_back(frame_json(f));
+  return json{
+      {"tid", t.tid},
+      {"name", string_or_null(t.name)},
+      {"state", string_or_null(t.state)},
+      {"crashed", t.crashed},
+      {"registers", t.registers.empty() ? json(nullptr) : regs},
+      {"frames", frames},
+      {"unwind_stopped", string_or_null(t.unwind_stopped)},
+  };
+}
+
+std::string bytes_hex(const std::vector<uint8_t>& bytes) {
+  std::string s;
+  s.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) s += fmt::format("{:02x}", b);
+  return s;
+}
+
+// Levels of detail, from everything down to the crashing thread alone, tried
+// in order until the JSON fits max_bytes.
+enum class Detail { full, no_memory, crashed_thread_only };
+
+json build(const Report& r, Detail detail, std::vector<std::string> extra_truncated) {
+  json j;
+  j["version"] = r.version;
+  j["pid"] = r.pid;
+  j["tgid"] = optional_json(r.tgid, [](pid_t v) { return v; });
+  j["namespace_pid"] = optional_json(r.namespace_pid, [](pid_t v) { return v; });
+  j["tid"] = r.tid;
+  j["uid"] = optional_json(r.uid, [](uid_t v) { return v; });
+  j["gid"] = optional_json(r.gid, [](gid_t v) { return v; });
+  j["comm"] = to_valid_utf8(r.comm);
+  j["exe"] = string_or_null(r.exe);
+  json cmdline = json::array();
+  for (const auto& a : r.cmdline) cmdline.push_back(to_valid_utf8(a));
+  j["cmdline"] = cmdline;
+  if (r.environment) {
+    json env = json::array();
+    for (const auto& e : *r.environment) env.push_back(to_valid_utf8(e));
+    j["environment"] = env;
+  }
+  j["time"] = iso8601_utc(r.time);
+  j["kernel"] = string_or_null(r.kernel);
+  j["hostname"] = string_or_null(r.hostname);
+  j["source"] = r.source;
+  j["secure"] = r.secure;
+  if (r.signal) {
+    const auto& s = *r.signal;
+    j["signal"] = json{
+        {"number", s.number},
+        {"name", engine::signal_name(s.number)},
+        {"code", s.code},
+        {"code_name", engine::signal_code_name(s.number, s.code)},
+        {"fault_address", optional_json(s.fault_address, hex)},
+        {"sender_pid", optional_json(s.sender_pid, [](pid_t v) { return v; })},
+        {"sender_uid", optional_json(s.sender_uid, [](uid_t v) { return v; })},
+        {"cause", string_or_null(s.cause)},
+    };
+  } else {
+    j["signal"] = nullptr;
+  }
+  j["abort_message"] = string_or_null(r.abort_message);
+
+  json threads = json::array();
+  for (size_t i = 0; i < r.threads.size(); ++i) {
+    if (detail == Detail::crashed_thread_only && i > 0) break;
+    threads.push_back(thread_json(r.threads[i], true));
+  }
+  j["threads"] = threads;
+
+  json memory = json::array();
+  json code = json::array();
+  if (detail == Detail::full) {
+    for (const auto& d : r.memory_near_registers)
+      memory.push_back({{"register", d.label}, {"address", hex(d.address)}, {"start", hex(d.start)},
+                        {"bytes", bytes_hex(d.bytes)}});
+    for (const auto& i : r.disassembly)
+      code.push_back({{"address", hex(i.address)}, {"bytes", bytes_hex(i.bytes)}, {"instruction", i.text},
+                      {"faulting", i.faulting}});
+  }
+  j["memory_near_registers"] = memory;
+  j["disassembly"] = code;
+
+  json maps = json::array();
+  if (detail != Detail::crashed_thread_only)
+    for (const auto& m : r.maps)
+      maps.push_back({{"start", hex(m.start)}, {"end", hex(m.end)}, {"perms", m.perms}, {"offset", hex(m.offset)},
+                      {"device", m.device}, {"inode", m.inode}, {"path", to_valid_utf8(m.path)}});
+  j["maps"] = maps;
+  json files = json::array();
+  if (detail != Detail::crashed_thread_only)
+    for (const auto& f : r.open_files) files.push_back({{"fd", f.fd}, {"path", to_valid_utf8(f.path)}});
+  j["open_files"] = files;
+  json kstack = json::array();
+  for (const auto& l : r.kernel_stack) kstack.push_back(to_valid_utf8(l));
+  j["kernel_stack"] = kstack;
+
+  json truncated = json::array();
+  for (const auto& t : r.truncated) truncated.push_back(to_valid_utf8(t));
+  for (const auto& t : extra_truncated) truncated.push_back(t);
+  j["truncated"] = truncated;
+  json problems = json::array();
+  for (const auto& p : r.problems) problems.push_back(to_valid_utf8(p));
+  j["problems"] = problems;
+  j["collection_ms"] = optional_json(r.collection_ms, [](double v) { return v; });
+  return j;
+}
+
+}  // namespace
+
+std::string iso8601_utc(int64_t seconds) {
+  time_t t = static_cast<time_t>(seconds);
+  tm utc{};
+  if (!gmtime_r(&t, &utc)) return "?";
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+std::string render_json(const Report& r, const RenderOptions& options) {
+  int indent = options.pretty_json ? 1 : -1;
+  std::string out = build(r, Detail::full, {}).dump(indent, ' ', false, json::error_handler_t::replace);
+  if (out.size() <= options.max_bytes) return out + '\n';
+  out = build(r, Detail::no_memory, {"json: memory dumps and code left out to fit max_report_size"})
+            .dump(indent, ' ', false, json::error_handler_t::replace);
+  if (out.size() <= options.max_bytes) return out + '\n';
+  out = build(r, Detail::crashed_thread_only,
+              {"json: only the crashing thread kept, maps and files left out, to fit max_report_size"})
+            .dump(-1, ' ', false, json::error_handler_t::replace);
+  return out + '\n';
+}
+
+}  // namespace usercrash::report

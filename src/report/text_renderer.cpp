@@ -1,0 +1,233 @@
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/signal_names.h"
+#include "report/render.h"
+#include "util/escape.h"
+
+namespace usercrash::report {
+namespace {
+
+using engine::Frame;
+using engine::FrameMethod;
+using engine::Report;
+using util::escape_text;
+
+constexpr const char* kBanner =
+    "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***";
+
+std::string hex_address(uint64_t v) { return fmt::format("0x{:016x}", v); }
+
+std::string frame_line(size_t index, const Frame& f) {
+  std::string line = fmt::format("#{:02} pc {}", index, hex_address(f.pc));
+  if (f.module) {
+    line += ' ' + escape_text(*f.module);
+    if (f.module_offset) line += fmt::format("+0x{:x}", *f.module_offset);
+  } else {
+    line += " ??";
+  }
+  if (f.function) {
+    line += " (" + escape_text(*f.function);
+    if (f.function_offset) line += fmt::format("+0x{:x}", *f.function_offset);
+    line += ')';
+  } else {
+    line += " (?\?)";
+  }
+  if (f.file) {
+    line += " (" + escape_text(*f.file);
+    if (f.line) line += fmt::format(":{}", *f.line);
+    line += ')';
+  }
+  if (f.build_id) line += " (BuildId: " + *f.build_id + ')';
+  if (f.method == FrameMethod::inlined) line += " [inlined]";
+  if (f.method == FrameMethod::frame_pointer) line += " [frame pointer]";
+  return line;
+}
+
+void append_frames(std::string& out, const engine::ThreadReport& t) {
+  for (size_t i = 0; i < t.frames.size(); ++i) out += "    " + frame_line(i, t.frames[i]) + '\n';
+  if (t.frames.empty() && !t.unwind_stopped) out += "    (no frames)\n";
+  if (t.unwind_stopped) out += "    (backtrace stopped: " + escape_text(*t.unwind_stopped) + ")\n";
+}
+
+std::string thread_title(const engine::ThreadReport& t) {
+  std::string s = fmt::format("tid {}", t.tid);
+  if (t.name) s += fmt::format(", name: {}", escape_text(*t.name));
+  if (t.state) s += fmt::format(", state: {}", thread_state_name(*t.state));
+  if (t.crashed) s += " (crashed)";
+  return s;
+}
+
+void append_registers(std::string& out, const engine::ThreadReport& t) {
+  size_t column = 0;
+  for (const auto& r : t.registers) {
+    out += fmt::format("{}{:>8} {}", column == 0 ? "   " : "", r.name, hex_address(r.value));
+    if (++column == 3) {
+      out += '\n';
+      column = 0;
+    }
+  }
+  if (column) out += '\n';
+}
+
+void append_memory(std::string& out, const engine::MemoryDump& d) {
+  out += fmt::format("\nMemory near {} ({}):\n", d.label, hex_address(d.address));
+  for (size_t off = 0; off < d.bytes.size(); off += 16) {
+    std::string hex, ascii;
+    for (size_t i = 0; i < 16; ++i) {
+      if (off + i < d.bytes.size()) {
+        uint8_t b = d.bytes[off + i];
+        hex += fmt::format("{:02x} ", b);
+        ascii += (b >= 0x20 && b < 0x7f) ? static_cast<char>(b) : '.';
+      } else {
+        hex += "   ";
+      }
+      if (i == 7) hex += ' ';
+    }
+    out += fmt::format("    {:016x}  {} |{}|\n", d.start + off, hex, ascii);
+  }
+}
+
+void append_maps(std::string& out, const Report& r) {
+  std::optional<uint64_t> fault;
+  if (r.signal && r.signal->fault_address) fault = r.signal->fault_address;
+  bool marked = false;
+  for (const auto& m : r.maps) {
+    if (fault && !marked && *fault < m.start) {
+      out += fmt::format("--->Fault address falls at {} between mappings\n", hex_address(*fault));
+      marked = true;
+    }
+    bool here = fault && !marked && m.contains(*fault);
+    if (here) marked = true;
+    out += fmt::format("{}{:016x}-{:016x} {} {:08x} {} {}", here ? "--->" : "    ", m.start, m.end, m.perms, m.offset,
+                       m.device, m.inode);
+    if (!m.path.empty()) out += "  " + escape_text(m.path);
+    out += '\n';
+  }
+  if (fault && !marked) out += fmt::format("--->Fault address falls at {} after the last mapping\n", hex_address(*fault));
+}
+
+}  // namespace
+
+std::string thread_state_name(const std::string& letter) {
+  if (letter.size() != 1) return escape_text(letter);
+  switch (letter[0]) {
+    case 'R': return "R (running)";
+    case 'S': return "S (sleeping)";
+    case 'D': return "D (disk sleep)";
+    case 'T': return "T (stopped)";
+    case 't': return "t (tracing stop)";
+    case 'Z': return "Z (zombie)";
+    case 'X': return "X (dead)";
+    case 'I': return "I (idle)";
+    case 'P': return "P (parked)";
+    default: return escape_text(letter);
+  }
+}
+
+std::string render_text(const Report& r, const RenderOptions& options) {
+  std::string out;
+  out.reserve(64 * 1024);
+  if (options.brief) {
+    for (const auto& t : r.threads) {
+      out += "TID " + std::to_string(t.tid);
+      if (t.name) out += " (" + escape_text(*t.name) + ")";
+      out += ":\n";
+      for (size_t i = 0; i < t.frames.size(); ++i) out += frame_line(i, t.frames[i]) + '\n';
+      if (t.unwind_stopped) out += "(backtrace stopped: " + escape_text(*t.unwind_stopped) + ")\n";
+    }
+    return out;
+  }
+
+  const engine::ThreadReport* crashed = r.threads.empty() ? nullptr : &r.threads.front();
+  out += kBanner;
+  out += '\n';
+  out += fmt::format("pid: {}, tgid: {}, comm: {}\n", r.pid, r.tgid ? std::to_string(*r.tgid) : "?",
+                     escape_text(r.comm));
+  if (r.namespace_pid) out += fmt::format("pid in its namespace: {}\n", *r.namespace_pid);
+  if (crashed) {
+    out += fmt::format("thread: {}, tid: {}\n", crashed->name ? escape_text(*crashed->name) : "?", crashed->tid);
+  }
+  out += fmt::format("uid: {}, gid: {}\n", r.uid ? std::to_string(*r.uid) : "?", r.gid ? std::to_string(*r.gid) : "?");
+  if (r.exe) out += "exe: " + escape_text(*r.exe) + '\n';
+  if (!r.cmdline.empty()) {
+    std::string cmd;
+    for (const auto& a : r.cmdline) cmd += (cmd.empty() ? "" : " ") + escape_text(a);
+    out += "cmdline: " + cmd + '\n';
+  }
+  out += "time: " + iso8601_utc(r.time) + '\n';
+  if (r.kernel || r.hostname)
+    out += fmt::format("kernel: {}, host: {}\n", r.kernel ? escape_text(*r.kernel) : "?",
+                       r.hostname ? escape_text(*r.hostname) : "?");
+  out += "source: " + r.source + '\n';
+
+  if (r.signal) {
+    const auto& s = *r.signal;
+    out += fmt::format("signal: {} ({}), code: {} ({})", s.number, engine::signal_name(s.number), s.code,
+                       engine::signal_code_name(s.number, s.code));
+    if (s.fault_address) out += ", fault addr: " + hex_address(*s.fault_address);
+    out += '\n';
+    if (s.sender_pid) out += fmt::format("sent by: pid {}, uid {}\n", *s.sender_pid, s.sender_uid.value_or(0));
+    if (s.cause) out += "cause: " + escape_text(*s.cause) + '\n';
+  } else {
+    out += "signal: none (live process)\n";
+  }
+  if (r.abort_message) out += "abort message: '" + escape_text(*r.abort_message) + "'\n";
+  if (r.secure) out += "note: setuid/setgid or non-dumpable process; report is root-only\n";
+
+  if (crashed && !crashed->registers.empty()) {
+    out += "\nRegisters:\n";
+    append_registers(out, *crashed);
+  }
+  out += "\nBackTrace:\n";
+  if (crashed) append_frames(out, *crashed);
+  else out += "    (no thread registers)\n";
+
+  for (const auto& d : r.memory_near_registers) append_memory(out, d);
+  if (!r.disassembly.empty()) {
+    out += "\nCode around rip:\n";
+    for (const auto& i : r.disassembly) {
+      std::string bytes;
+      for (uint8_t b : i.bytes) bytes += fmt::format("{:02x} ", b);
+      out += fmt::format("{}{:016x}:  {:<24} {}\n", i.faulting ? "--->" : "    ", i.address, bytes, i.text);
+    }
+  }
+
+  out += fmt::format("\nThreads ({}):\n", r.threads.size());
+  for (const auto& t : r.threads) out += "    " + thread_title(t) + '\n';
+  out += "\nThreads backtrace:\n";
+  for (size_t i = 1; i < r.threads.size(); ++i) {
+    out += "\n--- " + thread_title(r.threads[i]) + " ---\n";
+    append_frames(out, r.threads[i]);
+  }
+
+  out += "\nStack:\n";
+  for (const auto& l : r.kernel_stack) out += "    " + escape_text(l) + '\n';
+  out += "\nMaps:\n";
+  append_maps(out, r);
+  out += "\nOpen files:\n";
+  for (const auto& f : r.open_files) out += fmt::format("    {} -> {}\n", f.fd, escape_text(f.path));
+  if (r.environment) {
+    out += "\nEnvironment:\n";
+    for (const auto& e : *r.environment) out += "    " + escape_text(e) + '\n';
+  }
+  if (!r.truncated.empty()) {
+    out += "\nTruncated:\n";
+    for (const auto& t : r.truncated) out += "    " + escape_text(t) + '\n';
+  }
+  if (!r.problems.empty()) {
+    out += "\nProblems:\n";
+    for (const auto& p : r.problems) out += "    " + escape_text(p) + '\n';
+  }
+  if (r.collection_ms) out += fmt::format("\n(collected in {:.1f} ms)\n", *r.collection_ms);
+
+  if (out.size() > options.max_bytes) {
+    std::string note = fmt::format("\n*** report cut at {} bytes (max_report_size) ***\n", options.max_bytes);
+    out.resize(options.max_bytes > note.size() ? options.max_bytes - note.size() : 0);
+    out += note;
+  }
+  return out;
+}
+
+}  // namespace usercrash::report

@@ -1,0 +1,205 @@
+#include "store/crash_directory.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "store/slot_ring.h"
+
+namespace usercrash::store {
+
+using util::Result;
+using util::UniqueFd;
+
+const char* slot_suffix(SlotFile kind) {
+  switch (kind) {
+    case SlotFile::text: return "";
+    case SlotFile::json: return ".json";
+    case SlotFile::core: return ".core.zst";
+  }
+  return "";
+}
+
+int PendingReport::fd(SlotFile kind) const {
+  for (const auto& f : files)
+    if (f.kind == kind) return f.fd.get();
+  return -1;
+}
+
+Result<CrashDirectory> CrashDirectory::open(const std::string& path, unsigned count, const OpenOptions& options) {
+  if (path.empty() || path[0] != '/') return util::fail(fmt::format("crash directory '{}' is not an absolute path", path));
+  if (options.create && ::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
+    return util::fail_errno("create crash directory " + path);
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ELOOP || errno == ENOTDIR) return util::fail(path + " is not a directory (or is a symlink)");
+    return util::fail_errno("open crash directory " + path);
+  }
+  struct stat st {};
+  if (::fstat(dir.get(), &st) != 0) return util::fail_errno(path);
+  if (st.st_uid != ::geteuid())
+    return util::fail(fmt::format("crash directory {} belongs to uid {}, not to uid {}; refusing it", path, st.st_uid,
+                                  ::geteuid()));
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    return util::fail(fmt::format("crash directory {} is writable by group or others (mode {:04o}); refusing it", path,
+                                  st.st_mode & 07777));
+
+  bool named_temp = options.force_named_temp;
+  if (!named_temp) {
+    int probe = ::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (probe >= 0) ::close(probe);
+    else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) named_temp = true;
+    else return util::fail_errno("create a file in " + path);
+  }
+  return CrashDirectory(path, std::move(dir), count, named_temp);
+}
+
+Result<PendingFile> CrashDirectory::create_one(SlotFile kind) {
+  PendingFile f;
+  f.kind = kind;
+  if (!named_temp_) {
+    int fd = ::openat(dir_.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) return util::fail_errno("create report file in " + path_);
+    f.fd.reset(fd);
+    return f;
+  }
+  static std::atomic<unsigned> counter{0};
+  std::random_device random;
+  f.temp_name = fmt::format("{}{}-{}-{:08x}{}", kTempPrefix, ::getpid(), counter++, random(), slot_suffix(kind));
+  ::unlinkat(dir_.get(), f.temp_name.c_str(), 0);
+  int fd = ::openat(dir_.get(), f.temp_name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return util::fail_errno(fmt::format("create {}/{}", path_, f.temp_name));
+  f.fd.reset(fd);
+  return f;
+}
+
+Result<PendingReport> CrashDirectory::create_pending(bool with_core) {
+  PendingReport report;
+  std::vector<SlotFile> kinds = {SlotFile::text, SlotFile::json};
+  if (with_core) kinds.push_back(SlotFile::core);
+  for (SlotFile kind : kinds) {
+    auto f = create_one(kind);
+    if (!f) {
+      for (auto& done : report.files)
+        if (!done.temp_name.empty()) ::unlinkat(dir_.get(), done.temp_name.c_str(), 0);
+      return std::unexpected(f.error());
+    }
+    report.files.push_back(std::move(*f));
+  }
+  return report;
+}
+
+std::vector<std::optional<timespec>> CrashDirectory::slot_times() const {
+  std::vector<std::optional<timespec>> times(count_);
+  for (unsigned i = 0; i < count_; ++i) {
+    struct stat st {};
+    // Whatever sits at the name (a planted symlink included) counts as used;
+    // it is unlinked, never followed, when the slot is reused.
+    if (::fstatat(dir_.get(), slot_name(i).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) times[i] = st.st_mtim;
+  }
+  return times;
+}
+
+Result<DirectoryLock> CrashDirectory::lock(std::chrono::milliseconds timeout) {
+  UniqueFd fd;
+  for (int attempt = 0; attempt < 2 && !fd; ++attempt) {
+    int raw = ::openat(dir_.get(), kLockName, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    if (raw < 0) {
+      // A symlink or something we cannot open sits at the name: replace it.
+      if (attempt == 0 && (errno == ELOOP || errno == ENXIO || errno == EACCES || errno == EISDIR)) {
+        ::unlinkat(dir_.get(), kLockName, 0);
+        ::unlinkat(dir_.get(), kLockName, AT_REMOVEDIR);
+        continue;
+      }
+      return util::fail_errno(fmt::format("open {}/{}", path_, kLockName));
+    }
+    UniqueFd candidate(raw);
+    struct stat st {};
+    if (::fstat(raw, &st) != 0) return util::fail_errno("stat lock file");
+    // Only a plain file of ours with no other names will do: a FIFO would
+    // block, a hard link would let someone else hold our lock.
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid()) {
+      ::unlinkat(dir_.get(), kLockName, 0);
+      continue;
+    }
+    fd = std::move(candidate);
+  }
+  if (!fd) return util::fail(fmt::format("{}/{}: cannot create a usable lock file", path_, kLockName));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) return util::fail_errno("flock");
+    if (std::chrono::steady_clock::now() > deadline) return util::fail("timed out waiting for the directory lock", ETIMEDOUT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return DirectoryLock(std::move(fd));
+}
+
+Result<std::string> CrashDirectory::publish(PendingReport& report, const std::vector<bool>& busy,
+                                            std::optional<uid_t> owner_uid) {
+  auto held = lock();
+  if (!held) return std::unexpected(held.error());
+  unsigned index = choose_slot(slot_times(), busy);
+  std::string name = slot_name(index);
+
+  // Empty the slot, report first, so a reader never pairs an old report
+  // with new companions.
+  for (SlotFile kind : {SlotFile::text, SlotFile::json, SlotFile::core}) {
+    std::string file = name + slot_suffix(kind);
+    if (::unlinkat(dir_.get(), file.c_str(), 0) != 0 && errno != ENOENT)
+      return util::fail_errno(fmt::format("remove old {}/{}", path_, file));
+  }
+  // Companions first, the text report last: its name marks the slot complete.
+  for (SlotFile kind : {SlotFile::json, SlotFile::core, SlotFile::text}) {
+    for (auto& f : report.files) {
+      if (f.kind != kind || !f.fd) continue;
+      if (owner_uid) {
+        // report_access=owner: the crashed process's owner may read it; the
+        // file becomes theirs, read-only, and nobody else's.
+        if (::fchown(f.fd.get(), *owner_uid, static_cast<gid_t>(-1)) != 0 || ::fchmod(f.fd.get(), 0400) != 0)
+          return util::fail_errno("hand the report to its owner");
+      }
+      std::string file = name + slot_suffix(kind);
+      int rc;
+      if (f.temp_name.empty()) {
+        rc = ::linkat(f.fd.get(), "", dir_.get(), file.c_str(), AT_EMPTY_PATH);
+        if (rc != 0 && (errno == ENOENT || errno == EPERM)) {
+          // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not.
+          std::string self = fmt::format("/proc/self/fd/{}", f.fd.get());
+          rc = ::linkat(AT_FDCWD, self.c_str(), dir_.get(), file.c_str(), AT_SYMLINK_FOLLOW);
+        }
+      } else {
+        rc = ::renameat(dir_.get(), f.temp_name.c_str(), dir_.get(), file.c_str());
+        if (rc == 0) f.temp_name.clear();
+      }
+      if (rc != 0) return util::fail_errno(fmt::format("publish {}/{}", path_, file));
+    }
+  }
+  return name;
+}
+
+void CrashDirectory::remove_stale_temporaries() {
+  int fd = ::dup(dir_.get());
+  if (fd < 0) return;
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return;
+  }
+  ::rewinddir(d);
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    if (std::string_view(e->d_name).starts_with(kTempPrefix)) stale.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  for (const auto& name : stale) ::unlinkat(dir_.get(), name.c_str(), 0);
+}
+
+}  // namespace usercrash::store

@@ -1,0 +1,96 @@
+// The crash directory: root's, checked on open, written only through its fd.
+// A report is written into unnamed files (O_TMPFILE) and only linked into its
+// slot when complete, so no half-written slot ever looks complete; where the
+// filesystem lacks O_TMPFILE, a hidden name created O_EXCL|O_NOFOLLOW is
+// renamed into place instead.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::store {
+
+// File kinds of one slot: the text report, its JSON, and the saved core.
+enum class SlotFile { text, json, core };
+const char* slot_suffix(SlotFile kind);  // "", ".json", ".core.zst"
+
+// Files being written for one report; not yet visible in the directory.
+struct PendingFile {
+  SlotFile kind = SlotFile::text;
+  util::UniqueFd fd;
+  std::string temp_name;  // non-empty only on the no-O_TMPFILE fallback
+};
+
+struct PendingReport {
+  std::vector<PendingFile> files;
+  int fd(SlotFile kind) const;
+};
+
+// An exclusive lock on the directory's ".lock" file (flock), shared by the
+// server and a client that writes on its own when the server is down.
+class DirectoryLock {
+ public:
+  DirectoryLock() = default;
+  explicit DirectoryLock(util::UniqueFd fd) : fd_(std::move(fd)) {}
+  bool held() const { return fd_.valid(); }
+
+ private:
+  util::UniqueFd fd_;  // closing it releases the lock
+};
+
+struct OpenOptions {
+  bool create = true;  // mkdir (0750) when missing
+  // Test hook: behave as on a filesystem without O_TMPFILE.
+  bool force_named_temp = false;
+};
+
+class CrashDirectory {
+ public:
+  // Opens `path` (O_DIRECTORY|O_NOFOLLOW). Refuses a directory that is not
+  // owned by us (root) or that group or others can write.
+  static util::Result<CrashDirectory> open(const std::string& path, unsigned count, const OpenOptions& options = {});
+
+  int fd() const { return dir_.get(); }
+  const std::string& path() const { return path_; }
+  unsigned count() const { return count_; }
+
+  // Unnamed files for a new report (mode 0600 until published).
+  util::Result<PendingReport> create_pending(bool with_core);
+
+  // Takes the lock, chooses the slot (skipping `busy` ones), replaces what
+  // the slot held and links the pending files in, text last. Returns the
+  // slot's name. `owner_uid` (when given) may read the published files.
+  util::Result<std::string> publish(PendingReport& report, const std::vector<bool>& busy = {},
+                                    std::optional<uid_t> owner_uid = std::nullopt);
+
+  util::Result<DirectoryLock> lock(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  // Modification time of each slot's text report.
+  std::vector<std::optional<timespec>> slot_times() const;
+
+  // Removes leftovers of interrupted writes (hidden temp names).
+  void remove_stale_temporaries();
+
+ private:
+  CrashDirectory(std::string path, util::UniqueFd dir, unsigned count, bool named_temp)
+      : path_(std::move(path)), dir_(std::move(dir)), count_(count), named_temp_(named_temp) {}
+
+  util::Result<PendingFile> create_one(SlotFile kind);
+
+  std::string path_;
+  util::UniqueFd dir_;
+  unsigned count_;
+  bool named_temp_;
+};
+
+inline constexpr const char* kLockName = ".lock";
+inline constexpr const char* kTempPrefix = ".pending-";
+
+}  // namespace usercrash::store

@@ -1,0 +1,18 @@
+// Making bytes that came from the crashing process safe to print.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace usercrash::util {
+
+// Printable ASCII and valid UTF-8 pass through; control bytes, backslash and
+// invalid UTF-8 become C-style escapes (\n, \t, \\, \x1b). The result never
+// contains a newline or a terminal escape sequence.
+std::string escape_text(std::string_view raw);
+
+// Valid UTF-8 for JSON: invalid sequences become U+FFFD so the JSON stays
+// valid; the JSON serializer escapes control characters itself.
+std::string to_valid_utf8(std::string_view raw);
+
+}  // namespace usercrash::util

@@ -1,0 +1,32 @@
+// Bounded reads and complete writes on fds.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::util {
+
+// Reads until EOF or `max_bytes`, retrying on EINTR. `truncated` (when given)
+// says whether bytes were left unread.
+Result<std::string> read_all(int fd, size_t max_bytes, bool* truncated = nullptr);
+
+// Opens `name` under `dirfd` (O_RDONLY|O_NOFOLLOW|O_CLOEXEC) and reads it.
+Result<std::string> read_file_at(int dirfd, const char* name, size_t max_bytes,
+                                 bool* truncated = nullptr);
+
+// Writes everything or fails (EINTR and short writes handled).
+Result<void> write_all(int fd, std::string_view data);
+
+// Reads exactly `size` bytes unless EOF comes first; returns the count read.
+Result<size_t> read_full(int fd, void* buffer, size_t size);
+
+// Opens `path` relative to `dirfd`, O_RDONLY|O_CLOEXEC plus `extra_flags`.
+Result<UniqueFd> open_at(int dirfd, const char* path, int extra_flags = 0);
+
+}  // namespace usercrash::util
