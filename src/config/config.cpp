@@ -125,6 +125,7 @@ const std::vector<Key>& table() {
       path_key("directory", &Config::directory, kMaxDirectoryPath),
       path_key("socket", &Config::socket, kMaxSocketPath),
       path_key("kernel_socket", &Config::kernel_socket, kMaxSocketPath),
+      path_key("state_directory", &Config::state_directory, kMaxDirectoryPath),
       unsigned_key("count", &Config::count, 1, 1000),
       unsigned_key("max_concurrent", &Config::max_concurrent, 1, 64),
       unsigned_key("max_queue", &Config::max_queue, 0, 4096),

@@ -28,6 +28,9 @@ enum class ReportAccess { root, owner };
 struct Config {
   std::string directory = "/var/log/usercrashes";
   std::string socket = "/run/usercrash/usercrash.sock";
+  // Root-only state of `usercrashctl enable`: the core_pattern and
+  // core_pipe_limit it replaced (the client chains to the saved handler).
+  std::string state_directory = "/var/lib/usercrash";
   // Listening socket for the kernel's coredump connections (core_pattern "@@").
   std::string kernel_socket = "/run/usercrash/coredump.sock";
   unsigned count = 50;            // ring size

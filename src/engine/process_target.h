@@ -26,6 +26,8 @@ class ProcessTarget : public Target {
   util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override;
 
   const proc::ProcessDir& dir() const { return dir_; }
+  // For the caller to add what it knows better (the kernel's %d, problems).
+  ProcessFacts& mutable_facts() { return facts_; }
 
  protected:
   // Reads every fact /proc offers about the process, and its maps. What

@@ -135,6 +135,13 @@ void dump_memory_near_registers(const Registers& regs, const std::vector<proc::M
                                 Report& report) {
   for (Reg r : general_purpose()) {
     uint64_t value = regs.get(r);
+    // Registers holding the same address share one dump ("rbp/rsp").
+    auto same = std::find_if(report.memory_near_registers.begin(), report.memory_near_registers.end(),
+                             [&](const MemoryDump& d) { return d.address == value; });
+    if (same != report.memory_near_registers.end()) {
+      same->label += "/" + std::string(register_name(r));
+      continue;
+    }
     const proc::MapEntry* m = find_mapping(maps, value);
     if (!m || !m->readable()) continue;
     uint64_t start = value >= m->start + kMemoryBefore ? value - kMemoryBefore : m->start;

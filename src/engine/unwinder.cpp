@@ -342,7 +342,10 @@ void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod 
   GElf_Off offset = 0;
   GElf_Sym sym;
   if (const char* name = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr)) {
-    f.function = demangle(name);
+    // "__libc_start_main@@GLIBC_2.34": the version is not part of the name.
+    std::string plain(name);
+    if (size_t at = plain.find('@'); at != std::string::npos && at > 0) plain.resize(at);
+    f.function = demangle(plain.c_str());
     f.function_offset = offset + (pc - lookup);
   }
 

@@ -93,9 +93,11 @@ void append_maps(std::string& out, const Report& r) {
   std::optional<uint64_t> fault;
   if (r.signal && r.signal->fault_address) fault = r.signal->fault_address;
   bool marked = false;
-  for (const auto& m : r.maps) {
+  for (size_t i = 0; i < r.maps.size(); ++i) {
+    const auto& m = r.maps[i];
     if (fault && !marked && *fault < m.start) {
-      out += fmt::format("--->Fault address falls at {} between mappings\n", hex_address(*fault));
+      out += fmt::format("--->Fault address falls at {} {}\n", hex_address(*fault),
+                         i == 0 ? "before the first mapping" : "between mappings");
       marked = true;
     }
     bool here = fault && !marked && m.contains(*fault);

@@ -1,0 +1,97 @@
+// usercrash_s: the crash directory's owner. See server/server.h.
+#include <getopt.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "server/server.h"
+#include "util/cli.h"
+#include "util/log.h"
+
+namespace {
+
+constexpr const char* kProgram = "usercrash_s";
+
+void print_help() {
+  fmt::print(
+      "Usage: {} [OPTION]...\n"
+      "Crash report server: owns the crash directory and hands each crash reported by\n"
+      "usercrash_c a report file in a ring of slots (usercrash_00, usercrash_01, ...).\n"
+      "Runs in the foreground; logs to stderr, and to syslog when stderr is not a terminal.\n"
+      "\n"
+      "  -c, --config FILE         configuration file (default /etc/usercrash.conf)\n"
+      "  -d, --directory DIR       crash directory (config key: directory)\n"
+      "  -s, --socket PATH         socket path (config key: socket)\n"
+      "  -n, --count N             number of slots in the ring (config key: count)\n"
+      "  -j, --max-concurrent N    dumps running at once (config key: max_concurrent)\n"
+      "  -o, --set KEY=VALUE       set any configuration key\n"
+      "  -v, --verbose             log debug messages\n"
+      "  -h, --help                show this help\n"
+      "  -V, --version             show the version\n"
+      "\n"
+      "Signals: SIGTERM/SIGINT stop (in-flight dumps get a few seconds to finish),\n"
+      "SIGUSR1 logs the counters. Under systemd, socket activation is supported.\n",
+      kProgram);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace usercrash;
+  util::log::init(kProgram);
+  static const option options[] = {
+      {"config", required_argument, nullptr, 'c'},   {"directory", required_argument, nullptr, 'd'},
+      {"socket", required_argument, nullptr, 's'},   {"count", required_argument, nullptr, 'n'},
+      {"max-concurrent", required_argument, nullptr, 'j'}, {"set", required_argument, nullptr, 'o'},
+      {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},        {nullptr, 0, nullptr, 0},
+  };
+  std::string config_path;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "c:d:s:n:j:o:vhV", options, nullptr)) != -1) {
+    switch (opt) {
+      case 'c': config_path = optarg; break;
+      case 'd': overrides.emplace_back("directory", optarg); break;
+      case 's': overrides.emplace_back("socket", optarg); break;
+      case 'n': overrides.emplace_back("count", optarg); break;
+      case 'j': overrides.emplace_back("max_concurrent", optarg); break;
+      case 'o': {
+        std::string kv = optarg;
+        size_t eq = kv.find('=');
+        if (eq == std::string::npos) util::usage_error(kProgram, "--set needs KEY=VALUE");
+        overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+        break;
+      }
+      case 'v': util::log::set_verbose(true); break;
+      case 'h': print_help(); return 0;
+      case 'V': fmt::print("{} {}\n", kProgram, util::version()); return 0;
+      default: util::usage_error(kProgram, "unknown option");
+    }
+  }
+  if (optind < argc) util::usage_error(kProgram, fmt::format("unexpected argument '{}'", argv[optind]));
+
+  config::Config config = util::load_config_or_exit(kProgram, config_path);
+  for (const auto& [k, v] : overrides) util::override_or_exit(kProgram, config, k.c_str(), v.c_str());
+
+  if (::geteuid() != 0) util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");
+
+  // Socket activation: systemd passes the listening socket as fd 3.
+  util::UniqueFd activated;
+  int n = sd_listen_fds(1);
+  if (n > 0) {
+    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
+      if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, nullptr, 0) > 0 && !activated) activated.reset(fd);
+    }
+  }
+
+  auto server = server::Server::create(config, std::move(activated));
+  if (!server) {
+    util::log::error("cannot start: {}", server.error().message);
+    return 1;
+  }
+  return (*server)->run();
+}

@@ -1,0 +1,402 @@
+#include "server/server.h"
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "ipc/fd_passing.h"
+#include "ipc/packet_codec.h"
+#include "util/file_io.h"
+#include "util/escape.h"
+#include "util/log.h"
+
+namespace usercrash::server {
+
+namespace log = util::log;
+using util::Result;
+using util::UniqueFd;
+
+namespace {
+
+constexpr uint64_t kListenTag = 0;
+constexpr uint64_t kSignalTag = UINT64_MAX;
+// Connections waiting for their first packet, at most; beyond it new ones
+// are refused so a flood of silent peers cannot exhaust our fds.
+constexpr size_t kMaxPendingConnections = 256;
+// On SIGTERM, in-flight dumps get this long to complete.
+constexpr std::chrono::seconds kShutdownGrace{5};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::create(const config::Config& config, UniqueFd listen_fd) {
+  auto directory = store::CrashDirectory::open(config.directory, config.count);
+  if (!directory) return std::unexpected(directory.error());
+  directory->remove_stale_temporaries();
+  bool owns_path = false;
+  if (!listen_fd) {
+    auto sock = ipc::listen_unix(config.socket, SOCK_SEQPACKET, 128);
+    if (!sock) return std::unexpected(sock.error());
+    listen_fd = std::move(*sock);
+    owns_path = true;
+  }
+  auto server = std::unique_ptr<Server>(new Server(config, std::move(*directory), std::move(listen_fd), owns_path));
+
+  server->epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!server->epoll_) return util::fail_errno("epoll_create1");
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGUSR1);
+  sigaddset(&mask, SIGPIPE);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return util::fail_errno("sigprocmask");
+  server->signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!server->signals_) return util::fail_errno("signalfd");
+
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenTag;
+  if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->listen_.get(), &ev) != 0)
+    return util::fail_errno("epoll_ctl");
+  ev.data.u64 = kSignalTag;
+  if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->signals_.get(), &ev) != 0)
+    return util::fail_errno("epoll_ctl");
+  return server;
+}
+
+Server::Server(config::Config config, store::CrashDirectory directory, UniqueFd listen_fd, bool owns_socket_path)
+    : config_(std::move(config)),
+      directory_(std::move(directory)),
+      listen_(std::move(listen_fd)),
+      owns_socket_path_(owns_socket_path) {}
+
+Server::~Server() {
+  if (owns_socket_path_ && listen_) ::unlink(config_.socket.c_str());
+}
+
+std::string Server::describe(const Connection& c) const {
+  if (c.request.pid > 0)
+    return fmt::format("connection {} (pid {}, comm '{}')", c.id, c.request.pid,
+                       util::escape_text(ipc::field_string(c.request.comm)));
+  return fmt::format("connection {} (peer pid {}, uid {})", c.id, c.peer.pid, c.peer.uid);
+}
+
+int Server::run() {
+  log::info("listening on {}, reports in {} ({} slots, {} at once, queue {})", config_.socket, config_.directory,
+            config_.count, config_.max_concurrent, config_.max_queue);
+  sd_notify(0, "READY=1");
+  epoll_event events[64];
+  for (;;) {
+    if (stopping_ && connections_.empty()) break;
+    int n = ::epoll_wait(epoll_.get(), events, 64, next_timeout_ms());
+    if (n < 0 && errno != EINTR) {
+      log::error("epoll_wait: {}", std::strerror(errno));
+      return 1;
+    }
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == kListenTag) {
+        on_accept();
+      } else if (tag == kSignalTag) {
+        signalfd_siginfo si{};
+        while (::read(signals_.get(), &si, sizeof si) == sizeof si) {
+          if (si.ssi_signo == SIGUSR1) log_counters();
+          else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) shutdown_begin();
+        }
+      } else if (auto it = connections_.find(tag); it != connections_.end()) {
+        on_readable(it->second);
+      }
+    }
+    expire(Clock::now());
+    if (stopping_ && stop_deadline_ && Clock::now() > *stop_deadline_) {
+      std::vector<uint64_t> ids;
+      for (auto& [id, c] : connections_) ids.push_back(id);
+      for (uint64_t id : ids) {
+        auto it = connections_.find(id);
+        if (it != connections_.end()) finish(it->second, false, "server shutting down");
+      }
+    }
+  }
+  log_counters();
+  log::info("stopped");
+  return 0;
+}
+
+int Server::next_timeout_ms() const {
+  std::optional<Clock::time_point> soonest = stop_deadline_;
+  for (const auto& [id, c] : connections_)
+    if (c.deadline && (!soonest || *c.deadline < *soonest)) soonest = c.deadline;
+  if (!soonest) return -1;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*soonest - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(ms + 1, 0, 60'000));
+}
+
+void Server::on_accept() {
+  for (;;) {
+    int raw = ::accept4(listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (raw < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) log::warn("accept: {}", std::strerror(errno));
+      return;
+    }
+    UniqueFd sock(raw);
+    auto peer = ipc::peer_credentials(sock.get());
+    if (!peer) {
+      log::warn("refusing a connection: {}", peer.error().message);
+      ++counters_.refused_peer;
+      continue;
+    }
+    // Only root's usercrash_c (the kernel runs it as root) gets a slot.
+    if (peer->uid != 0) {
+      log::warn("refusing a connection from pid {} uid {}: only root may request a dump", peer->pid, peer->uid);
+      ++counters_.refused_peer;
+      continue;
+    }
+    if (stopping_) continue;
+    size_t waiting = 0;
+    for (const auto& [id, c] : connections_) waiting += c.state == State::awaiting_request;
+    if (waiting >= kMaxPendingConnections) {
+      log::warn("refusing a connection from pid {}: {} connections already waiting for their request", peer->pid,
+                waiting);
+      continue;
+    }
+    Connection c;
+    c.id = next_id_++;
+    c.sock = std::move(sock);
+    c.peer = *peer;
+    c.deadline = Clock::now() + config_.request_timeout;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = c.id;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.sock.get(), &ev) != 0) {
+      log::warn("epoll_ctl: {}", std::strerror(errno));
+      continue;
+    }
+    ++counters_.accepted;
+    connections_.emplace(c.id, std::move(c));
+  }
+}
+
+void Server::on_readable(Connection& c) {
+  // A queued client has nothing to say; readable means it hung up.
+  size_t max_fds = 0;
+  auto message = ipc::receive_message(c.sock.get(), max_fds);
+  if (!message) {
+    if (c.state == State::dumping) {
+      finish(c, false, "client went away before completing: " + message.error().message);
+    } else {
+      if (message.error().message != "peer closed the connection") {
+        ++counters_.malformed;
+        log::warn("{}: dropped: {}", describe(c), message.error().message);
+      }
+      close_connection(c.id);
+    }
+    return;
+  }
+  switch (c.state) {
+    case State::awaiting_request: {
+      auto request = ipc::decode_dump_request(message->bytes);
+      if (!request) {
+        ++counters_.malformed;
+        log::warn("{}: dropped: {}", describe(c), request.error().message);
+        close_connection(c.id);
+        return;
+      }
+      on_request(c, *request);
+      return;
+    }
+    case State::queued:
+      ++counters_.malformed;
+      log::warn("{}: dropped: sent a packet while queued", describe(c));
+      close_connection(c.id);
+      return;
+    case State::dumping: {
+      auto done = ipc::decode_completed(message->bytes);
+      if (!done) {
+        ++counters_.malformed;
+        finish(c, false, "bad completion packet: " + done.error().message);
+        return;
+      }
+      finish(c, true, "");
+      return;
+    }
+  }
+}
+
+bool Server::over_rate_limit(Clock::time_point now) {
+  if (config_.rate_limit == 0) return false;
+  while (!recent_.empty() && now - recent_.front() > std::chrono::minutes(1)) recent_.pop_front();
+  if (recent_.size() >= config_.rate_limit) return true;
+  recent_.push_back(now);
+  return false;
+}
+
+void Server::on_request(Connection& c, const ipc::DumpRequest& request) {
+  c.request = request;
+  c.deadline.reset();
+  auto reject = [&](ipc::RejectReason reason) {
+    auto packet = ipc::make_packet<ipc::Rejected>();
+    packet.reason = static_cast<uint32_t>(reason);
+    (void)ipc::send_packet(c.sock.get(), packet);
+    close_connection(c.id);
+  };
+  if (over_rate_limit(Clock::now())) {
+    ++counters_.rate_limited;
+    log::warn("{}: dropped: more than {} crashes in the last minute (rate_limit); {} dropped so far", describe(c),
+              config_.rate_limit, counters_.rate_limited);
+    reject(ipc::RejectReason::rate_limited);
+    return;
+  }
+  if (active_ < config_.max_concurrent) {
+    start_dump(c);
+    return;
+  }
+  if (queue_.size() >= config_.max_queue) {
+    ++counters_.queue_full;
+    log::warn("{}: dropped: {} dumps running and {} queued (max_queue); {} dropped so far", describe(c), active_,
+              queue_.size(), counters_.queue_full);
+    reject(ipc::RejectReason::queue_full);
+    return;
+  }
+  c.state = State::queued;
+  queue_.push_back(c.id);
+  log::debug("{}: queued at position {}", describe(c), queue_.size());
+}
+
+void Server::start_dump(Connection& c) {
+  bool with_core = (c.request.flags & ipc::kWantCoreFd) != 0;
+  auto pending = directory_.create_pending(with_core);
+  if (!pending) {
+    ++counters_.write_errors;
+    log::error("{}: cannot create report files: {}", describe(c), pending.error().message);
+    auto packet = ipc::make_packet<ipc::Rejected>();
+    packet.reason = static_cast<uint32_t>(ipc::RejectReason::internal);
+    (void)ipc::send_packet(c.sock.get(), packet);
+    close_connection(c.id);
+    return;
+  }
+  std::vector<int> fds;
+  for (const auto& f : pending->files) fds.push_back(f.fd.get());
+  auto packet = ipc::make_packet<ipc::PerformDump>();
+  packet.fd_count = static_cast<uint32_t>(fds.size());
+  if (auto sent = ipc::send_packet(c.sock.get(), packet, fds); !sent) {
+    log::warn("{}: cannot hand over the report fds: {}", describe(c), sent.error().message);
+    close_connection(c.id);
+    return;
+  }
+  c.pending = std::move(*pending);
+  c.state = State::dumping;
+  c.deadline = Clock::now() + config_.completion_timeout;
+  ++active_;
+  log::debug("{}: dumping", describe(c));
+}
+
+void Server::finish(Connection& c, bool completed, const std::string& reason) {
+  store::PendingReport& p = *c.pending;
+  int text = p.fd(store::SlotFile::text);
+  struct stat st {};
+  bool has_text = text >= 0 && ::fstat(text, &st) == 0 && st.st_size > 0;
+  if (!completed) {
+    if (!has_text) {
+      ++counters_.lost;
+      log::error("{}: no report: {}", describe(c), reason);
+      close_connection(c.id);
+      return;
+    }
+    // Keep what the client wrote, say why it stops there, and leave out the
+    // JSON, which is only written whole.
+    std::string note = fmt::format("\n*** report incomplete: {} ***\n", reason);
+    [[maybe_unused]] auto n = ::pwrite(text, note.data(), note.size(), st.st_size);
+    std::erase_if(p.files, [](const store::PendingFile& f) { return f.kind == store::SlotFile::json; });
+  }
+  std::optional<uid_t> owner;
+  auto published = directory_.publish(p, {}, owner);
+  if (!published) {
+    ++counters_.write_errors;
+    log::error("{}: report not saved: {}", describe(c), published.error().message);
+  } else if (completed) {
+    ++counters_.completed;
+    log::info("{}: report {}/{}", describe(c), config_.directory, *published);
+    (void)ipc::send_packet(c.sock.get(), ipc::make_published(*published));
+  } else {
+    ++counters_.partial;
+    log::warn("{}: partial report {}/{}: {}", describe(c), config_.directory, *published, reason);
+  }
+  close_connection(c.id);
+}
+
+void Server::expire(Clock::time_point now) {
+  std::vector<uint64_t> expired;
+  for (const auto& [id, c] : connections_)
+    if (c.deadline && now >= *c.deadline) expired.push_back(id);
+  for (uint64_t id : expired) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;
+    Connection& c = it->second;
+    if (c.state == State::dumping) {
+      finish(c, false, fmt::format("the client did not complete within {} ms", config_.completion_timeout.count()));
+    } else {
+      ++counters_.request_timeouts;
+      log::warn("{}: dropped: no request within {} ms", describe(c), config_.request_timeout.count());
+      close_connection(id);
+    }
+  }
+}
+
+void Server::close_connection(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (it->second.state == State::dumping) --active_;
+  if (it->second.state == State::queued) std::erase(queue_, id);
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.sock.get(), nullptr);
+  connections_.erase(it);
+  start_queued();
+}
+
+void Server::start_queued() {
+  while (!stopping_ && active_ < config_.max_concurrent && !queue_.empty()) {
+    uint64_t id = queue_.front();
+    queue_.pop_front();
+    auto it = connections_.find(id);
+    if (it != connections_.end()) start_dump(it->second);
+  }
+}
+
+void Server::shutdown_begin() {
+  if (stopping_) return;
+  stopping_ = true;
+  log::info("stopping: {} dumps in flight, {} queued", active_, queue_.size());
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr);
+  if (owns_socket_path_) ::unlink(config_.socket.c_str());
+  listen_.reset();
+  // Queued and not-yet-asked clients are told to write on their own.
+  std::vector<uint64_t> waiting;
+  for (const auto& [id, c] : connections_)
+    if (c.state != State::dumping) waiting.push_back(id);
+  for (uint64_t id : waiting) {
+    auto packet = ipc::make_packet<ipc::Rejected>();
+    packet.reason = static_cast<uint32_t>(ipc::RejectReason::shutting_down);
+    (void)ipc::send_packet(connections_.at(id).sock.get(), packet);
+    close_connection(id);
+  }
+  stop_deadline_ = Clock::now() + std::min<std::chrono::milliseconds>(kShutdownGrace, config_.completion_timeout);
+}
+
+void Server::log_counters() const {
+  const Counters& k = counters_;
+  log::info(
+      "counters: accepted {}, completed {}, partial {}, lost {}, refused (not root) {}, malformed {}, "
+      "request timeouts {}, dropped (queue full) {}, dropped (rate limit) {}, write errors {}",
+      k.accepted, k.completed, k.partial, k.lost, k.refused_peer, k.malformed, k.request_timeouts, k.queue_full,
+      k.rate_limited, k.write_errors);
+}
+
+}  // namespace usercrash::server

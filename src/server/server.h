@@ -1,0 +1,97 @@
+// usercrash_s: one single-threaded event loop that hands report fds to
+// clients, at most max_concurrent at a time, with a visible bounded queue and
+// a deadline on every wait.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "ipc/protocol.h"
+#include "ipc/unix_socket.h"
+#include "store/crash_directory.h"
+#include "util/result.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::server {
+
+struct Counters {
+  uint64_t accepted = 0;
+  uint64_t refused_peer = 0;      // not root
+  uint64_t malformed = 0;         // bad packet
+  uint64_t request_timeouts = 0;  // connected, never asked
+  uint64_t completed = 0;
+  uint64_t partial = 0;           // client died or timed out; report kept with a note
+  uint64_t lost = 0;              // client died before writing anything
+  uint64_t queue_full = 0;        // dropped: queue at max_queue
+  uint64_t rate_limited = 0;      // dropped: over rate_limit
+  uint64_t write_errors = 0;      // publish failed (disk full...)
+};
+
+class Server {
+ public:
+  // Opens the crash directory and the socket; fails with a reason on a bad
+  // directory, socket path or permissions. `listen_fd` (socket activation)
+  // is used instead of creating the socket when valid.
+  static util::Result<std::unique_ptr<Server>> create(const config::Config& config,
+                                                      util::UniqueFd listen_fd = {});
+  ~Server();
+
+  // Runs until SIGTERM or SIGINT; returns the exit status.
+  int run();
+
+  const Counters& counters() const { return counters_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  enum class State { awaiting_request, queued, dumping };
+
+  struct Connection {
+    uint64_t id = 0;
+    util::UniqueFd sock;
+    ipc::PeerCredentials peer{};
+    State state = State::awaiting_request;
+    std::optional<Clock::time_point> deadline;
+    ipc::DumpRequest request{};
+    std::optional<store::PendingReport> pending;
+  };
+
+  Server(config::Config config, store::CrashDirectory directory, util::UniqueFd listen_fd, bool owns_socket_path);
+
+  void on_accept();
+  void on_readable(Connection& c);
+  void on_request(Connection& c, const ipc::DumpRequest& request);
+  void start_dump(Connection& c);
+  void finish(Connection& c, bool completed, const std::string& reason);
+  void expire(Clock::time_point now);
+  void close_connection(uint64_t id);
+  void start_queued();
+  bool over_rate_limit(Clock::time_point now);
+  void shutdown_begin();
+  int next_timeout_ms() const;
+  void log_counters() const;
+  std::string describe(const Connection& c) const;
+
+  config::Config config_;
+  store::CrashDirectory directory_;
+  util::UniqueFd listen_;
+  bool owns_socket_path_;
+  util::UniqueFd epoll_;
+  util::UniqueFd signals_;
+  std::map<uint64_t, Connection> connections_;
+  std::deque<uint64_t> queue_;
+  unsigned active_ = 0;
+  uint64_t next_id_ = 1;
+  bool stopping_ = false;
+  std::optional<Clock::time_point> stop_deadline_;
+  std::deque<Clock::time_point> recent_;  // accepted dumps in the last minute (rate_limit)
+  Counters counters_;
+};
+
+}  // namespace usercrash::server

@@ -1,0 +1,27 @@
+// Saved cores: the core stream, zstd-compressed as it arrives, capped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "util/result.h"
+
+namespace usercrash::store {
+
+struct CoreSaveResult {
+  uint64_t bytes_in = 0;    // uncompressed bytes kept
+  uint64_t bytes_out = 0;   // compressed bytes written
+  bool truncated = false;   // stopped at max_bytes with more to come
+};
+
+// Compresses `head` (bytes already read) followed by everything left on
+// `in_fd` into `out_fd`, keeping at most `max_bytes` of the core. The rest of
+// the stream is not read when the cap is hit.
+util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes);
+
+// Decompresses a saved core from `in_fd` into `out_fd` (for gdb).
+util::Result<uint64_t> decompress_core(int in_fd, int out_fd);
+
+}  // namespace usercrash::store

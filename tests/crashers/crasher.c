@@ -1,0 +1,168 @@
+/* Programs that crash in known ways, for the end-to-end tests and benches.
+ * Usage: crasher MODE [ARG]. Before crashing, every mode starts three worker
+ * threads parked in known functions (park_in_pause, park_in_read,
+ * park_in_cond_wait) and prints "ready <pid>" on stdout.
+ */
+#define _GNU_SOURCE
+#include <assert.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int never;
+static int pipe_fds[2];
+volatile int sink;
+
+NOINLINE void park_in_pause(void) { for (;;) pause(); }
+NOINLINE void park_in_read(void) {
+  char c;
+  for (;;) (void)!read(pipe_fds[0], &c, 1);
+}
+NOINLINE void park_in_cond_wait(void) {
+  pthread_mutex_lock(&lock);
+  while (!never) pthread_cond_wait(&cond, &lock);
+  pthread_mutex_unlock(&lock);
+}
+
+static void *pause_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-pause"); park_in_pause(); return 0; }
+static void *read_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-read"); park_in_read(); return 0; }
+static void *cond_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-cond"); park_in_cond_wait(); return 0; }
+
+static void start_parked_threads(void) {
+  pthread_t t;
+  (void)!pipe(pipe_fds);
+  pthread_create(&t, 0, pause_main, 0);
+  pthread_create(&t, 0, read_main, 0);
+  pthread_create(&t, 0, cond_main, 0);
+}
+
+/* Waits until every thread has reached its parking function. */
+static void settle(void) { usleep(20000); }
+
+static void ready(void) {
+  printf("ready %d\n", getpid());
+  fflush(stdout);
+}
+
+/* --- the crashes --- */
+
+NOINLINE void write_through(int *p) { *p = 42; sink = 1; }
+NOINLINE void null_level3(int *p) { write_through(p); sink = 3; }
+NOINLINE void null_level2(int *p) { null_level3(p); sink = 2; }
+NOINLINE void null_level1(void) { null_level2(NULL); sink = 1; }
+
+static void *assert_worker_main(void *a) {
+  int value = (int)(long)a;
+  pthread_setname_np(pthread_self(), "asserter");
+  assert(value == 1 && "the worker's value must be 1");
+  return 0;
+}
+NOINLINE void assert_in_worker(void) {
+  pthread_t t;
+  pthread_create(&t, 0, assert_worker_main, (void *)2L);
+  pthread_join(t, 0);
+}
+
+NOINLINE int recurse_forever(int depth) {
+  volatile char frame[128];
+  frame[0] = (char)depth;
+  return recurse_forever(depth + 1) + frame[0];
+}
+
+NOINLINE int divide(int a, int b) { return a / b; }
+
+NOINLINE void trap_here(void) { __builtin_trap(); }
+
+NOINLINE void touch_truncated_mapping(void) {
+  char path[] = "/dev/shm/crasher-sigbus-XXXXXX";
+  int fd = mkstemp(path);
+  unlink(path);
+  (void)!ftruncate(fd, 8192);
+  char *p = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  (void)!ftruncate(fd, 0);
+  p[4096] = 1; /* beyond the end of the file now */
+}
+
+NOINLINE size_t length_of(const char *s) { return strlen(s); }
+
+NOINLINE void call_null_function(void) {
+  void (*volatile fn)(void) = 0;
+  fn();
+}
+
+NOINLINE void jump_to_stack(void) {
+  unsigned char code[16] = {0xc3};
+  void (*fn)(void) = (void (*)(void))code;
+  fn();
+}
+
+NOINLINE void wait_then_crash(void) {
+  char c;
+  (void)!read(0, &c, 1);
+  null_level1();
+}
+
+NOINLINE void wait_for_signal(void) { for (;;) pause(); }
+
+static void *idle_main(void *a) { (void)a; for (;;) pause(); return 0; }
+
+NOINLINE void crash_with_threads(int n) {
+  for (int i = 0; i < n; i++) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (pthread_create(&t, &attr, idle_main, 0) != 0) abort();
+  }
+  usleep(50000);
+  null_level1();
+}
+
+NOINLINE void crash_with_heap(long megabytes) {
+  size_t size = (size_t)megabytes << 20;
+  char *heap = malloc(size);
+  memset(heap, 0x5a, size);
+  sink = heap[size - 1];
+  null_level1();
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: crasher MODE [ARG]\n");
+    return 2;
+  }
+  const char *mode = argv[1];
+  long arg = argc > 2 ? atol(argv[2]) : 0;
+  start_parked_threads();
+  settle();
+  ready();
+  if (!strcmp(mode, "null")) null_level1();
+  else if (!strcmp(mode, "assert")) assert_in_worker();
+  else if (!strcmp(mode, "abort")) abort();
+  else if (!strcmp(mode, "stack-overflow")) sink = recurse_forever(0);
+  else if (!strcmp(mode, "div-zero")) sink = divide(7, (int)arg);
+  else if (!strcmp(mode, "ud2")) trap_here();
+  else if (!strcmp(mode, "sigbus")) touch_truncated_mapping();
+  else if (!strcmp(mode, "libc")) sink = (int)length_of((const char *)16);
+  else if (!strcmp(mode, "null-call")) call_null_function();
+  else if (!strcmp(mode, "exec-stack")) jump_to_stack();
+  else if (!strcmp(mode, "wait-stdin")) wait_then_crash();
+  else if (!strcmp(mode, "wait-signal")) wait_for_signal();
+  else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
+  else if (!strcmp(mode, "heap")) crash_with_heap(arg);
+  else {
+    fprintf(stderr, "crasher: unknown mode '%s'\n", mode);
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,293 @@
+#include "e2e/harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace usercrash::test {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kCorePattern = "/proc/sys/kernel/core_pattern";
+constexpr const char* kPipeLimit = "/proc/sys/kernel/core_pipe_limit";
+// Root-only locations: /run is not world-writable.
+constexpr const char* kLockFile = "/run/usercrash-tests.lock";
+constexpr const char* kBackupFile = "/run/usercrash-tests.core_pattern.backup";
+
+std::string trim_newline(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+void write_sysctl(const char* path, const std::string& value) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(std::string("open ") + path + ": " + std::strerror(errno));
+  std::string line = value + "\n";
+  ssize_t n = ::write(fd, line.data(), line.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size()))
+    throw std::runtime_error(std::string("write ") + path + ": " + std::strerror(err));
+}
+
+}  // namespace
+
+bool is_root() { return ::geteuid() == 0; }
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+std::string program(const char* name) { return std::string(USERCRASH_BIN_DIR) + "/" + name; }
+std::string crasher(const char* name) { return std::string(CRASHER_DIR) + "/" + name; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& text, mode_t mode) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  ::chmod(path.c_str(), mode);
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/usercrash-test-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+CorePatternGuard::CorePatternGuard(const std::string& pattern, std::optional<int> pipe_limit) {
+  lock_fd_ = ::open(kLockFile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock_fd_ < 0) throw std::runtime_error(std::string("open lock: ") + std::strerror(errno));
+  ::flock(lock_fd_, LOCK_EX);
+  // A test killed while holding the guard left its backup: put it back first.
+  if (exists(kBackupFile)) {
+    std::string backup = read_file(kBackupFile);
+    size_t nl = backup.find('\n');
+    if (nl != std::string::npos) {
+      write_sysctl(kCorePattern, backup.substr(0, nl));
+      write_sysctl(kPipeLimit, trim_newline(backup.substr(nl + 1)));
+    }
+  }
+  if (pattern.size() > 127) throw std::runtime_error("core_pattern longer than 127 bytes: " + pattern);
+  saved_pattern_ = trim_newline(read_file(kCorePattern));
+  saved_limit_ = trim_newline(read_file(kPipeLimit));
+  write_file(kBackupFile, saved_pattern_ + "\n" + saved_limit_ + "\n", 0600);
+  write_sysctl(kCorePattern, pattern);
+  if (pipe_limit) write_sysctl(kPipeLimit, std::to_string(*pipe_limit));
+}
+
+void CorePatternGuard::set(const std::string& pattern) { write_sysctl(kCorePattern, pattern); }
+
+CorePatternGuard::~CorePatternGuard() {
+  try {
+    write_sysctl(kCorePattern, saved_pattern_);
+    write_sysctl(kPipeLimit, saved_limit_);
+    ::unlink(kBackupFile);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "could not restore core_pattern: " << e.what();
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+std::string client_pattern(const std::string& config_path, const std::string& client) {
+  std::string pattern = "|" + client + " -c " + config_path + " -k%F:%I:%u:%g:%t:%d:%c %P %e %s";
+  // The kernel keeps 127 bytes and silently cuts the rest.
+  if (pattern.size() > 127) throw std::runtime_error("core_pattern longer than 127 bytes: " + pattern);
+  return pattern;
+}
+
+ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>& extra, bool start_now) {
+  config_ = dir / "usercrash.conf";
+  directory_ = dir / "crashes";
+  socket_ = dir / "run/usercrash.sock";
+  log_ = dir / "server.log";
+  std::string text = "directory=" + directory_ + "\nsocket=" + socket_ + "\nkernel_socket=" + (dir / "run/core.sock") + "\n";
+  for (const auto& line : extra) text += line + "\n";
+  write_file(config_, text, 0644);
+  if (start_now) start();
+}
+
+void ServerProcess::start() {
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::string exe = program("usercrash_s");
+    ::execl(exe.c_str(), exe.c_str(), "--config", config_.c_str(), "--verbose", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < deadline && !exists(socket_)) {
+    if (!running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!exists(socket_)) ADD_FAILURE() << "server did not start:\n" << log();
+}
+
+bool ServerProcess::running() const {
+  if (pid_ <= 0) return false;
+  int status;
+  return ::waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+int ServerProcess::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+void ServerProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) stop();
+}
+
+std::string ServerProcess::log() const { return read_file(log_); }
+
+CrashResult run_crasher(const std::string& exe, const std::vector<std::string>& args,
+                        const std::function<void(pid_t, int)>& before_crash) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  CrashResult r;
+  r.pid = ::fork();
+  if (r.pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(exe.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  // Read up to "ready" before letting the caller act.
+  std::string line;
+  char c;
+  while (::read(out[0], &c, 1) == 1) {
+    line += c;
+    if (c == '\n') break;
+  }
+  r.output = line;
+  if (before_crash) before_crash(r.pid, in[1]);
+  ::close(in[1]);
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buffer, sizeof buffer)) > 0) r.output.append(buffer, static_cast<size_t>(n));
+  ::close(out[0]);
+  ::waitpid(r.pid, &r.status, 0);
+  return r;
+}
+
+std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std::string& slot,
+                                              std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::string text = dir + "/" + slot, json = text + ".json";
+  while (Clock::now() < deadline) {
+    if (exists(text) && exists(json)) {
+      auto doc = nlohmann::json::parse(read_file(json), nullptr, false);
+      if (!doc.is_discarded()) return doc;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> list_reports(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename();
+    if (name.starts_with("usercrash_") && name.find('.') == std::string::npos) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool wait_for_report_count(const std::string& dir, size_t count, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (list_reports(dir).size() >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::vector<std::string> function_names(const nlohmann::json& thread) {
+  std::vector<std::string> names;
+  for (const auto& f : thread["frames"]) names.push_back(f["function"].is_string() ? f["function"].get<std::string>() : "??");
+  return names;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::string& input) {
+  int in[2], out[2];
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  if (!input.empty()) (void)!::write(in[1], input.data(), input.size());
+  ::close(in[1]);
+  RunResult r;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buffer, sizeof buffer)) > 0) r.output.append(buffer, static_cast<size_t>(n));
+  ::close(out[0]);
+  ::waitpid(pid, &r.status, 0);
+  return r;
+}
+
+}  // namespace usercrash::test

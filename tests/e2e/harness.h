@@ -1,0 +1,124 @@
+// Shared pieces of the end-to-end tests: root check, core_pattern guard,
+// a private usercrash_s, running crashers, waiting for reports.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace usercrash::test {
+
+// Skips the test (with a reason) when not root; under CI=true, fails instead:
+// the end-to-end tests must run in CI.
+#define REQUIRE_ROOT()                                                                         \
+  do {                                                                                         \
+    if (!::usercrash::test::is_root()) {                                                       \
+      if (::usercrash::test::in_ci()) FAIL() << "end-to-end tests need root in CI";            \
+      GTEST_SKIP() << "needs root (the real crash path changes /proc/sys/kernel/core_pattern)"; \
+    }                                                                                          \
+  } while (0)
+
+bool is_root();
+bool in_ci();
+
+std::string program(const char* name);  // build/bin/NAME
+std::string crasher(const char* name);  // build/crashers/NAME
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text, mode_t mode = 0644);
+bool exists(const std::string& path);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Points core_pattern (and optionally core_pipe_limit) somewhere for the
+// lifetime of the object. Serialized across processes by a lock file under
+// /run; the old values are saved in a backup file first, so a test killed
+// outright is repaired by the next one.
+class CorePatternGuard {
+ public:
+  explicit CorePatternGuard(const std::string& pattern, std::optional<int> pipe_limit = std::nullopt);
+  ~CorePatternGuard();
+  CorePatternGuard(const CorePatternGuard&) = delete;
+  CorePatternGuard& operator=(const CorePatternGuard&) = delete;
+  void set(const std::string& pattern);  // change the pattern while holding the guard
+
+ private:
+  int lock_fd_ = -1;
+  std::string saved_pattern_;
+  std::string saved_limit_;
+};
+
+// The core_pattern line for our client with the given config.
+std::string client_pattern(const std::string& config_path, const std::string& client = program("usercrash_c"));
+
+// A usercrash_s on a private directory and socket.
+class ServerProcess {
+ public:
+  // `extra` lines are appended to the generated config (KEY=VALUE).
+  explicit ServerProcess(const TempDir& dir, const std::vector<std::string>& extra = {}, bool start = true);
+  ~ServerProcess();
+  void start();
+  // SIGTERM and wait; returns the exit status.
+  int stop();
+  void kill_hard();
+  bool running() const;
+  pid_t pid() const { return pid_; }
+  const std::string& config() const { return config_; }
+  const std::string& directory() const { return directory_; }
+  const std::string& socket() const { return socket_; }
+  std::string log() const;
+
+ private:
+  std::string config_, directory_, socket_, log_;
+  pid_t pid_ = -1;
+};
+
+struct CrashResult {
+  pid_t pid = -1;
+  int status = 0;  // waitpid status
+  std::string output;
+};
+
+// Runs a crasher to its death. `before_crash` runs after the crasher printed
+// "ready" (for modes that wait); stdin is a pipe the callback may write to.
+CrashResult run_crasher(const std::string& exe, const std::vector<std::string>& args,
+                        const std::function<void(pid_t, int stdin_fd)>& before_crash = {});
+
+// Waits until DIR/SLOT and DIR/SLOT.json exist and the JSON parses.
+std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std::string& slot,
+                                              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Waits until the directory holds `count` text reports.
+bool wait_for_report_count(const std::string& dir, size_t count,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Text reports (usercrash_NN) in a directory, sorted by name.
+std::vector<std::string> list_reports(const std::string& dir);
+
+// Function names of a thread's frames, in order.
+std::vector<std::string> function_names(const nlohmann::json& thread);
+
+// Runs a program and returns its exit status and combined output.
+struct RunResult {
+  int status = -1;
+  std::string output;
+};
+RunResult run(const std::vector<std::string>& argv, const std::string& input = "");
+
+}  // namespace usercrash::test
