@@ -21,6 +21,7 @@ enum class FrameMethod {
   context,  // the thread's registers (frame #0)
   cfi,      // DWARF call frame information (.eh_frame / .debug_frame)
   frame_pointer,  // rbp chain, where no CFI covered the caller
+  stack,    // the return address on top of the stack (after a call to a bad address)
   inlined,  // an inlined call inside the physical frame that follows
 };
 

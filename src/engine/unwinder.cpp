@@ -152,6 +152,7 @@ struct Unwinder::Impl {
   bool dwarf_allowed(Dwfl_Module* mod, Module* m);
   void symbolize_into(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   FrameMethod method_for_caller(uint64_t callee_pc, bool callee_call_site);
+  Dwfl_Module* module_at(uint64_t address);
 };
 
 int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name,
@@ -323,7 +324,7 @@ void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod 
   Frame f;
   f.pc = pc;
   f.method = method;
-  Dwfl_Module* mod = dwfl ? dwfl_addrmodule(dwfl, lookup) : nullptr;
+  Dwfl_Module* mod = module_at(lookup);
   if (!mod) {
     out.push_back(std::move(f));
     return;
@@ -366,6 +367,23 @@ void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod 
   Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
   Dwarf_Die* scopes = nullptr;
   int nscopes = cu ? dwarf_getscopes(cu, lookup - bias, &scopes) : 0;
+  // dwarf_getscopes continues past an inlined instance into its abstract
+  // definition, so the chain of callers is read from the innermost
+  // instance's concrete parents instead.
+  Dwarf_Die innermost{};
+  bool inlined_here = false;
+  for (int i = 0; i < nscopes; ++i) {
+    int tag = dwarf_tag(&scopes[i]);
+    if (tag == DW_TAG_subprogram) break;
+    if (tag == DW_TAG_inlined_subroutine) {
+      innermost = scopes[i];
+      inlined_here = true;
+      break;
+    }
+  }
+  std::free(scopes);
+  scopes = nullptr;
+  nscopes = inlined_here ? dwarf_getscopes_die(&innermost, &scopes) : 0;
   std::optional<std::string> file = f.file;
   std::optional<int> lineno = f.line;
   for (int i = 0; i < nscopes; ++i) {
@@ -392,9 +410,19 @@ void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod 
   out.push_back(std::move(f));
 }
 
+Dwfl_Module* Unwinder::Impl::module_at(uint64_t address) {
+  Dwfl_Module* mod = dwfl ? dwfl_addrmodule(dwfl, address) : nullptr;
+  if (!mod) return nullptr;
+  // libdwfl answers the highest module for addresses above it too (a pc on
+  // the stack came back as ld.so): check the range ourselves.
+  Dwarf_Addr start = 0, end = 0;
+  dwfl_module_info(mod, nullptr, &start, &end, nullptr, nullptr, nullptr, nullptr);
+  return address >= start && address < end ? mod : nullptr;
+}
+
 FrameMethod Unwinder::Impl::method_for_caller(uint64_t callee_pc, bool callee_call_site) {
   uint64_t lookup = callee_call_site && callee_pc > 0 ? callee_pc - 1 : callee_pc;
-  Dwfl_Module* mod = dwfl ? dwfl_addrmodule(dwfl, lookup) : nullptr;
+  Dwfl_Module* mod = module_at(lookup);
   if (!mod) return FrameMethod::frame_pointer;
   Dwarf_Addr bias = 0;
   if (Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &bias)) {
@@ -495,7 +523,8 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
   for (size_t i = 0; i < walk.pcs.size(); ++i) {
     auto [pc, activation] = walk.pcs[i];
     FrameMethod method = FrameMethod::context;
-    if (i > 0) method = d.method_for_caller(walk.pcs[i - 1].first, !walk.pcs[i - 1].second);
+    if (i == 1 && bad_pc) method = FrameMethod::stack;
+    else if (i > 0) method = d.method_for_caller(walk.pcs[i - 1].first, !walk.pcs[i - 1].second);
     d.symbolize_into(pc, !activation, method, bt.frames);
     if (bt.frames.size() >= d.options.max_frames) {
       if (i + 1 < walk.pcs.size() || walk.truncated) {

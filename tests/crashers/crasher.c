@@ -1,7 +1,8 @@
 /* Programs that crash in known ways, for the end-to-end tests and benches.
  * Usage: crasher MODE [ARG]. Before crashing, every mode starts three worker
  * threads parked in known functions (park_in_pause, park_in_read,
- * park_in_cond_wait) and prints "ready <pid>" on stdout.
+ * park_in_cond_wait) — unless CRASHER_PARKED=0 is in the environment — and
+ * prints "ready <pid> <CLOCK_REALTIME ns>" on stdout just before the crash.
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
@@ -50,7 +52,9 @@ static void start_parked_threads(void) {
 static void settle(void) { usleep(20000); }
 
 static void ready(void) {
-  printf("ready %d\n", getpid());
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  printf("ready %d %lld\n", getpid(), (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
   fflush(stdout);
 }
 
@@ -106,8 +110,13 @@ NOINLINE void jump_to_stack(void) {
   fn();
 }
 
+static inline __attribute__((always_inline)) void store_inlined(int *p) { *p = 7; }
+static inline __attribute__((always_inline)) void call_inlined(int *p) { store_inlined(p); sink = 2; }
+NOINLINE void crash_in_inline(int *p) { call_inlined(p); sink = 3; }
+
 NOINLINE void wait_then_crash(void) {
   char c;
+  ready();
   (void)!read(0, &c, 1);
   null_level1();
 }
@@ -125,6 +134,7 @@ NOINLINE void crash_with_threads(int n) {
     if (pthread_create(&t, &attr, idle_main, 0) != 0) abort();
   }
   usleep(50000);
+  ready();
   null_level1();
 }
 
@@ -133,6 +143,7 @@ NOINLINE void crash_with_heap(long megabytes) {
   char *heap = malloc(size);
   memset(heap, 0x5a, size);
   sink = heap[size - 1];
+  ready();
   null_level1();
 }
 
@@ -143,9 +154,12 @@ int main(int argc, char **argv) {
   }
   const char *mode = argv[1];
   long arg = argc > 2 ? atol(argv[2]) : 0;
-  start_parked_threads();
-  settle();
-  ready();
+  const char *parked = getenv("CRASHER_PARKED");
+  if (!parked || strcmp(parked, "0") != 0) {
+    start_parked_threads();
+    settle();
+  }
+  if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0) ready();
   if (!strcmp(mode, "null")) null_level1();
   else if (!strcmp(mode, "assert")) assert_in_worker();
   else if (!strcmp(mode, "abort")) abort();
@@ -155,6 +169,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "sigbus")) touch_truncated_mapping();
   else if (!strcmp(mode, "libc")) sink = (int)length_of((const char *)16);
   else if (!strcmp(mode, "null-call")) call_null_function();
+  else if (!strcmp(mode, "inline")) crash_in_inline(NULL);
   else if (!strcmp(mode, "exec-stack")) jump_to_stack();
   else if (!strcmp(mode, "wait-stdin")) wait_then_crash();
   else if (!strcmp(mode, "wait-signal")) wait_for_signal();

@@ -1,0 +1,227 @@
+// The collection engine on real crashes, checked against gdb on the saved
+// core of the same crash: signal, code, address, crashing thread, and the
+// function names of every thread's frames, in order.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "e2e/gdb_oracle.h"
+#include "e2e/harness.h"
+#include "store/core_archive.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::test {
+namespace {
+
+using nlohmann::json;
+
+struct Scenario {
+  std::string name;
+  std::string exe;  // crasher binary name
+  std::vector<std::string> args;
+  int signal;
+  std::string code_name;
+  std::string cause;             // substring of signal.cause ("" = any)
+  std::string crashed_function;  // a function on the crashing thread
+  std::string crashed_thread = "";  // its name ("" = the program's name)
+  bool parked = true;
+};
+
+void PrintTo(const Scenario& s, std::ostream* os) { *os << s.name; }
+
+const json& crashed_thread(const json& r) { return r["threads"][0]; }
+
+bool has_function(const json& thread, const std::string& name) {
+  for (const auto& f : thread["frames"])
+    if (f["function"].is_string() && f["function"] == name) return true;
+  return false;
+}
+
+// Decompresses the saved core next to the report, for gdb.
+std::string unpack_core(const std::string& directory, const std::string& slot, const TempDir& into) {
+  std::string packed = directory + "/" + slot + ".core.zst";
+  std::string core = into / (slot + ".core");
+  util::UniqueFd in(::open(packed.c_str(), O_RDONLY | O_CLOEXEC));
+  util::UniqueFd out(::open(core.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!in || !out) return "";
+  auto n = store::decompress_core(in.get(), out.get());
+  return n ? core : "";
+}
+
+class EngineAgainstGdb : public ::testing::TestWithParam<Scenario> {
+ protected:
+  void SetUp() override { REQUIRE_ROOT(); }
+
+  // Crashes the scenario with save_core on; returns the report.
+  json crash(const Scenario& s, ServerProcess& server, CrashResult& result,
+             const std::function<void(pid_t, int)>& before = {}, const std::string& exe_override = "") {
+    CorePatternGuard guard(client_pattern(server.config()));
+    std::string exe = exe_override.empty() ? crasher(s.exe.c_str()) : exe_override;
+    if (!s.parked) ::setenv("CRASHER_PARKED", "0", 1);
+    result = run_crasher(exe, s.args, before);
+    ::unsetenv("CRASHER_PARKED");
+    EXPECT_TRUE(WIFSIGNALED(result.status)) << result.output;
+    auto report = wait_for_report(server.directory(), "usercrash_00", std::chrono::seconds(60));
+    EXPECT_TRUE(report) << server.log();
+    return report ? *report : json();
+  }
+
+  void check_against_gdb(const json& report, const ServerProcess& server, const std::string& exe,
+                         size_t max_groups = 1000) {
+    TempDir scratch;
+    std::string core = unpack_core(server.directory(), "usercrash_00", scratch);
+    ASSERT_FALSE(core.empty()) << "no saved core";
+    auto gdb = gdb_backtraces(exe, core, 256);
+    ASSERT_FALSE(gdb.empty()) << "gdb printed no threads";
+    std::string diff = compare_with_gdb(report, gdb, max_groups);
+    EXPECT_EQ(diff, "") << "frames differ from gdb's";
+  }
+};
+
+TEST_P(EngineAgainstGdb, SignalThreadsAndFramesMatchGdb) {
+  const Scenario& s = GetParam();
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  json r = crash(s, server, result);
+  ASSERT_FALSE(r.is_null());
+  ASSERT_EQ(WTERMSIG(result.status), s.signal);
+  EXPECT_EQ(r["pid"], result.pid);
+  EXPECT_EQ(r["signal"]["number"], s.signal);
+  EXPECT_EQ(r["signal"]["code_name"], s.code_name);
+  if (!s.cause.empty()) {
+    ASSERT_TRUE(r["signal"]["cause"].is_string()) << r["signal"].dump();
+    EXPECT_NE(r["signal"]["cause"].get<std::string>().find(s.cause), std::string::npos) << r["signal"].dump();
+  }
+  const json& t = crashed_thread(r);
+  EXPECT_TRUE(t["crashed"].get<bool>());
+  EXPECT_EQ(t["name"], s.crashed_thread.empty() ? s.exe.substr(0, 15) : s.crashed_thread);
+  if (!s.crashed_function.empty()) EXPECT_TRUE(has_function(t, s.crashed_function)) << t["frames"].dump(1);
+  EXPECT_EQ(r["threads"].size(), s.parked ? 4u + (s.name == "assert_in_worker") : 1u);
+  check_against_gdb(r, server, crasher(s.exe.c_str()));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Crashers, EngineAgainstGdb,
+    ::testing::Values(
+        Scenario{"null_deref_deep", "crasher", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "null_level1"},
+        Scenario{"assert_in_worker", "crasher", {"assert"}, SIGABRT, "SI_TKILL", "assertion", "assert_worker_main",
+                 "asserter"},
+        Scenario{"division_by_zero", "crasher", {"div-zero", "0"}, SIGFPE, "FPE_INTDIV", "division by zero", "divide"},
+        Scenario{"ud2", "crasher", {"ud2"}, SIGILL, "ILL_ILLOPN", "ud2", "trap_here"},
+        Scenario{"sigbus_truncated_mapping", "crasher", {"sigbus"}, SIGBUS, "BUS_ADRERR", "beyond the end",
+                 "touch_truncated_mapping"},
+        Scenario{"inside_libc", "crasher", {"libc"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "length_of"},
+        Scenario{"null_function_pointer", "crasher", {"null-call"}, SIGSEGV, "SEGV_MAPERR", "null function pointer",
+                 "call_null_function"},
+        Scenario{"exec_non_executable", "crasher", {"exec-stack"}, SIGSEGV, "SEGV_ACCERR", "non-executable",
+                 "jump_to_stack"},
+        Scenario{"stripped_pie", "crasher_stripped", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", ""},
+        Scenario{"non_pie", "crasher_nopie", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "null_level1"},
+        Scenario{"optimized_with_inlines", "crasher_opt", {"inline"}, SIGSEGV, "SEGV_MAPERR", "null-pointer",
+                 "crash_in_inline"},
+        Scenario{"single_thread", "crasher", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "write_through", "",
+                 false}),
+    [](const auto& info) { return info.param.name; });
+
+TEST_F(EngineAgainstGdb, InlinedCallsAreFramesOfTheirOwn) {
+  TempDir dir;
+  ServerProcess server(dir);
+  CrashResult result;
+  json r = crash({"inline", "crasher_opt", {"inline"}, SIGSEGV, "", "", ""}, server, result);
+  ASSERT_FALSE(r.is_null());
+  const json& frames = crashed_thread(r)["frames"];
+  ASSERT_GE(frames.size(), 3u);
+  EXPECT_EQ(frames[0]["function"], "store_inlined");
+  EXPECT_EQ(frames[0]["method"], "inlined");
+  EXPECT_EQ(frames[1]["function"], "call_inlined");
+  EXPECT_EQ(frames[1]["method"], "inlined");
+  EXPECT_EQ(frames[2]["function"], "crash_in_inline");
+  EXPECT_EQ(frames[0]["pc"], frames[2]["pc"]);
+  EXPECT_TRUE(frames[0]["line"].is_number());
+  EXPECT_TRUE(frames[2]["line"].is_number());
+}
+
+TEST_F(EngineAgainstGdb, StackOverflowIsNamedAndCutAtTheFrameLimit) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  json r = crash({"overflow", "crasher", {"stack-overflow"}, SIGSEGV, "", "", ""}, server, result);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_NE(r["signal"]["cause"].get<std::string>().find("stack overflow"), std::string::npos);
+  const json& t = crashed_thread(r);
+  EXPECT_EQ(t["frames"].size(), 256u);
+  for (const auto& f : t["frames"]) EXPECT_EQ(f["function"], "recurse_forever");
+  EXPECT_TRUE(t["unwind_stopped"].get<std::string>().find("frame limit") != std::string::npos);
+  bool noted = false;
+  for (const auto& n : r["truncated"]) noted = noted || n.get<std::string>().find("frames cut at 256") != std::string::npos;
+  EXPECT_TRUE(noted) << r["truncated"].dump();
+  check_against_gdb(r, server, crasher("crasher"), 250);
+}
+
+TEST_F(EngineAgainstGdb, DeletedExecutableIsStillSymbolized) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  TempDir bin;
+  std::string copy = bin / "doomed";
+  std::filesystem::copy_file(crasher("crasher"), copy);
+  ::chmod(copy.c_str(), 0755);
+  std::string keep = bin / "kept-for-gdb";
+  std::filesystem::copy_file(crasher("crasher"), keep);
+  CrashResult result;
+  json r = crash({"deleted", "crasher", {"wait-stdin"}, SIGSEGV, "", "", ""}, server, result,
+                 [&](pid_t, int stdin_fd) {
+                   ::unlink(copy.c_str());
+                   (void)!::write(stdin_fd, "x", 1);
+                 },
+                 copy);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["exe"], copy + " (deleted)");
+  const json& t = crashed_thread(r);
+  EXPECT_TRUE(has_function(t, "write_through")) << t["frames"].dump(1);
+  EXPECT_TRUE(has_function(t, "wait_then_crash")) << t["frames"].dump(1);
+  check_against_gdb(r, server, keep);
+}
+
+TEST_F(EngineAgainstGdb, TwoHundredThreadsAreAllUnwound) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  json r = crash({"threads", "crasher", {"threads", "200"}, SIGSEGV, "", "", ""}, server, result);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["threads"].size(), 204u);
+  size_t idle = 0;
+  for (const auto& t : r["threads"]) idle += has_function(t, "idle_main");
+  EXPECT_EQ(idle, 200u);
+  EXPECT_TRUE(r["truncated"].empty()) << r["truncated"].dump();
+  check_against_gdb(r, server, crasher("crasher"));
+}
+
+TEST_F(EngineAgainstGdb, BigHeapDoesNotSlowTheReport) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  json r = crash({"heap", "crasher", {"heap", "1024"}, SIGSEGV, "", "", ""}, server, result);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_TRUE(has_function(crashed_thread(r), "crash_with_heap"));
+  bool heap = false;
+  for (const auto& m : r["maps"]) {
+    uint64_t start = std::stoull(m["start"].get<std::string>(), nullptr, 16);
+    uint64_t end = std::stoull(m["end"].get<std::string>(), nullptr, 16);
+    heap = heap || end - start >= (1ULL << 30);
+  }
+  EXPECT_TRUE(heap) << "the 1 GiB heap mapping is listed";
+  ASSERT_TRUE(r.contains("core"));
+  EXPECT_GT(r["core"]["bytes"].get<uint64_t>(), 1ULL << 30);
+  EXPECT_FALSE(r["core"]["truncated"].get<bool>());
+  check_against_gdb(r, server, crasher("crasher"));
+}
+
+}  // namespace
+}  // namespace usercrash::test
