@@ -143,6 +143,7 @@ const std::vector<Key>& table() {
       duration_key("time_budget", &Config::time_budget),
       enum_key<SourceLines>("source_lines", &Config::source_lines,
                             {{"none", SourceLines::none}, {"own", SourceLines::own}, {"all", SourceLines::all}}),
+      path_key("debuginfo_path", &Config::debuginfo_path, kMaxDirectoryPath),
       enum_key<ReportAccess>("report_access", &Config::report_access,
                              {{"root", ReportAccess::root}, {"owner", ReportAccess::owner}}),
       bool_key("dump_secure_memory", &Config::dump_secure_memory),

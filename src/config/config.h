@@ -49,6 +49,9 @@ struct Config {
   uint64_t max_report_size = 16ULL << 20;
   milliseconds time_budget{5000}; // whole report, crash to written
   SourceLines source_lines = SourceLines::own;
+  // Where separate debug files are looked up (by build-id). Root-owned
+  // trees only: a module's own directory may belong to whoever crashed.
+  std::string debuginfo_path = "/usr/lib/debug";
   ReportAccess report_access = ReportAccess::root;
   // Memory dumps of setuid / non-dumpable processes are left out unless set.
   bool dump_secure_memory = false;

@@ -194,6 +194,7 @@ CollectOptions collect_options(const config::Config& config, Clock::time_point s
   o.max_threads = config.max_threads;
   o.max_frames = config.max_frames;
   o.source_lines = config.source_lines;
+  o.debuginfo_path = config.debuginfo_path;
   o.dump_secure_memory = config.dump_secure_memory;
   o.deadline = started + config.time_budget;
   return o;
@@ -241,6 +242,7 @@ Report build_report(Target& target, const CollectOptions& options) {
     UnwindOptions uo;
     uo.max_frames = options.max_frames;
     uo.source_lines = options.source_lines;
+    uo.debuginfo_path = options.debuginfo_path;
     uo.deadline = options.deadline;
     unwinder.emplace(target, memory, uo);
   }

@@ -17,6 +17,7 @@ struct CollectOptions {
   size_t max_threads = 1024;
   size_t max_frames = 256;
   config::SourceLines source_lines = config::SourceLines::own;
+  std::string debuginfo_path = "/usr/lib/debug";
   bool unwind = true;           // false: registers and /proc facts only
   bool include_memory = true;   // memory near registers, code around pc, abort message
   bool dump_secure_memory = false;

@@ -4,13 +4,18 @@
 #include <dwarf.h>
 #include <elf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -18,11 +23,8 @@
 namespace usercrash::engine {
 namespace {
 
+using util::UniqueFd;
 using Clock = std::chrono::steady_clock;
-
-// Only root-owned debug trees are searched: the directories next to a module
-// belong to whoever owns the module, and a FIFO planted there would block us.
-char kDebuginfoPath[] = "/usr/lib/debug";
 
 // Longest symbol we hand to the demangler; crafted names are a known way to
 // make demanglers recurse without bound.
@@ -36,6 +38,13 @@ std::string demangle(const char* name) {
   std::string result(out);
   std::free(out);
   return result;
+}
+
+std::string hex(const unsigned char* bits, int len) {
+  std::string out;
+  out.reserve(static_cast<size_t>(len) * 2);
+  for (int i = 0; i < len; ++i) out += fmt::format("{:02x}", bits[i]);
+  return out;
 }
 
 std::string strip_deleted(const std::string& path) {
@@ -87,12 +96,14 @@ struct Unwinder::Impl {
   MachineElf machine;
   bool attached = false;
   const Registers* unwinding = nullptr;  // registers of the thread being unwound
+  // Symbolized frames by (pc, call site, method): threads of one program
+  // share most of their pcs, and libdwfl's symbol lookup scans the whole
+  // symbol table on every call.
+  std::map<std::tuple<uint64_t, bool, FrameMethod>, std::vector<Frame>> symbolized;
 
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
-  char* debuginfo_path = kDebuginfoPath;
-
-  Impl(Target& t, MemoryCache& m, UnwindOptions o) : target(t), options(o), memory(m) {}
+  Impl(Target& t, MemoryCache& m, UnwindOptions o) : target(t), options(std::move(o)), memory(m) {}
   ~Impl() {
     if (dwfl) dwfl_end(dwfl);
   }
@@ -103,14 +114,8 @@ struct Unwinder::Impl {
 
   static int find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp);
 
-  static int find_debuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
-                            const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
-                            char** debuginfo_file_name) {
-    auto* m = static_cast<Module*>(*userdata);
-    if (!m) return -1;
-    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
-                                        debuginfo_file_name);
-  }
+  static int find_debuginfo(Dwfl_Module* mod, void** userdata, const char*, Dwarf_Addr, const char*, const char*,
+                            GElf_Word, char** debuginfo_file_name);
 
   static pid_t next_thread(Dwfl*, void* arg, void** thread_argp) {
     // Only dwfl_getthread_frames is used; iteration yields the one thread.
@@ -151,6 +156,7 @@ struct Unwinder::Impl {
 
   bool dwarf_allowed(Dwfl_Module* mod, Module* m);
   void symbolize_into(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
+  void symbolize_uncached(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   FrameMethod method_for_caller(uint64_t callee_pc, bool callee_call_site);
   Dwfl_Module* module_at(uint64_t address);
 };
@@ -182,11 +188,38 @@ int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_A
   return fd->release();
 }
 
+// Separate debug info, looked up by build-id under the configured root-owned
+// tree only. (libdwfl's standard lookup would also search next to the module,
+// and in elfutils 0.188 loads the network-capable debuginfod client — 7 ms
+// and a library a root crash handler has no use for.)
+int Unwinder::Impl::find_debuginfo(Dwfl_Module* mod, void** userdata, const char*, Dwarf_Addr, const char*,
+                                   const char*, GElf_Word, char** debuginfo_file_name) {
+  auto* m = static_cast<Module*>(*userdata);
+  if (!m || m->owner->options.debuginfo_path.empty()) return -1;
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr;
+  int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len < 2) return -1;
+  std::string path = fmt::format("{}/.build-id/{}/{}.debug", m->owner->options.debuginfo_path, hex(bits, 1),
+                                 hex(bits + 1, len - 1));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+  // Only the file whose build-id matches.
+  Elf* elf = elf_begin(fd.get(), ELF_C_READ, nullptr);
+  const void* id = nullptr;
+  ssize_t id_len = elf ? dwelf_elf_gnu_build_id(elf, &id) : -1;
+  bool same = id_len == len && std::memcmp(id, bits, static_cast<size_t>(len)) == 0;
+  if (elf) elf_end(elf);
+  if (!same) return -1;
+  *debuginfo_file_name = strdup(path.c_str());
+  return fd.release();
+}
+
 void Unwinder::Impl::report_modules() {
   callbacks.find_elf = &Impl::find_elf;
   callbacks.find_debuginfo = &Impl::find_debuginfo;
   callbacks.section_address = dwfl_offline_section_address;
-  callbacks.debuginfo_path = &debuginfo_path;
   dwfl = dwfl_begin(&callbacks);
   if (!dwfl) {
     problems.push_back(std::string("libdwfl: ") + dwfl_errmsg(-1));
@@ -310,16 +343,20 @@ std::optional<std::pair<std::string, int>> call_site(Dwarf_Die* inlined, Dwarf_D
   return std::make_pair(std::string(name), static_cast<int>(line));
 }
 
-std::string hex(const unsigned char* bits, int len) {
-  std::string out;
-  out.reserve(static_cast<size_t>(len) * 2);
-  for (int i = 0; i < len; ++i) out += fmt::format("{:02x}", bits[i]);
-  return out;
-}
-
 }  // namespace
 
 void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod method, std::vector<Frame>& out) {
+  auto key = std::make_tuple(pc, call_site_pc, method);
+  if (auto it = symbolized.find(key); it != symbolized.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
+  }
+  size_t first = out.size();
+  symbolize_uncached(pc, call_site_pc, method, out);
+  symbolized.emplace(key, std::vector<Frame>(out.begin() + static_cast<long>(first), out.end()));
+}
+
+void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMethod method, std::vector<Frame>& out) {
   uint64_t lookup = call_site_pc && pc > 0 ? pc - 1 : pc;
   Frame f;
   f.pc = pc;

@@ -22,6 +22,7 @@ namespace usercrash::engine {
 struct UnwindOptions {
   size_t max_frames = 256;
   config::SourceLines source_lines = config::SourceLines::own;
+  std::string debuginfo_path = "/usr/lib/debug";
   // Work stops (with a note) once this passes.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };

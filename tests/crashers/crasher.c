@@ -138,6 +138,16 @@ NOINLINE void crash_with_threads(int n) {
   null_level1();
 }
 
+/* Many small mappings with alternating protections, so none merge. */
+NOINLINE void crash_with_maps(long count) {
+  long page = sysconf(_SC_PAGESIZE);
+  char *base = mmap(0, (size_t)(count * 2 * page), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (long i = 0; i < count; i++)
+    mprotect(base + i * 2 * page, (size_t)page, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE);
+  ready();
+  null_level1();
+}
+
 NOINLINE void crash_with_heap(long megabytes) {
   size_t size = (size_t)megabytes << 20;
   char *heap = malloc(size);
@@ -159,7 +169,9 @@ int main(int argc, char **argv) {
     start_parked_threads();
     settle();
   }
-  if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0) ready();
+  if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0 &&
+      strcmp(mode, "maps") != 0)
+    ready();
   if (!strcmp(mode, "null")) null_level1();
   else if (!strcmp(mode, "assert")) assert_in_worker();
   else if (!strcmp(mode, "abort")) abort();
@@ -175,6 +187,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "wait-signal")) wait_for_signal();
   else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
   else if (!strcmp(mode, "heap")) crash_with_heap(arg);
+  else if (!strcmp(mode, "maps")) crash_with_maps(arg);
   else {
     fprintf(stderr, "crasher: unknown mode '%s'\n", mode);
     return 2;

@@ -225,3 +225,62 @@ TEST_F(EngineAgainstGdb, BigHeapDoesNotSlowTheReport) {
 
 }  // namespace
 }  // namespace usercrash::test
+
+namespace usercrash::test {
+namespace {
+
+class EngineLimits : public ::testing::Test {
+ protected:
+  void SetUp() override { REQUIRE_ROOT(); }
+};
+
+TEST_F(EngineLimits, TenThousandMapsAreListedWithinTheBudget) {
+  TempDir dir;
+  ServerProcess server(dir);
+  CorePatternGuard guard(client_pattern(server.config()));
+  CrashResult result = run_crasher(crasher("crasher"), {"maps", "10000"});
+  auto r = wait_for_report(server.directory(), "usercrash_00", std::chrono::seconds(30));
+  ASSERT_TRUE(r) << server.log();
+  EXPECT_GE((*r)["maps"].size(), 10000u);
+  EXPECT_TRUE(has_function((*r)["threads"][0], "crash_with_maps"));
+  EXPECT_LT((*r)["collection_ms"].get<double>(), 5000.0);
+}
+
+TEST_F(EngineLimits, ThousandThreadsAreCutAtMaxThreadsAndSaySo) {
+  TempDir dir;
+  ServerProcess server(dir, {"max_threads=300"});
+  CorePatternGuard guard(client_pattern(server.config()));
+  CrashResult result = run_crasher(crasher("crasher"), {"threads", "1000"});
+  ASSERT_TRUE(WIFSIGNALED(result.status));
+  auto r = wait_for_report(server.directory(), "usercrash_00", std::chrono::seconds(30));
+  ASSERT_TRUE(r) << server.log();
+  EXPECT_EQ((*r)["threads"].size(), 300u);
+  EXPECT_TRUE((*r)["threads"][0]["crashed"].get<bool>());
+  EXPECT_TRUE(has_function((*r)["threads"][0], "crash_with_threads"));
+  bool said = false;
+  for (const auto& t : (*r)["truncated"]) said = said || t.get<std::string>().find("threads") != std::string::npos;
+  EXPECT_TRUE(said) << (*r)["truncated"].dump();
+  std::string text = read_file(server.directory() + "/usercrash_00");
+  EXPECT_NE(text.find("\nTruncated:\n"), std::string::npos);
+}
+
+TEST_F(EngineLimits, AnExhaustedTimeBudgetStillLeavesAReportThatSaysSo) {
+  TempDir dir;
+  // So small that the collector child is always killed: the fallback report
+  // (registers and /proc facts, no backtraces) must be written instead.
+  ServerProcess server(dir, {"time_budget=1ms"});
+  CorePatternGuard guard(client_pattern(server.config()));
+  CrashResult result = run_crasher(crasher("crasher"), {"null"});
+  auto r = wait_for_report(server.directory(), "usercrash_00", std::chrono::seconds(30));
+  ASSERT_TRUE(r) << server.log();
+  EXPECT_EQ((*r)["pid"], result.pid);
+  EXPECT_EQ((*r)["signal"]["number"], SIGSEGV);
+  EXPECT_TRUE((*r)["threads"][0]["registers"].is_object());
+  EXPECT_FALSE((*r)["maps"].empty());
+  bool said = false;
+  for (const auto& p : (*r)["problems"]) said = said || p.get<std::string>().find("time budget") != std::string::npos;
+  EXPECT_TRUE(said) << (*r)["problems"].dump();
+}
+
+}  // namespace
+}  // namespace usercrash::test

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Crash-to-finished-report latency of usercrash against its peers, measured
+in one invocation on the same crashes (ratios, not absolute promises: the
+machine is shared and noisy).
+
+Peers: the seed's method (save the core from stdin, run gdb with the seed's
+command set) and `eu-stack -s --core`, each with libc's separate debug info
+visible and hidden. Also usercrash_c's peak RSS (children included).
+
+Run as root from the repository: bench/crash_bench.py [--build build] [--runs 5]
+It changes core_pattern and puts it back on every exit path.
+"""
+import argparse
+import fcntl
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CORE_PATTERN = "/proc/sys/kernel/core_pattern"
+PIPE_LIMIT = "/proc/sys/kernel/core_pipe_limit"
+
+SCENARIOS = [
+    # name, crasher args, CRASHER_PARKED, runs divisor for slow peers
+    ("1 thread", ["null"], "0"),
+    ("16 threads", ["threads", "15"], "0"),
+    ("200 threads", ["threads", "199"], "0"),
+    ("1 GiB heap", ["heap", "1024"], "0"),
+    ("stack overflow", ["stack-overflow"], "0"),
+]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text + "\n")
+
+
+class Bench:
+    def __init__(self, build, runs, peer_runs, timeout):
+        self.build = os.path.abspath(build)
+        self.runs = runs
+        self.peer_runs = peer_runs
+        self.timeout = timeout
+        self.work = tempfile.mkdtemp(prefix="ucb-", dir="/tmp")
+        os.chmod(self.work, 0o700)
+        self.saved = (read(CORE_PATTERN).rstrip("\n"), read(PIPE_LIMIT).rstrip("\n"))
+        self.server = None
+
+    def restore(self):
+        write(CORE_PATTERN, self.saved[0])
+        write(PIPE_LIMIT, self.saved[1])
+        if self.server:
+            self.server.terminate()
+            self.server.wait()
+            self.server = None
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def set_pattern(self, pattern):
+        if len(pattern) > 127:
+            raise SystemExit(f"core_pattern too long ({len(pattern)}): {pattern}")
+        write(CORE_PATTERN, pattern)
+
+    def start_server(self, name, extra):
+        if self.server:
+            self.server.terminate()
+            self.server.wait()
+        d = os.path.join(self.work, name)
+        os.makedirs(d, mode=0o700)
+        conf = os.path.join(d, "c.conf")  # the rss wrapper expects this name
+        with open(conf, "w") as f:
+            f.write(f"directory={d}/crashes\nsocket={d}/run/s.sock\nkernel_socket={d}/run/k.sock\ncount=100\n{extra}")
+        self.server = subprocess.Popen([f"{self.build}/bin/usercrash_s", "-c", conf], stderr=subprocess.DEVNULL)
+        for _ in range(500):
+            if os.path.exists(f"{d}/run/s.sock"):
+                break
+            time.sleep(0.01)
+        return d, conf
+
+    def crash(self, args, parked):
+        env = dict(os.environ, CRASHER_PARKED=parked)
+        p = subprocess.Popen([f"{self.build}/crashers/crasher"] + args, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=env)
+        line = p.stdout.readline().decode().split()
+        p.wait()
+        return int(line[1]), int(line[2])  # pid, crash time (CLOCK_REALTIME ns)
+
+    @staticmethod
+    def wait_file(path, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            if os.path.exists(path):
+                return os.stat(path).st_mtime_ns
+            time.sleep(0.002)
+        return None
+
+    def usercrash(self, scenario, hide, rss=False):
+        name, args, parked = scenario
+        self.count = getattr(self, "count", 0) + 1
+        d, conf = self.start_server(f"u{self.count}", "debuginfo_path=/var/empty\n" if hide else "")
+        client = f"{self.build}/bin/usercrash_c"
+        if rss:
+            pattern = f"|{self.build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
+        else:
+            pattern = f"|{client} -c {conf} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
+        self.set_pattern(pattern)
+        times = []
+        runs = 1 if rss else self.runs
+        for i in range(runs):
+            pid, t0 = self.crash(args, parked)
+            slot = f"{d}/crashes/usercrash_{i:02}"
+            done = self.wait_file(slot, self.timeout)
+            if done is None:
+                times.append(None)
+                continue
+            times.append((os.stat(slot + ".json").st_mtime_ns - t0) / 1e6)
+        if rss:
+            for _ in range(500):
+                if os.path.exists(f"{d}/rss"):
+                    return int(read(f"{d}/rss"))
+                time.sleep(0.01)
+            return None
+        return times
+
+    def peer(self, kind, scenario, hide):
+        name, args, parked = scenario
+        self.count = getattr(self, "count", 0) + 1
+        d = os.path.join(self.work, f"p{self.count}")
+        os.makedirs(d, mode=0o700)
+        self.set_pattern(f"|{self.build}/bench/bench_handler {kind} {d} {int(hide)} %P %E")
+        times = []
+        for _ in range(self.peer_runs):
+            pid, t0 = self.crash(args, parked)
+            done = self.wait_file(f"{d}/done.{pid}", self.timeout)
+            times.append(None if done is None else (done - t0) / 1e6)
+        return times
+
+
+def median(values):
+    ok = [v for v in values if v is not None]
+    return statistics.median(ok) if ok else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--runs", type=int, default=7, help="crashes per scenario for usercrash")
+    ap.add_argument("--peer-runs", type=int, default=3, help="crashes per scenario for each peer")
+    ap.add_argument("--timeout", type=float, default=180)
+    ap.add_argument("--only", help="comma-separated scenario names")
+    ap.add_argument("--no-peers", action="store_true")
+    opts = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("crash_bench: run as root (it changes core_pattern)")
+    # The same lock the end-to-end tests take before they touch core_pattern.
+    lock = open("/run/usercrash-tests.lock", "a")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    bench = Bench(opts.build, opts.runs, opts.peer_runs, opts.timeout)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    rows = []
+    try:
+        write(PIPE_LIMIT, "0")
+        for scenario in SCENARIOS:
+            if opts.only and scenario[0] not in opts.only.split(","):
+                continue
+            row = {"scenario": scenario[0]}
+            row["usercrash"] = median(bench.usercrash(scenario, False))
+            row["usercrash, libc dbg hidden"] = median(bench.usercrash(scenario, True))
+            row["client peak RSS KiB"] = bench.usercrash(scenario, False, rss=True)
+            if not opts.no_peers:
+                for kind in ("seed", "eu-stack"):
+                    for hide in (False, True):
+                        label = f"{'seed (gdb)' if kind == 'seed' else 'eu-stack -s --core'}{', libc dbg hidden' if hide else ''}"
+                        row[label] = median(bench.peer(kind, scenario, hide))
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    finally:
+        bench.restore()
+
+    print("\ncrash to finished report, median ms (ratio = peer / usercrash, same invocation)\n")
+    keys = [k for k in rows[0] if k not in ("scenario",)] if rows else []
+    for row in rows:
+        base = row["usercrash"]
+        print(f"== {row['scenario']}")
+        for k in keys:
+            v = row[k]
+            if v is None:
+                print(f"   {k:38} (no result)")
+            elif k == "client peak RSS KiB":
+                print(f"   {k:38} {v:>10}")
+            else:
+                ratio = f"{v / base:8.1f}x" if base else ""
+                print(f"   {k:38} {v:10.1f} ms {ratio}")
+    heap = next((r for r in rows if r["scenario"] == "1 GiB heap"), None)
+    small = next((r for r in rows if r["scenario"] == "1 thread"), None)
+    if heap and small and heap["usercrash"] and small["usercrash"]:
+        print(f"\n1 GiB heap / 1 thread (usercrash): {heap['usercrash'] / small['usercrash']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
