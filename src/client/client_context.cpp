@@ -79,6 +79,9 @@ void print_client_help(const char* program) {
       "      --core-limit N   RLIMIT_CORE of the crashed process (%c)\n"
       "      --core-fd FD     read the core from FD instead of standard input\n"
       "      --source NAME    how the crash arrived (core_pattern, kernel_socket)\n"
+      "      --kernel-connection FD\n"
+      "                       the kernel's coredump socket connection (set by usercrash_s)\n"
+      "  -o, --set KEY=VALUE  set one configuration key\n"
       "  -v, --verbose        log debug messages\n"
       "  -h, --help           show this help\n"
       "\n"
@@ -155,6 +158,22 @@ Result<ClientContext> parse_client_args(int argc, char** argv) {
       // did not expand.
       std::string spec = arg == "--kernel" ? std::string(value() ? argv[i] : "") : arg.substr(2);
       if (auto r = parse_kernel_spec(spec, ctx); !r) return std::unexpected(r.error());
+    } else if (arg == "--kernel-connection") {
+      // Set by usercrash_s for the kernel's coredump socket: the connection is
+      // the --core-fd, and the pid, comm and signal come from it.
+      auto n = number<int>(arg, value());
+      if (!n) return std::unexpected(n.error());
+      if (*n < 0) return util::fail("--kernel-connection: negative fd");
+      ctx.core_fd = *n;
+      ctx.kernel_connection = true;
+      ctx.source = "kernel_socket";
+    } else if (arg == "-o" || arg == "--set") {
+      auto v = need(value());
+      if (!v) return std::unexpected(v.error());
+      std::string kv = *v;
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) return util::fail(arg + " needs KEY=VALUE");
+      ctx.overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else if (arg == "-v" || arg == "--verbose") {
       ctx.verbose = true;
     } else if (arg.size() > 1 && arg[0] == '-' && !util::parse_int<long>(arg)) {
@@ -162,6 +181,10 @@ Result<ClientContext> parse_client_args(int argc, char** argv) {
     } else {
       positional.push_back(arg);
     }
+  }
+  if (ctx.kernel_connection) {
+    if (!positional.empty()) return util::fail("--kernel-connection takes no PID COMM SIGNAL");
+    return ctx;
   }
   if (positional.size() != 3)
     return util::fail(fmt::format("expected PID COMM SIGNAL, got {} argument{}", positional.size(),

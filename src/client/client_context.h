@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "util/result.h"
 
@@ -16,7 +18,7 @@ struct ClientContext {
   std::string config_path;  // empty: the default
   pid_t pid = 0;            // %P: global pid
   std::string comm;         // %e
-  int signal = 0;           // %s
+  int signal = 0;           // %s; 0 in kernel socket mode until the notes say
   int pidfd = -1;           // %F: a pidfd the kernel opened for us
   pid_t tid = 0;            // %I: global tid of the crashing thread
   std::optional<uid_t> uid;  // %u
@@ -24,8 +26,14 @@ struct ClientContext {
   std::optional<int64_t> time;  // %t
   std::optional<int> dumpable;  // %d: 0, 1 or 2 (suid_dumpable)
   std::optional<uint64_t> core_limit;  // %c: RLIMIT_CORE of the crashed process
-  // Kernel socket mode: the server hands us the kernel's coredump connection.
+  // Where the core comes from: stdin, or (kernel socket mode) the kernel's
+  // coredump connection the server handed us.
   int core_fd = 0;
+  // Kernel socket mode: core_fd is that connection; pid, pidfd and signal
+  // come from it and from the core's notes.
+  bool kernel_connection = false;
+  // Single-key overrides of the config ("-o KEY=VALUE"), applied in order.
+  std::vector<std::pair<std::string, std::string>> overrides;
   std::string source = "core_pattern";
   bool verbose = false;
 };

@@ -1,5 +1,6 @@
 // usercrash_c: run by the kernel for every crash (core_pattern), with the
-// core on stdin while the dying process is still in /proc.
+// core on stdin while the dying process is still in /proc; or started by
+// usercrash_s for a connection on the kernel's coredump socket.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -9,12 +10,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "client/chained_handler.h"
 #include "client/client_context.h"
+#include "client/core_forwarding.h"
 #include "client/report_job.h"
 #include "engine/core_stream.h"
 #include "engine/dying_process_target.h"
 #include "engine/notes_target.h"
 #include "ipc/fd_passing.h"
+#include "ipc/kernel_coredump.h"
 #include "ipc/packet_codec.h"
 #include "ipc/unix_socket.h"
 #include "proc/process_dir.h"
@@ -58,9 +62,8 @@ enum class ServerAnswer { perform, dropped, unavailable };
 
 // Asks the server for report fds. `dropped`: the server refused on purpose
 // (queue full, rate limit) and counted it; `unavailable`: write it ourselves.
-ServerAnswer ask_server(const config::Config& config, const client::ClientContext& ctx,
-                        const engine::CoreHead& head, const engine::Target& target, ServerSession& session,
-                        std::string& why) {
+ServerAnswer ask_server(const config::Config& config, const client::ClientContext& ctx, const engine::Target& target,
+                        ServerSession& session, std::string& why) {
   auto sock = ipc::connect_unix(config.socket, SOCK_SEQPACKET, std::chrono::milliseconds(1000));
   if (!sock) {
     why = sock.error().message;
@@ -69,7 +72,6 @@ ServerAnswer ask_server(const config::Config& config, const client::ClientContex
   pid_t tid = ctx.tid > 0 ? ctx.tid : (target.threads().empty() ? 0 : target.threads().front().tid);
   uint32_t flags = config.save_core ? ipc::kWantCoreFd : 0;
   uint32_t uid = ctx.uid.value_or(target.facts().uid.value_or(0));
-  (void)head;
   auto request = ipc::make_dump_request(ctx.pid, tid, ctx.signal, uid, ctx.comm, flags);
   if (auto sent = ipc::send_packet(sock->get(), request); !sent) {
     why = "sending the request: " + sent.error().message;
@@ -106,36 +108,112 @@ ServerAnswer ask_server(const config::Config& config, const client::ClientContex
   return ServerAnswer::perform;
 }
 
-// Saves the rest of the core (config save_core) and records it in both reports.
-void save_core(const config::Config& config, int core_in, const engine::CoreHead& head, int core_out,
-               const client::ReportFiles& files) {
-  auto saved = store::compress_core(head.bytes, core_in, core_out, config.max_core_size);
-  std::string line;
-  nlohmann::json info;
-  if (saved) {
-    line = fmt::format("\nCore: saved beside this report (.core.zst): {} bytes of core, {} compressed{}\n",
-                       saved->bytes_in, saved->bytes_out, saved->truncated ? ", cut at max_core_size" : "");
-    info = {{"saved", true}, {"bytes", saved->bytes_in}, {"compressed_bytes", saved->bytes_out},
-            {"truncated", saved->truncated}};
-  } else {
-    line = "\nCore: not saved: " + saved.error().message + "\n";
-    info = {{"saved", false}, {"error", saved.error().message}};
-    log::warn("core not saved: {}", saved.error().message);
+// The handler core_pattern had before usercrash, when it was a pipe, ready
+// to be spawned (but not ourselves: that would loop).
+std::optional<std::vector<std::string>> chained_handler_argv(const config::Config& config) {
+  auto saved = client::load_saved_handler(config.state_directory);
+  if (!saved) {
+    log::warn("not passing the core on: {}", saved.error().message);
+    return std::nullopt;
   }
+  if (!*saved) return std::nullopt;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0 && std::string_view(self, static_cast<size_t>(n)) == (**saved)[0]) {
+    log::warn("the saved core_pattern handler is usercrash_c itself; not chaining to it");
+    return std::nullopt;
+  }
+  return *saved;
+}
+
+client::SpecifierValues specifier_values(const client::ClientContext& ctx, const engine::Target& target,
+                                         const engine::CoreHead& head, int64_t now) {
+  const auto& f = target.facts();
+  client::SpecifierValues v;
+  v.global_pid = ctx.pid;
+  v.pid = f.namespace_pid.value_or(ctx.pid);
+  v.global_tid = ctx.tid > 0 ? ctx.tid : (target.threads().empty() ? ctx.pid : target.threads().front().tid);
+  v.tid = head.notes.threads.empty() ? v.global_tid : head.notes.threads.front().tid;
+  v.uid = ctx.uid ? ctx.uid : f.uid;
+  v.gid = ctx.gid ? ctx.gid : f.gid;
+  v.signal = ctx.signal;
+  v.time = ctx.time.value_or(now);
+  v.hostname = f.hostname.value_or("");
+  v.comm = ctx.comm;
+  v.exe = f.exe.value_or("");
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (v.exe.ends_with(kDeleted)) v.exe.resize(v.exe.size() - kDeleted.size());
+  v.dumpable = ctx.dumpable;
+  v.core_limit = ctx.core_limit;
+  v.pidfd = ctx.pidfd >= 0 ? 3 : -1;
+  return v;
+}
+
+// Records in both reports what happened to the core.
+void note_core(const client::ReportFiles& files, const nlohmann::json& info, const std::string& line) {
   (void)util::write_all(files.text_fd, line);
   // The JSON is ours and whole: read it back, add the key, write it again.
-  if (files.json_fd >= 0 && ::lseek(files.json_fd, 0, SEEK_SET) == 0) {
-    auto text = util::read_all(files.json_fd, 1ULL << 30);
-    if (text) {
-      auto doc = nlohmann::json::parse(*text, nullptr, false);
-      if (!doc.is_discarded()) {
-        doc["core"] = info;
-        std::string out = doc.dump(1) + "\n";
-        if (::ftruncate(files.json_fd, 0) == 0 && ::lseek(files.json_fd, 0, SEEK_SET) == 0)
-          (void)util::write_all(files.json_fd, out);
-      }
-    }
+  if (files.json_fd < 0 || ::lseek(files.json_fd, 0, SEEK_SET) != 0) return;
+  auto text = util::read_all(files.json_fd, 1ULL << 30);
+  if (!text) return;
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  if (doc.is_discarded()) return;
+  doc["core"] = info;
+  std::string out = doc.dump(1) + "\n";
+  if (::ftruncate(files.json_fd, 0) == 0 && ::lseek(files.json_fd, 0, SEEK_SET) == 0)
+    (void)util::write_all(files.json_fd, out);
+}
+
+// Everything after the report: the rest of the core to the saved core and
+// to the chained handler.
+void pass_core_on(const config::Config& config, const client::ClientContext& ctx, const engine::CoreHead& head,
+                  int core_out, client::ChainedHandler* chained, const client::ReportFiles* files) {
+  std::optional<store::CoreWriter> writer;
+  if (core_out >= 0) writer.emplace(core_out, config.max_core_size);
+  client::CoreSinks sinks{writer ? &*writer : nullptr, chained};
+  if (!sinks.saved && !sinks.chained) return;
+  auto forwarded = client::forward_core(head.bytes, ctx.core_fd, sinks, Clock::now() + config.client_timeout);
+  if (!forwarded.problem.empty()) log::warn("pid {}: {}", ctx.pid, forwarded.problem);
+  if (!writer || !files) return;
+  auto saved = writer->finish();
+  if (saved) {
+    note_core(*files,
+              {{"saved", true}, {"bytes", saved->bytes_in}, {"compressed_bytes", saved->bytes_out},
+               {"truncated", saved->truncated}},
+              fmt::format("\nCore: saved beside this report (.core.zst): {} bytes of core, {} compressed{}\n",
+                          saved->bytes_in, saved->bytes_out, saved->truncated ? ", cut at max_core_size" : ""));
+  } else {
+    log::warn("pid {}: core not saved: {}", ctx.pid, saved.error().message);
+    note_core(*files, {{"saved", false}, {"error", saved.error().message}},
+              "\nCore: not saved: " + saved.error().message + "\n");
   }
+}
+
+std::unique_ptr<engine::Target> make_target(const client::ClientContext& ctx, const config::Config& config,
+                                            const engine::CoreHead& head) {
+  engine::ProcessLimits limits;
+  limits.max_threads = config.max_threads;
+  limits.max_maps = config.max_maps;
+  limits.max_open_files = config.max_open_files;
+  limits.include_environment = config.include_environment;
+  auto dir = proc::ProcessDir::open(ctx.pid, ctx.pidfd);
+  engine::ProcessFacts* facts = nullptr;
+  std::unique_ptr<engine::Target> target;
+  if (dir) {
+    auto dying = std::make_unique<engine::DyingProcessTarget>(std::move(*dir), head.notes, limits, ctx.source);
+    facts = &dying->mutable_facts();
+    target = std::move(dying);
+  } else {
+    log::warn("pid {}: {}; the report has only what the core's notes say", ctx.pid, dir.error().message);
+    auto notes = std::make_unique<engine::NotesTarget>(head.notes, ctx.pid, ctx.source);
+    facts = &notes->mutable_facts();
+    facts->problems.push_back(fmt::format("/proc/{}: {}", ctx.pid, dir.error().message));
+    target = std::move(notes);
+  }
+  if (facts->comm.empty()) facts->comm = ctx.comm;
+  if (head.problem) facts->problems.push_back("core: " + *head.problem);
+  if (ctx.dumpable) facts->dumpable = *ctx.dumpable == 1;
+  return target;
 }
 
 }  // namespace
@@ -164,68 +242,88 @@ int main(int argc, char** argv) {
   if (!parsed) util::usage_error(kProgram, parsed.error().message);
   client::ClientContext ctx = *parsed;
   log::set_verbose(ctx.verbose);
-  if (::isatty(ctx.core_fd))
+  if (!ctx.kernel_connection && ::isatty(ctx.core_fd))
     util::usage_error(kProgram, "the core must come on standard input (the kernel runs this from core_pattern)");
   config::Config config = util::load_config_or_exit(kProgram, ctx.config_path);
+  for (const auto& [k, v] : ctx.overrides) util::override_or_exit(kProgram, config, k.c_str(), v.c_str());
+
+  // Kernel socket mode: who crashed comes from the connection itself.
+  util::UniqueFd peer_pidfd;
+  if (ctx.kernel_connection) {
+    auto peer = ipc::peer_credentials(ctx.core_fd);
+    if (!peer) {
+      log::error("kernel connection: {}", peer.error().message);
+      return 1;
+    }
+    ctx.pid = peer->pid;
+    if (auto pidfd = ipc::peer_pidfd(ctx.core_fd)) {
+      peer_pidfd = std::move(*pidfd);
+      ctx.pidfd = peer_pidfd.get();
+    }
+  }
 
   // 1. The core's head: the kernel writes the notes first.
   engine::CoreLimits core_limits;
   core_limits.max_threads = config.max_threads;
   engine::CoreHead head = engine::read_core_head(ctx.core_fd, core_limits);
+  if (ctx.signal == 0) {
+    if (head.notes.siginfo) ctx.signal = head.notes.siginfo->signo;
+    else if (!head.notes.threads.empty()) ctx.signal = head.notes.threads.front().cursig;
+  }
 
   // 2. The process, anchored to its pidfd when the kernel gave one.
-  engine::ProcessLimits limits;
-  limits.max_threads = config.max_threads;
-  limits.max_maps = config.max_maps;
-  limits.max_open_files = config.max_open_files;
-  limits.include_environment = config.include_environment;
-  std::unique_ptr<engine::Target> target;
-  auto dir = proc::ProcessDir::open(ctx.pid, ctx.pidfd);
-  if (dir) {
-    auto dying = std::make_unique<engine::DyingProcessTarget>(std::move(*dir), head.notes, limits, ctx.source);
-    if (ctx.dumpable) dying->mutable_facts().dumpable = *ctx.dumpable == 1;
-    if (head.problem) dying->mutable_facts().problems.push_back("core: " + *head.problem);
-    target = std::move(dying);
-  } else {
-    log::warn("pid {}: {}; the report has only what the core's notes say", ctx.pid, dir.error().message);
-    auto notes = std::make_unique<engine::NotesTarget>(head.notes, ctx.pid, ctx.source);
-    auto& f = notes->mutable_facts();
-    if (f.comm.empty()) f.comm = ctx.comm;
-    f.problems.push_back(fmt::format("/proc/{}: {}", ctx.pid, dir.error().message));
-    if (head.problem) f.problems.push_back("core: " + *head.problem);
-    if (ctx.dumpable) f.dumpable = *ctx.dumpable == 1;
-    target = std::move(notes);
-  }
-  if (target->facts().comm.empty()) {
-    if (auto* d = dynamic_cast<engine::DyingProcessTarget*>(target.get())) d->mutable_facts().comm = ctx.comm;
-  }
+  std::unique_ptr<engine::Target> target = make_target(ctx, config, head);
+  if (ctx.comm.empty()) ctx.comm = target->facts().comm;
 
   engine::CollectOptions options = engine::collect_options(config, started);
   if (ctx.time) options.time = *ctx.time;
   report::RenderOptions render;
   render.max_bytes = config.max_report_size;
+  std::optional<std::vector<std::string>> chain = chained_handler_argv(config);
+  auto spawn_chain = [&]() -> std::optional<client::ChainedHandler> {
+    if (!chain) return std::nullopt;
+    auto argv_expanded = client::expand_specifiers(*chain, specifier_values(ctx, *target, head, std::time(nullptr)));
+    auto handler = client::ChainedHandler::spawn(argv_expanded, ctx.pidfd);
+    if (!handler) {
+      log::warn("pid {}: chained handler {}: {}", ctx.pid, (*chain)[0], handler.error().message);
+      return std::nullopt;
+    }
+    return std::move(*handler);
+  };
+  auto finish_chain = [&](std::optional<client::ChainedHandler>& handler) {
+    if (!handler) return;
+    auto status = handler->finish(config.client_timeout);
+    if (!status) log::warn("pid {}: chained handler {} still running; left alone", ctx.pid, (*chain)[0]);
+    else if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+      log::warn("pid {}: chained handler {} failed (status {})", ctx.pid, (*chain)[0], *status);
+  };
 
   // 3. Report fds from the server, or our own when it cannot be reached.
   ServerSession session;
   std::string why;
-  ServerAnswer answer = ask_server(config, ctx, head, *target, session, why);
+  ServerAnswer answer = ask_server(config, ctx, *target, session, why);
   if (answer == ServerAnswer::dropped) {
     log::warn("pid {} ({}): no report: {}", ctx.pid, util::escape_text(ctx.comm), why);
+    auto handler = spawn_chain();
+    pass_core_on(config, ctx, head, -1, handler ? &*handler : nullptr, nullptr);
+    finish_chain(handler);
     return 0;
   }
 
   if (answer == ServerAnswer::perform) {
     client::ReportFiles files{session.fds[ipc::kTextFd].get(), session.fds[ipc::kJsonFd].get()};
     client::JobResult result = client::run_report_job(*target, options, files, render);
-    if (session.fds.size() > ipc::kCoreFd) save_core(config, ctx.core_fd, head, session.fds[ipc::kCoreFd].get(), files);
+    auto handler = spawn_chain();
+    int core_out = session.fds.size() > ipc::kCoreFd ? session.fds[ipc::kCoreFd].get() : -1;
+    // The saved core is part of the slot: it is written before completing.
+    // A chained handler alone does not hold the slot.
+    pass_core_on(config, ctx, head, core_out, core_out >= 0 && handler ? &*handler : nullptr, &files);
     auto done = ipc::make_packet<ipc::Completed>();
     done.status = static_cast<uint32_t>(result.complete ? ipc::CompletionStatus::ok : ipc::CompletionStatus::partial);
     done.text_bytes = result.text_bytes;
     done.json_bytes = result.json_bytes;
-    if (auto sent = ipc::send_packet(session.sock.get(), done); !sent) {
+    if (auto sent = ipc::send_packet(session.sock.get(), done); !sent)
       log::error("pid {}: could not tell the server the report is complete: {}", ctx.pid, sent.error().message);
-      return 1;
-    }
     std::string name = "?";
     if (ipc::wait_readable(session.sock.get(), kPublishWait)) {
       if (auto m = ipc::receive_message(session.sock.get(), 0))
@@ -233,27 +331,39 @@ int main(int argc, char** argv) {
     }
     log::info("pid {} ({}), signal {}: report {}/{}{}", ctx.pid, util::escape_text(ctx.comm), ctx.signal,
               config.directory, name, result.complete ? "" : " (partial: " + result.note + ")");
+    if (core_out < 0) pass_core_on(config, ctx, head, -1, handler ? &*handler : nullptr, nullptr);
+    finish_chain(handler);
     return 0;
   }
 
   // The server is down or broken: write into the crash directory ourselves,
   // same ring and file rules, under the lock the server also takes.
+  auto handler_for_fallback = [&] {
+    auto handler = spawn_chain();
+    pass_core_on(config, ctx, head, -1, handler ? &*handler : nullptr, nullptr);
+    finish_chain(handler);
+  };
   auto directory = store::CrashDirectory::open(config.directory, config.count);
   if (!directory) {
     log::error("pid {}: server unavailable ({}) and crash directory unusable: {}", ctx.pid, why,
                directory.error().message);
+    handler_for_fallback();
     return 1;
   }
   auto pending = directory->create_pending(config.save_core);
   if (!pending) {
     log::error("pid {}: server unavailable ({}) and cannot create report files: {}", ctx.pid, why,
                pending.error().message);
+    handler_for_fallback();
     return 1;
   }
   client::ReportFiles files{pending->fd(store::SlotFile::text), pending->fd(store::SlotFile::json)};
-  client::JobResult result = client::run_report_job(*target, options, files, render);
-  if (config.save_core) save_core(config, ctx.core_fd, head, pending->fd(store::SlotFile::core), files);
+  client::run_report_job(*target, options, files, render);
+  auto handler = spawn_chain();
+  pass_core_on(config, ctx, head, config.save_core ? pending->fd(store::SlotFile::core) : -1,
+               handler ? &*handler : nullptr, &files);
   auto published = directory->publish(*pending);
+  finish_chain(handler);
   if (!published) {
     log::error("pid {}: report not saved: {}", ctx.pid, published.error().message);
     return 1;

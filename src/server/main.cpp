@@ -1,5 +1,6 @@
 // usercrash_s: the crash directory's owner. See server/server.h.
 #include <getopt.h>
+#include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -28,9 +29,14 @@ void print_help() {
       "  -n, --count N             number of slots in the ring (config key: count)\n"
       "  -j, --max-concurrent N    dumps running at once (config key: max_concurrent)\n"
       "  -o, --set KEY=VALUE       set any configuration key\n"
+      "      --client PATH         usercrash_c to start for kernel coredump connections\n"
+      "                            (default: the one next to this program)\n"
       "  -v, --verbose             log debug messages\n"
       "  -h, --help                show this help\n"
       "  -V, --version             show the version\n"
+      "\n"
+      "It also listens on kernel_socket for the kernel's coredump connections\n"
+      "(core_pattern \"@@PATH\", Linux 6.17 and later) and starts usercrash_c for each.\n"
       "\n"
       "Signals: SIGTERM/SIGINT stop (in-flight dumps get a few seconds to finish),\n"
       "SIGUSR1 logs the counters. Under systemd, socket activation is supported.\n",
@@ -47,9 +53,11 @@ int main(int argc, char** argv) {
       {"socket", required_argument, nullptr, 's'},   {"count", required_argument, nullptr, 'n'},
       {"max-concurrent", required_argument, nullptr, 'j'}, {"set", required_argument, nullptr, 'o'},
       {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
+      {"client", required_argument, nullptr, 'C'},
       {"version", no_argument, nullptr, 'V'},        {nullptr, 0, nullptr, 0},
   };
   std::string config_path;
+  std::string client_path;
   std::vector<std::pair<std::string, std::string>> overrides;
   int opt;
   while ((opt = getopt_long(argc, argv, "c:d:s:n:j:o:vhV", options, nullptr)) != -1) {
@@ -66,6 +74,7 @@ int main(int argc, char** argv) {
         overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
         break;
       }
+      case 'C': client_path = optarg; break;
       case 'v': util::log::set_verbose(true); break;
       case 'h': print_help(); return 0;
       case 'V': fmt::print("{} {}\n", kProgram, util::version()); return 0;
@@ -79,16 +88,34 @@ int main(int argc, char** argv) {
 
   if (::geteuid() != 0) util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");
 
-  // Socket activation: systemd passes the listening socket as fd 3.
-  util::UniqueFd activated;
+  // A crash of ours must not come back to us through the kernel socket.
+  ::prctl(PR_SET_DUMPABLE, 0);
+
+  // Socket activation: systemd passes the listening sockets from fd 3 on:
+  // the SEQPACKET one for clients, a STREAM one for the kernel.
+  util::UniqueFd activated, activated_kernel;
   int n = sd_listen_fds(1);
-  if (n > 0) {
-    for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; ++fd) {
-      if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, nullptr, 0) > 0 && !activated) activated.reset(fd);
-    }
+  for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
+    if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, nullptr, 0) > 0 && !activated) activated.reset(fd);
+    else if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) > 0 && !activated_kernel) activated_kernel.reset(fd);
   }
 
-  auto server = server::Server::create(config, std::move(activated));
+  // Workers for kernel connections get our effective configuration.
+  server::WorkerSpec worker;
+  worker.client = client_path;
+  if (worker.client.empty()) {
+    char self[4096];
+    ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = len > 0 ? std::string(self, static_cast<size_t>(len)) : std::string("/usr/sbin/x");
+    worker.client = dir.substr(0, dir.rfind('/')) + "/usercrash_c";
+  }
+  if (!config_path.empty()) worker.args = {"-c", config_path};
+  for (const auto& [key, value] : config::dump(config)) {
+    worker.args.push_back("-o");
+    worker.args.push_back(key + "=" + value);
+  }
+
+  auto server = server::Server::create(config, std::move(worker), std::move(activated), std::move(activated_kernel));
   if (!server) {
     util::log::error("cannot start: {}", server.error().message);
     return 1;

@@ -1,10 +1,13 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "ipc/fd_passing.h"
+#include "ipc/kernel_coredump.h"
 #include "ipc/packet_codec.h"
 #include "util/file_io.h"
 #include "util/escape.h"
@@ -29,6 +33,7 @@ namespace {
 
 constexpr uint64_t kListenTag = 0;
 constexpr uint64_t kSignalTag = UINT64_MAX;
+constexpr uint64_t kKernelListenTag = UINT64_MAX - 1;
 // Connections waiting for their first packet, at most; beyond it new ones
 // are refused so a flood of silent peers cannot exhaust our fds.
 constexpr size_t kMaxPendingConnections = 256;
@@ -37,7 +42,8 @@ constexpr std::chrono::seconds kShutdownGrace{5};
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::create(const config::Config& config, UniqueFd listen_fd) {
+Result<std::unique_ptr<Server>> Server::create(const config::Config& config, WorkerSpec worker, UniqueFd listen_fd,
+                                               UniqueFd kernel_fd) {
   auto directory = store::CrashDirectory::open(config.directory, config.count);
   if (!directory) return std::unexpected(directory.error());
   directory->remove_stale_temporaries();
@@ -48,7 +54,18 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config, Uni
     listen_fd = std::move(*sock);
     owns_path = true;
   }
-  auto server = std::unique_ptr<Server>(new Server(config, std::move(*directory), std::move(listen_fd), owns_path));
+  auto server = std::unique_ptr<Server>(
+      new Server(config, std::move(worker), std::move(*directory), std::move(listen_fd), owns_path));
+  // The kernel's coredump socket (core_pattern "@@path"): optional, a
+  // failure here only means that mode is unavailable.
+  if (kernel_fd) {
+    server->kernel_listen_ = std::move(kernel_fd);
+  } else if (auto ks = ipc::listen_unix(config.kernel_socket, SOCK_STREAM, 128)) {
+    server->kernel_listen_ = std::move(*ks);
+    server->owns_kernel_path_ = true;
+  } else {
+    log::warn("kernel coredump socket unavailable: {}", ks.error().message);
+  }
 
   server->epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!server->epoll_) return util::fail_errno("epoll_create1");
@@ -58,6 +75,7 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config, Uni
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGUSR1);
   sigaddset(&mask, SIGPIPE);
+  sigaddset(&mask, SIGCHLD);
   if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return util::fail_errno("sigprocmask");
   server->signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!server->signals_) return util::fail_errno("signalfd");
@@ -70,17 +88,25 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config, Uni
   ev.data.u64 = kSignalTag;
   if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->signals_.get(), &ev) != 0)
     return util::fail_errno("epoll_ctl");
+  if (server->kernel_listen_) {
+    ev.data.u64 = kKernelListenTag;
+    if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->kernel_listen_.get(), &ev) != 0)
+      return util::fail_errno("epoll_ctl");
+  }
   return server;
 }
 
-Server::Server(config::Config config, store::CrashDirectory directory, UniqueFd listen_fd, bool owns_socket_path)
+Server::Server(config::Config config, WorkerSpec worker, store::CrashDirectory directory, UniqueFd listen_fd,
+               bool owns_socket_path)
     : config_(std::move(config)),
+      worker_(std::move(worker)),
       directory_(std::move(directory)),
       listen_(std::move(listen_fd)),
       owns_socket_path_(owns_socket_path) {}
 
 Server::~Server() {
   if (owns_socket_path_ && listen_) ::unlink(config_.socket.c_str());
+  if (owns_kernel_path_ && kernel_listen_) ::unlink(config_.kernel_socket.c_str());
 }
 
 std::string Server::describe(const Connection& c) const {
@@ -91,8 +117,9 @@ std::string Server::describe(const Connection& c) const {
 }
 
 int Server::run() {
-  log::info("listening on {}, reports in {} ({} slots, {} at once, queue {})", config_.socket, config_.directory,
-            config_.count, config_.max_concurrent, config_.max_queue);
+  log::info("listening on {}{}, reports in {} ({} slots, {} at once, queue {})", config_.socket,
+            kernel_listen_ ? " and " + config_.kernel_socket + " (kernel coredump socket)" : std::string(),
+            config_.directory, config_.count, config_.max_concurrent, config_.max_queue);
   sd_notify(0, "READY=1");
   epoll_event events[64];
   for (;;) {
@@ -106,14 +133,20 @@ int Server::run() {
       uint64_t tag = events[i].data.u64;
       if (tag == kListenTag) {
         on_accept();
+      } else if (tag == kKernelListenTag) {
+        on_kernel_accept();
       } else if (tag == kSignalTag) {
         signalfd_siginfo si{};
         while (::read(signals_.get(), &si, sizeof si) == sizeof si) {
           if (si.ssi_signo == SIGUSR1) log_counters();
+          else if (si.ssi_signo == SIGCHLD) reap_workers();
           else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) shutdown_begin();
         }
       } else if (auto it = connections_.find(tag); it != connections_.end()) {
-        on_readable(it->second);
+        if (it->second.state == State::kernel_request || it->second.state == State::kernel_marker)
+          on_kernel_readable(it->second);
+        else
+          on_readable(it->second);
       }
     }
     expire(Clock::now());
@@ -213,6 +246,9 @@ void Server::on_readable(Connection& c) {
       on_request(c, *request);
       return;
     }
+    case State::kernel_request:
+    case State::kernel_marker:
+      return;  // handled in on_kernel_readable
     case State::queued:
       ++counters_.malformed;
       log::warn("{}: dropped: sent a packet while queued", describe(c));
@@ -343,6 +379,10 @@ void Server::expire(Clock::time_point now) {
     Connection& c = it->second;
     if (c.state == State::dumping) {
       finish(c, false, fmt::format("the client did not complete within {} ms", config_.completion_timeout.count()));
+    } else if (c.state == State::kernel_request || c.state == State::kernel_marker) {
+      ++counters_.kernel_dropped;
+      log::warn("{}: kernel coredump handshake timed out", describe(c));
+      close_connection(id);
     } else {
       ++counters_.request_timeouts;
       log::warn("{}: dropped: no request within {} ms", describe(c), config_.request_timeout.count());
@@ -377,6 +417,11 @@ void Server::shutdown_begin() {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr);
   if (owns_socket_path_) ::unlink(config_.socket.c_str());
   listen_.reset();
+  if (kernel_listen_) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, kernel_listen_.get(), nullptr);
+    if (owns_kernel_path_) ::unlink(config_.kernel_socket.c_str());
+    kernel_listen_.reset();
+  }
   // Queued and not-yet-asked clients are told to write on their own.
   std::vector<uint64_t> waiting;
   for (const auto& [id, c] : connections_)
@@ -394,9 +439,143 @@ void Server::log_counters() const {
   const Counters& k = counters_;
   log::info(
       "counters: accepted {}, completed {}, partial {}, lost {}, refused (not root) {}, malformed {}, "
-      "request timeouts {}, dropped (queue full) {}, dropped (rate limit) {}, write errors {}",
+      "request timeouts {}, dropped (queue full) {}, dropped (rate limit) {}, write errors {}, "
+      "kernel connections {}, kernel dropped {}, worker failures {}",
       k.accepted, k.completed, k.partial, k.lost, k.refused_peer, k.malformed, k.request_timeouts, k.queue_full,
-      k.rate_limited, k.write_errors);
+      k.rate_limited, k.write_errors, k.kernel_connections, k.kernel_dropped, k.worker_failures);
+}
+
+// --- the kernel's coredump socket ---------------------------------------
+
+void Server::on_kernel_accept() {
+  for (;;) {
+    int raw = ::accept4(kernel_listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (raw < 0) {
+      if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) log::warn("accept: {}", std::strerror(errno));
+      return;
+    }
+    UniqueFd sock(raw);
+    ++counters_.kernel_connections;
+    auto peer = ipc::peer_credentials(sock.get());
+    if (!peer || stopping_) {
+      ++counters_.kernel_dropped;
+      continue;
+    }
+    // One worker per crash, bounded like the dumps themselves; past it the
+    // kernel is left without an answer and writes no core.
+    size_t limit = config_.max_concurrent + config_.max_queue;
+    if (workers_.size() >= limit) {
+      ++counters_.kernel_dropped;
+      log::warn("kernel coredump for pid {}: dropped: {} workers already running; {} dropped so far", peer->pid,
+                workers_.size(), counters_.kernel_dropped);
+      continue;
+    }
+    Connection c;
+    c.id = next_id_++;
+    c.sock = std::move(sock);
+    c.peer = *peer;
+    c.state = State::kernel_request;
+    c.deadline = Clock::now() + config_.request_timeout;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.u64 = c.id;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.sock.get(), &ev) != 0) continue;
+    connections_.emplace(c.id, std::move(c));
+  }
+}
+
+void Server::on_kernel_readable(Connection& c) {
+  char buffer[4096];
+  ssize_t n = ::recv(c.sock.get(), buffer, c.state == State::kernel_marker ? sizeof(uint32_t) : sizeof buffer,
+                     MSG_DONTWAIT);
+  if (n <= 0) {
+    ++counters_.kernel_dropped;
+    log::warn("{}: kernel coredump connection closed during the handshake", describe(c));
+    close_connection(c.id);
+    return;
+  }
+  if (c.state == State::kernel_request) {
+    auto req = ipc::check_coredump_request(buffer, static_cast<size_t>(n));
+    if (!req) {
+      ++counters_.kernel_dropped;
+      log::warn("{}: bad coredump request: {}", describe(c), req.error().message);
+      close_connection(c.id);
+      return;
+    }
+    auto ack = ipc::make_coredump_ack();
+    if (::send(c.sock.get(), &ack, sizeof ack, MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(sizeof ack)) {
+      ++counters_.kernel_dropped;
+      close_connection(c.id);
+      return;
+    }
+    c.state = State::kernel_marker;
+    return;
+  }
+  uint32_t mark = UINT32_MAX;
+  if (n == sizeof mark) std::memcpy(&mark, buffer, sizeof mark);
+  if (mark != ipc::kernel::kMarkReqAck) {
+    ++counters_.kernel_dropped;
+    log::warn("{}: the kernel refused our coredump ack: {}", describe(c), ipc::coredump_mark_name(mark));
+    close_connection(c.id);
+    return;
+  }
+  start_worker(c);
+  close_connection(c.id);
+}
+
+void Server::start_worker(Connection& c) {
+  // The connection becomes the worker's fd 3; the worker reads the core from
+  // it, collects with the same engine as usercrash_c, and asks us for a slot
+  // like any client. A crash while collecting takes down the worker only.
+  int flags = ::fcntl(c.sock.get(), F_GETFL);
+  ::fcntl(c.sock.get(), F_SETFL, flags & ~O_NONBLOCK);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, c.sock.get(), 3);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<std::string> args = {worker_.client, "--kernel-connection", "3"};
+  args.insert(args.end(), worker_.args.begin(), worker_.args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char home[] = "HOME=/";
+  char path[] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
+  char* env[] = {home, path, nullptr};
+  // The worker must not inherit our blocked signal mask (SIGCHLD, SIGTERM...).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, worker_.client.c_str(), &actions, &attr, argv.data(), env);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    ++counters_.worker_failures;
+    log::error("{}: cannot start {}: {}", describe(c), worker_.client, std::strerror(rc));
+    return;
+  }
+  workers_.emplace(pid, fmt::format("kernel coredump of pid {}", c.peer.pid));
+  log::debug("{}: worker {} started", describe(c), pid);
+}
+
+void Server::reap_workers() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = workers_.find(pid);
+    if (it == workers_.end()) continue;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ++counters_.worker_failures;
+      log::warn("worker {} ({}) failed: {}", pid, it->second,
+                WIFSIGNALED(status) ? std::string(strsignal(WTERMSIG(status)))
+                                    : fmt::format("exit status {}", WEXITSTATUS(status)));
+    }
+    workers_.erase(it);
+  }
 }
 
 }  // namespace usercrash::server

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "ipc/protocol.h"
@@ -31,6 +32,15 @@ struct Counters {
   uint64_t queue_full = 0;        // dropped: queue at max_queue
   uint64_t rate_limited = 0;      // dropped: over rate_limit
   uint64_t write_errors = 0;      // publish failed (disk full...)
+  uint64_t kernel_connections = 0;  // coredump connections from the kernel
+  uint64_t kernel_dropped = 0;      // refused: too many workers, or a bad handshake
+  uint64_t worker_failures = 0;     // workers that exited with an error
+};
+
+// How the server starts a worker for a kernel coredump connection.
+struct WorkerSpec {
+  std::string client;             // usercrash_c
+  std::vector<std::string> args;  // configuration arguments passed on
 };
 
 class Server {
@@ -38,8 +48,9 @@ class Server {
   // Opens the crash directory and the socket; fails with a reason on a bad
   // directory, socket path or permissions. `listen_fd` (socket activation)
   // is used instead of creating the socket when valid.
-  static util::Result<std::unique_ptr<Server>> create(const config::Config& config,
-                                                      util::UniqueFd listen_fd = {});
+  // `kernel_fd` likewise replaces the kernel coredump socket (a stream).
+  static util::Result<std::unique_ptr<Server>> create(const config::Config& config, WorkerSpec worker,
+                                                      util::UniqueFd listen_fd = {}, util::UniqueFd kernel_fd = {});
   ~Server();
 
   // Runs until SIGTERM or SIGINT; returns the exit status.
@@ -50,7 +61,7 @@ class Server {
  private:
   using Clock = std::chrono::steady_clock;
 
-  enum class State { awaiting_request, queued, dumping };
+  enum class State { awaiting_request, queued, dumping, kernel_request, kernel_marker };
 
   struct Connection {
     uint64_t id = 0;
@@ -62,9 +73,14 @@ class Server {
     std::optional<store::PendingReport> pending;
   };
 
-  Server(config::Config config, store::CrashDirectory directory, util::UniqueFd listen_fd, bool owns_socket_path);
+  Server(config::Config config, WorkerSpec worker, store::CrashDirectory directory, util::UniqueFd listen_fd,
+         bool owns_socket_path);
 
   void on_accept();
+  void on_kernel_accept();
+  void on_kernel_readable(Connection& c);
+  void start_worker(Connection& c);
+  void reap_workers();
   void on_readable(Connection& c);
   void on_request(Connection& c, const ipc::DumpRequest& request);
   void start_dump(Connection& c);
@@ -79,9 +95,13 @@ class Server {
   std::string describe(const Connection& c) const;
 
   config::Config config_;
+  WorkerSpec worker_;
   store::CrashDirectory directory_;
   util::UniqueFd listen_;
   bool owns_socket_path_;
+  util::UniqueFd kernel_listen_;
+  bool owns_kernel_path_ = false;
+  std::map<pid_t, std::string> workers_;  // running workers: pid → what they handle
   util::UniqueFd epoll_;
   util::UniqueFd signals_;
   std::map<uint64_t, Connection> connections_;

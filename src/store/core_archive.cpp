@@ -3,7 +3,6 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include <memory>
 #include <vector>
 
 #include "util/file_io.h"
@@ -12,9 +11,6 @@ namespace usercrash::store {
 
 namespace {
 
-struct CctxDeleter {
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-};
 struct DctxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
@@ -25,51 +21,78 @@ constexpr int kLevel = 1;
 
 }  // namespace
 
-util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes) {
-  std::unique_ptr<ZSTD_CCtx, CctxDeleter> cctx(ZSTD_createCCtx());
-  if (!cctx) return util::fail("zstd: out of memory");
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kLevel);
-  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-  std::vector<char> out(ZSTD_CStreamOutSize());
+struct CoreWriter::Impl {
+  int out_fd;
+  uint64_t max_bytes;
+  ZSTD_CCtx* cctx = nullptr;
+  std::vector<char> out;
   CoreSaveResult result;
 
-  auto feed = [&](const void* data, size_t size, ZSTD_EndDirective mode) -> util::Result<void> {
+  util::Result<void> feed(const void* data, size_t size, ZSTD_EndDirective mode) {
     ZSTD_inBuffer input{data, size, 0};
     for (;;) {
       ZSTD_outBuffer output{out.data(), out.size(), 0};
-      size_t left = ZSTD_compressStream2(cctx.get(), &output, &input, mode);
+      size_t left = ZSTD_compressStream2(cctx, &output, &input, mode);
       if (ZSTD_isError(left)) return util::fail(std::string("zstd: ") + ZSTD_getErrorName(left));
       if (auto w = util::write_all(out_fd, std::string_view(out.data(), output.pos)); !w) return w;
       result.bytes_out += output.pos;
       bool done = mode == ZSTD_e_end ? left == 0 : input.pos == input.size;
       if (done) return {};
     }
-  };
+  }
+};
 
-  size_t head_keep = static_cast<size_t>(std::min<uint64_t>(head.size(), max_bytes));
-  if (auto r = feed(head.data(), head_keep, ZSTD_e_continue); !r) return std::unexpected(r.error());
-  result.bytes_in = head_keep;
-  result.truncated = head_keep < head.size();
+CoreWriter::CoreWriter(int out_fd, uint64_t max_bytes) : impl_(std::make_unique<Impl>()) {
+  impl_->out_fd = out_fd;
+  impl_->max_bytes = max_bytes;
+  impl_->cctx = ZSTD_createCCtx();
+  if (impl_->cctx) {
+    ZSTD_CCtx_setParameter(impl_->cctx, ZSTD_c_compressionLevel, kLevel);
+    ZSTD_CCtx_setParameter(impl_->cctx, ZSTD_c_checksumFlag, 1);
+  }
+  impl_->out.resize(ZSTD_CStreamOutSize());
+}
 
-  std::vector<char> in(ZSTD_CStreamInSize() * 8);
-  while (!result.truncated) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(in.size(), max_bytes - result.bytes_in));
-    if (want == 0) {
-      // At the cap: is there more?
-      char probe;
-      ssize_t n = ::read(in_fd, &probe, 1);
-      result.truncated = n > 0;
-      break;
-    }
+CoreWriter::~CoreWriter() {
+  if (impl_->cctx) ZSTD_freeCCtx(impl_->cctx);
+}
+
+util::Result<void> CoreWriter::add(std::span<const std::byte> bytes) {
+  if (!impl_->cctx) return util::fail("zstd: out of memory");
+  uint64_t room = impl_->max_bytes - impl_->result.bytes_in;
+  size_t keep = static_cast<size_t>(std::min<uint64_t>(room, bytes.size()));
+  if (keep < bytes.size()) impl_->result.truncated = true;
+  if (keep == 0) return {};
+  if (auto r = impl_->feed(bytes.data(), keep, ZSTD_e_continue); !r) return r;
+  impl_->result.bytes_in += keep;
+  return {};
+}
+
+bool CoreWriter::full() const { return impl_->result.truncated; }
+
+util::Result<CoreSaveResult> CoreWriter::finish() {
+  if (!impl_->cctx) return util::fail("zstd: out of memory");
+  if (auto r = impl_->feed(nullptr, 0, ZSTD_e_end); !r) return std::unexpected(r.error());
+  return impl_->result;
+}
+
+util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes) {
+  CoreWriter writer(out_fd, max_bytes);
+  if (auto r = writer.add(head); !r) return std::unexpected(r.error());
+  std::vector<std::byte> in(1 << 20);
+  uint64_t kept = std::min<uint64_t>(head.size(), max_bytes);
+  bool cut = head.size() > max_bytes;
+  while (!cut) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(in.size(), max_bytes - kept + 1));
     ssize_t n = ::read(in_fd, in.data(), want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return util::fail_errno("read core stream");
     if (n == 0) break;
-    if (auto r = feed(in.data(), static_cast<size_t>(n), ZSTD_e_continue); !r) return std::unexpected(r.error());
-    result.bytes_in += static_cast<uint64_t>(n);
+    if (auto r = writer.add(std::span(in.data(), static_cast<size_t>(n))); !r) return std::unexpected(r.error());
+    kept += static_cast<uint64_t>(n);
+    cut = kept > max_bytes;
   }
-  if (auto r = feed(nullptr, 0, ZSTD_e_end); !r) return std::unexpected(r.error());
-  return result;
+  return writer.finish();
 }
 
 util::Result<uint64_t> decompress_core(int in_fd, int out_fd) {

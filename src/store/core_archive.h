@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -16,9 +17,28 @@ struct CoreSaveResult {
   bool truncated = false;   // stopped at max_bytes with more to come
 };
 
+// Compresses what it is given into `out_fd` (owned by the caller), keeping
+// at most `max_bytes` of the core; bytes past the cap are counted as cut.
+class CoreWriter {
+ public:
+  CoreWriter(int out_fd, uint64_t max_bytes);
+  ~CoreWriter();
+  CoreWriter(const CoreWriter&) = delete;
+  CoreWriter& operator=(const CoreWriter&) = delete;
+
+  util::Result<void> add(std::span<const std::byte> bytes);
+  // The cap was reached and bytes past it arrived: it wants no more.
+  bool full() const;
+  // Ends the zstd frame. No add() after this.
+  util::Result<CoreSaveResult> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Compresses `head` (bytes already read) followed by everything left on
-// `in_fd` into `out_fd`, keeping at most `max_bytes` of the core. The rest of
-// the stream is not read when the cap is hit.
+// `in_fd` into `out_fd`. The rest of the stream is not read once the cap is hit.
 util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes);
 
 // Decompresses a saved core from `in_fd` into `out_fd` (for gdb).

@@ -1,0 +1,158 @@
+#include "client/chained_handler.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "util/file_io.h"
+
+namespace usercrash::client {
+
+using util::Result;
+using util::UniqueFd;
+
+Result<std::optional<std::vector<std::string>>> load_saved_handler(const std::string& state_directory) {
+  std::string path = state_directory + "/" + kSavedPatternFile;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ENOENT) return std::optional<std::vector<std::string>>();
+    return util::fail_errno(path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return util::fail(path + ": not a regular file");
+  // It names a program we run as root for every crash.
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    return util::fail(path + ": must be root's and writable by root only");
+  auto text = util::read_all(fd.get(), 4096);
+  if (!text) return std::unexpected(text.error());
+  std::string pattern = *text;
+  while (!pattern.empty() && (pattern.back() == '\n' || pattern.back() == '\0')) pattern.pop_back();
+  if (pattern.empty() || pattern[0] != '|') return std::optional<std::vector<std::string>>();
+  auto words = split_pattern(pattern);
+  if (words.empty() || words[0].empty() || words[0][0] != '/')
+    return util::fail(path + ": the saved handler is not an absolute path");
+  return std::optional(words);
+}
+
+std::vector<std::string> split_pattern(const std::string& pattern) {
+  std::vector<std::string> words;
+  std::string_view rest(pattern);
+  if (!rest.empty() && rest[0] == '|') rest.remove_prefix(1);
+  while (!rest.empty()) {
+    size_t start = rest.find_first_not_of(' ');
+    if (start == std::string_view::npos) break;
+    rest.remove_prefix(start);
+    size_t end = rest.find(' ');
+    words.emplace_back(rest.substr(0, end));
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end);
+  }
+  return words;
+}
+
+std::vector<std::string> expand_specifiers(const std::vector<std::string>& words, const SpecifierValues& v) {
+  auto opt = [](const auto& o) { return o ? std::to_string(*o) : std::string(); };
+  std::string exe_bang = v.exe;
+  for (char& c : exe_bang)
+    if (c == '/') c = '!';
+  std::string exe_file = v.exe.substr(v.exe.rfind('/') == std::string::npos ? 0 : v.exe.rfind('/') + 1);
+  std::vector<std::string> out;
+  for (const auto& word : words) {
+    std::string expanded;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (word[i] != '%' || i + 1 >= word.size()) {
+        if (word[i] != '%') expanded += word[i];
+        continue;
+      }
+      switch (word[++i]) {
+        case '%': expanded += '%'; break;
+        case 'p': expanded += std::to_string(v.pid); break;
+        case 'P': expanded += std::to_string(v.global_pid); break;
+        case 'i': expanded += std::to_string(v.tid); break;
+        case 'I': expanded += std::to_string(v.global_tid); break;
+        case 'u': expanded += opt(v.uid); break;
+        case 'g': expanded += opt(v.gid); break;
+        case 'd': expanded += opt(v.dumpable); break;
+        case 's': expanded += std::to_string(v.signal); break;
+        case 't': expanded += std::to_string(v.time); break;
+        case 'h': expanded += v.hostname; break;
+        case 'e': expanded += v.comm; break;
+        case 'f': expanded += exe_file; break;
+        case 'E': expanded += exe_bang; break;
+        case 'c': expanded += opt(v.core_limit); break;
+        case 'F': if (v.pidfd >= 0) expanded += std::to_string(v.pidfd); break;
+        default: break;  // unknown: dropped, as the kernel does
+      }
+    }
+    out.push_back(std::move(expanded));
+  }
+  return out;
+}
+
+Result<ChainedHandler> ChainedHandler::spawn(const std::vector<std::string>& argv, int pidfd) {
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') return util::fail("the chained handler is not an absolute path");
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return util::fail_errno("pipe");
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, read_end.get(), 0);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  if (pidfd >= 0) posix_spawn_file_actions_adddup2(&actions, pidfd, 3);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  // The environment the kernel gives core_pattern helpers.
+  char home[] = "HOME=/";
+  char path[] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
+  char* env[] = {home, path, nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), env);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return util::fail_errno("spawn " + argv[0], rc);
+  // Non-blocking, so a handler that stops reading cannot hold us past a deadline.
+  ::fcntl(write_end.get(), F_SETFL, ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK);
+  return ChainedHandler(pid, std::move(write_end));
+}
+
+bool ChainedHandler::write(std::span<const std::byte> bytes, std::chrono::steady_clock::time_point deadline) {
+  size_t done = 0;
+  while (in_ && done < bytes.size()) {
+    ssize_t n = ::write(in_.get(), bytes.data() + done, bytes.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{in_.get(), POLLOUT, 0};
+      if (left.count() > 0 && ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000))) >= 0) continue;
+    }
+    in_.reset();  // EPIPE, an error, or too slow: it gets no more
+  }
+  return in_.valid();
+}
+
+std::optional<int> ChainedHandler::finish(std::chrono::milliseconds timeout) {
+  in_.reset();
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return status;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !pidfd) return std::nullopt;
+    pollfd p{pidfd.get(), POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+  }
+}
+
+}  // namespace usercrash::client
