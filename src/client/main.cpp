@@ -17,6 +17,7 @@
 #include "engine/core_stream.h"
 #include "engine/dying_process_target.h"
 #include "engine/notes_target.h"
+#include "engine/report_builder.h"
 #include "ipc/fd_passing.h"
 #include "ipc/kernel_coredump.h"
 #include "ipc/packet_codec.h"
@@ -60,6 +61,14 @@ struct ServerSession {
 
 enum class ServerAnswer { perform, dropped, unavailable };
 
+// report_access=owner lets an ordinary user read the report of their own
+// process's crash, never of a setuid, setgid or non-dumpable one.
+bool owner_may_read(const config::Config& config, const engine::Target& target) {
+  const auto& f = target.facts();
+  return config.report_access == config::ReportAccess::owner && f.uid && *f.uid != 0 && f.dumpable &&
+         *f.dumpable && !engine::is_secure_process(f);
+}
+
 // Asks the server for report fds. `dropped`: the server refused on purpose
 // (queue full, rate limit) and counted it; `unavailable`: write it ourselves.
 ServerAnswer ask_server(const config::Config& config, const client::ClientContext& ctx, const engine::Target& target,
@@ -72,6 +81,7 @@ ServerAnswer ask_server(const config::Config& config, const client::ClientContex
   pid_t tid = ctx.tid > 0 ? ctx.tid : (target.threads().empty() ? 0 : target.threads().front().tid);
   uint32_t flags = config.save_core ? ipc::kWantCoreFd : 0;
   uint32_t uid = ctx.uid.value_or(target.facts().uid.value_or(0));
+  if (owner_may_read(config, target)) flags |= ipc::kOwnerMayRead;
   auto request = ipc::make_dump_request(ctx.pid, tid, ctx.signal, uid, ctx.comm, flags);
   if (auto sent = ipc::send_packet(sock->get(), request); !sent) {
     why = "sending the request: " + sent.error().message;
@@ -197,6 +207,11 @@ std::unique_ptr<engine::Target> make_target(const client::ClientContext& ctx, co
   limits.max_open_files = config.max_open_files;
   limits.include_environment = config.include_environment;
   auto dir = proc::ProcessDir::open(ctx.pid, ctx.pidfd);
+  // Without a pidfd, make sure the pid still names the crashed process
+  // before reading a byte of it: a pid can be reused.
+  std::optional<std::string> mismatch;
+  if (dir) mismatch = engine::DyingProcessTarget::identity_mismatch(*dir, head.notes, ctx.time);
+  if (dir && mismatch) dir = util::fail("not the crashed process: " + *mismatch);
   engine::ProcessFacts* facts = nullptr;
   std::unique_ptr<engine::Target> target;
   if (dir) {
@@ -343,7 +358,9 @@ int main(int argc, char** argv) {
     pass_core_on(config, ctx, head, -1, handler ? &*handler : nullptr, nullptr);
     finish_chain(handler);
   };
-  auto directory = store::CrashDirectory::open(config.directory, config.count);
+  store::OpenOptions open_options;
+  open_options.searchable_by_others = config.report_access == config::ReportAccess::owner;
+  auto directory = store::CrashDirectory::open(config.directory, config.count, open_options);
   if (!directory) {
     log::error("pid {}: server unavailable ({}) and crash directory unusable: {}", ctx.pid, why,
                directory.error().message);
@@ -362,7 +379,9 @@ int main(int argc, char** argv) {
   auto handler = spawn_chain();
   pass_core_on(config, ctx, head, config.save_core ? pending->fd(store::SlotFile::core) : -1,
                handler ? &*handler : nullptr, &files);
-  auto published = directory->publish(*pending);
+  std::optional<uid_t> owner;
+  if (owner_may_read(config, *target)) owner = target->facts().uid;
+  auto published = directory->publish(*pending, {}, owner);
   finish_chain(handler);
   if (!published) {
     log::error("pid {}: report not saved: {}", ctx.pid, published.error().message);

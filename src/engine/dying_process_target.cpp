@@ -1,8 +1,15 @@
 #include "engine/dying_process_target.h"
 
 #include <elf.h>
+#include <fcntl.h>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "util/escape.h"
+#include "util/file_io.h"
+#include "util/parse.h"
 
 namespace usercrash::engine {
 
@@ -26,6 +33,49 @@ DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& no
   }
   // The auxv in the notes is the kernel's own copy; prefer it.
   if (!notes.auxv.empty()) facts_.auxv = notes.auxv;
+}
+
+namespace {
+
+// Boot time (seconds since the epoch), from /proc/stat's btime.
+std::optional<int64_t> boot_time() {
+  util::UniqueFd fd(::open("/proc/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  auto text = util::read_all(fd.get(), 1 << 20);
+  if (!text) return std::nullopt;
+  size_t at = text->find("\nbtime ");
+  if (at == std::string::npos) return std::nullopt;
+  size_t end = text->find('\n', at + 1);
+  return util::parse_int<int64_t>(std::string_view(*text).substr(at + 7, end - at - 7));
+}
+
+}  // namespace
+
+std::optional<std::string> DyingProcessTarget::identity_mismatch(const proc::ProcessDir& dir, const CoreNotes& notes,
+                                                                 std::optional<int64_t> crash_time) {
+  if (notes.psinfo) {
+    auto status = dir.status();
+    auto stat = dir.stat();
+    if (!status || !stat) return "its /proc entry cannot be read";
+    // The comm in stat is raw, as in the core (status escapes it); 15 bytes in both.
+    if (stat->comm != notes.psinfo->fname)
+      return fmt::format("pid {} is now '{}', the core is of '{}'", dir.pid(), util::escape_text(stat->comm),
+                         util::escape_text(notes.psinfo->fname));
+    if (!status->ns_pids.empty() && notes.psinfo->pid > 0 && status->ns_pids.back() != notes.psinfo->pid)
+      return fmt::format("pid {} is pid {} in its namespace, the core's process was {}", dir.pid(),
+                         status->ns_pids.back(), notes.psinfo->pid);
+  }
+  if (crash_time) {
+    auto st = dir.stat();
+    auto boot = boot_time();
+    long ticks = ::sysconf(_SC_CLK_TCK);
+    if (st && boot && ticks > 0) {
+      int64_t started = *boot + static_cast<int64_t>(st->start_time / static_cast<uint64_t>(ticks));
+      if (started > *crash_time + 1)
+        return fmt::format("pid {} started at {}, after the crash at {}", dir.pid(), started, *crash_time);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace usercrash::engine

@@ -15,6 +15,12 @@ class DyingProcessTarget : public ProcessTarget {
   DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& notes, const ProcessLimits& limits,
                      std::string kind = "core_pattern");
 
+  // Checks that /proc/<pid> is the process the core came from, when no pidfd
+  // vouches for it: its name and namespace pid match the core's, and it did
+  // not start after the crash. A description of the mismatch, or nullopt.
+  static std::optional<std::string> identity_mismatch(const proc::ProcessDir& dir, const CoreNotes& notes,
+                                                      std::optional<int64_t> crash_time);
+
   std::string kind() const override { return kind_; }
   const std::vector<ThreadRegisters>& threads() const override { return threads_; }
   std::optional<CoreSiginfo> signal() const override { return siginfo_; }

@@ -29,7 +29,7 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   };
 
   if (auto st = dir_.status()) {
-    f.comm = st->name;
+    f.comm = st->name;  // escaped by the kernel; replaced by the raw one below
     f.tgid = st->tgid;
     f.uid = st->uid;
     f.euid = st->euid;
@@ -38,6 +38,12 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
     if (st->ns_pids.size() > 1 && st->ns_pids.back() != f.pid) f.namespace_pid = st->ns_pids.back();
   } else {
     note("status", st.error());
+  }
+  // The raw name: status escapes it, comm does not (rendering escapes it).
+  if (auto comm = dir_.read("comm", 64)) {
+    std::string raw = *comm;
+    if (!raw.empty() && raw.back() == '\n') raw.pop_back();
+    f.comm = raw;
   }
   if (auto exe = dir_.read_link("exe")) f.exe = *exe;
   else note("exe", exe.error());

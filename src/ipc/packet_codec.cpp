@@ -72,7 +72,7 @@ Result<DumpRequest> decode_dump_request(std::span<const std::byte> bytes) {
   if (p->tid < 0) return util::fail(fmt::format("bad tid {}", p->tid));
   if (p->signal < 1 || p->signal > SIGRTMAX)
     return util::fail(fmt::format("bad signal {}", p->signal));
-  if (p->flags & ~kWantCoreFd) return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
+  if (p->flags & ~(kWantCoreFd | kOwnerMayRead)) return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
   if (p->reserved != 0) return util::fail("reserved field is not zero");
   if (!has_nul(p->comm)) return util::fail("comm is not NUL-terminated");
   return p;

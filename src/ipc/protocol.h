@@ -40,6 +40,7 @@ inline constexpr unsigned kNameSize = 64;
 
 // DumpRequest.flags
 inline constexpr uint32_t kWantCoreFd = 1u << 0;  // the client will stream a saved core
+inline constexpr uint32_t kOwnerMayRead = 1u << 1;  // report_access=owner, and the crash is not a secure one
 
 struct DumpRequest {
   static constexpr PacketType kType = PacketType::dump_request;

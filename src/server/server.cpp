@@ -44,7 +44,9 @@ constexpr std::chrono::seconds kShutdownGrace{5};
 
 Result<std::unique_ptr<Server>> Server::create(const config::Config& config, WorkerSpec worker, UniqueFd listen_fd,
                                                UniqueFd kernel_fd) {
-  auto directory = store::CrashDirectory::open(config.directory, config.count);
+  store::OpenOptions open_options;
+  open_options.searchable_by_others = config.report_access == config::ReportAccess::owner;
+  auto directory = store::CrashDirectory::open(config.directory, config.count, open_options);
   if (!directory) return std::unexpected(directory.error());
   directory->remove_stale_temporaries();
   bool owns_path = false;
@@ -353,7 +355,10 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
     [[maybe_unused]] auto n = ::pwrite(text, note.data(), note.size(), st.st_size);
     std::erase_if(p.files, [](const store::PendingFile& f) { return f.kind == store::SlotFile::json; });
   }
+  // report_access=owner: the client vouched that the crash is an ordinary
+  // user's own dumpable one; root's reports stay root's.
   std::optional<uid_t> owner;
+  if ((c.request.flags & ipc::kOwnerMayRead) && c.request.uid != 0) owner = c.request.uid;
   auto published = directory_.publish(p, {}, owner);
   if (!published) {
     ++counters_.write_errors;

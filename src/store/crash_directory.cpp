@@ -36,7 +36,7 @@ int PendingReport::fd(SlotFile kind) const {
 
 Result<CrashDirectory> CrashDirectory::open(const std::string& path, unsigned count, const OpenOptions& options) {
   if (path.empty() || path[0] != '/') return util::fail(fmt::format("crash directory '{}' is not an absolute path", path));
-  if (options.create && ::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
+  if (options.create && ::mkdir(path.c_str(), options.searchable_by_others ? 0711 : 0750) != 0 && errno != EEXIST)
     return util::fail_errno("create crash directory " + path);
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) {
@@ -51,6 +51,9 @@ Result<CrashDirectory> CrashDirectory::open(const std::string& path, unsigned co
   if (st.st_mode & (S_IWGRP | S_IWOTH))
     return util::fail(fmt::format("crash directory {} is writable by group or others (mode {:04o}); refusing it", path,
                                   st.st_mode & 07777));
+
+  if (options.searchable_by_others && (st.st_mode & 0011) != 0011 && ::fchmod(dir.get(), (st.st_mode & 07777) | 0011) != 0)
+    return util::fail_errno("make " + path + " searchable");
 
   bool named_temp = options.force_named_temp;
   if (!named_temp) {

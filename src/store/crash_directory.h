@@ -47,6 +47,9 @@ class DirectoryLock {
 
 struct OpenOptions {
   bool create = true;  // mkdir (0750) when missing
+  // report_access=owner: users must reach their own reports by name, so the
+  // directory is searchable (but not listable) by others: 0711.
+  bool searchable_by_others = false;
   // Test hook: behave as on a filesystem without O_TMPFILE.
   bool force_named_temp = false;
 };

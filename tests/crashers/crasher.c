@@ -3,6 +3,10 @@
  * threads parked in known functions (park_in_pause, park_in_read,
  * park_in_cond_wait) — unless CRASHER_PARKED=0 is in the environment — and
  * prints "ready <pid> <CLOCK_REALTIME ns>" on stdout just before the crash.
+ *
+ * Environment: CRASHER_NODUMP=1 makes the process non-dumpable first (as a
+ * setuid program would be); CRASHER_HOSTILE=1 gives it a hostile name,
+ * thread names and an open file whose name is hostile.
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -12,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,6 +163,100 @@ NOINLINE void crash_with_heap(long megabytes) {
   null_level1();
 }
 
+
+/* --- hostile processes --- */
+
+/* Names made of what breaks reports: newlines, terminal escapes, shell
+ * syntax, format directives, invalid UTF-8. */
+static void *hostile_thread_main(void *a) {
+  (void)a;
+  pthread_setname_np(pthread_self(), "t\n\x1b[2J$(id)%n");
+  park_in_pause();
+  return 0;
+}
+
+static void become_hostile(void) {
+  prctl(PR_SET_NAME, "ev\n\x1b]0;x\x07$(id)\xff", 0, 0, 0);
+  pthread_t t;
+  pthread_create(&t, 0, hostile_thread_main, 0);
+  char name[] = "/dev/shm/crasher-\n\x1b[1m$(reboot)-%n-\xff\xfe-XXXXXX";
+  (void)mkstemp(name); /* kept open: it shows in the open files */
+  unlink(name);
+  usleep(20000);
+}
+
+/* The stack pointer and frame pointer moved into junk: words that look like
+ * code addresses, frame pointers that point at themselves. */
+static unsigned long junk[8192];
+NOINLINE void garbage_stack(void) {
+  for (int i = 0; i < 8192; i++) {
+    switch (i % 4) {
+      case 0: junk[i] = (unsigned long)&junk[i]; break;          /* a frame pointer to itself */
+      case 1: junk[i] = (unsigned long)garbage_stack + 3; break; /* a "return address" */
+      case 2: junk[i] = 0xdeadbeefcafe0000UL + (unsigned long)i; break;
+      default: junk[i] = (unsigned long)&junk[(i * 7919) % 8192]; break;
+    }
+  }
+  ready();
+  __asm__ volatile("mov %0, %%rsp\n\tmov %0, %%rbp\n\txor %%eax, %%eax\n\tmovl (%%rax), %%eax"
+                   : : "r"(&junk[4096]) : "rax", "memory");
+}
+
+/* Code with no module (so no CFI) and a frame-pointer chain that loops. */
+NOINLINE void frame_pointer_loop(void) {
+  unsigned char *code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  static const unsigned char crash[] = {0x31, 0xc0, 0x8b, 0x00}; /* xor eax,eax; mov eax,[rax] */
+  memcpy(code, crash, sizeof crash);
+  static unsigned long loop[2];
+  loop[0] = (unsigned long)loop;      /* saved rbp: the same frame again */
+  loop[1] = (unsigned long)code + 2;  /* return address: back into the code */
+  ready();
+  __asm__ volatile("mov %0, %%rbp\n\tjmp *%1" : : "r"(loop), "r"(code) : "memory");
+}
+
+/* A file with a corrupt ELF header (counts and offsets that lie), mapped
+ * executable; the crash happens inside it, so its "module" gets opened. */
+NOINLINE void crash_in_crafted_elf(void) {
+  char path[] = "/dev/shm/crasher-elf-XXXXXX";
+  int fd = mkstemp(path);
+  unsigned char image[8192];
+  memset(image, 0xcc, sizeof image);
+  static const unsigned char header[64] = {
+      0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      3, 0, 0x3e, 0, 1, 0, 0, 0,                      /* ET_DYN, x86_64 */
+      0, 0x10, 0, 0, 0, 0, 0, 0,                      /* e_entry */
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,       /* e_phoff far away */
+      0x40, 0, 0, 0, 0, 0, 0, 0,                      /* e_shoff: over the header */
+      0, 0, 0, 0, 64, 0, 56, 0, 0xff, 0xff,           /* flags, ehsize, phentsize, phnum */
+      64, 0, 0xff, 0xff, 0xfe, 0xff};                 /* shentsize, shnum, shstrndx */
+  memcpy(image, header, sizeof header);
+  static const unsigned char crash[] = {0x31, 0xc0, 0x8b, 0x00};
+  memcpy(image + 4096, crash, sizeof crash);
+  (void)!write(fd, image, sizeof image);
+  unsigned char *map = mmap(0, sizeof image, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+  ready();
+  ((void (*)(void))(map + 4096))();
+}
+
+/* glibc's abort message pointer aimed at nothing (1) or at a message that
+ * claims to be huge and never ends (2), then abort(). */
+NOINLINE void bad_abort_message(long how) {
+  void **slot = dlsym(RTLD_DEFAULT, "__abort_msg");
+  if (slot) {
+    if (how == 1) {
+      *slot = (void *)0x7e57deadbe00UL;
+    } else {
+      size_t size = 1 << 20;
+      unsigned char *msg = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      memset(msg, 'A', size);
+      *(unsigned int *)msg = 0xffffffffu;
+      *slot = msg;
+    }
+  }
+  ready();
+  abort();
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: crasher MODE [ARG]\n");
@@ -164,13 +264,18 @@ int main(int argc, char **argv) {
   }
   const char *mode = argv[1];
   long arg = argc > 2 ? atol(argv[2]) : 0;
+  const char *nodump = getenv("CRASHER_NODUMP");
+  if (nodump && !strcmp(nodump, "1")) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const char *hostile = getenv("CRASHER_HOSTILE");
+  if (hostile && !strcmp(hostile, "1")) become_hostile();
   const char *parked = getenv("CRASHER_PARKED");
   if (!parked || strcmp(parked, "0") != 0) {
     start_parked_threads();
     settle();
   }
   if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0 &&
-      strcmp(mode, "maps") != 0)
+      strcmp(mode, "maps") != 0 && strcmp(mode, "garbage-stack") != 0 && strcmp(mode, "fp-loop") != 0 &&
+      strcmp(mode, "crafted-elf") != 0 && strcmp(mode, "bad-abort-msg") != 0)
     ready();
   if (!strcmp(mode, "null")) null_level1();
   else if (!strcmp(mode, "assert")) assert_in_worker();
@@ -188,6 +293,10 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
   else if (!strcmp(mode, "heap")) crash_with_heap(arg);
   else if (!strcmp(mode, "maps")) crash_with_maps(arg);
+  else if (!strcmp(mode, "garbage-stack")) garbage_stack();
+  else if (!strcmp(mode, "fp-loop")) frame_pointer_loop();
+  else if (!strcmp(mode, "crafted-elf")) crash_in_crafted_elf();
+  else if (!strcmp(mode, "bad-abort-msg")) bad_abort_message(arg);
   else {
     fprintf(stderr, "crasher: unknown mode '%s'\n", mode);
     return 2;
