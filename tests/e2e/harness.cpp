@@ -264,6 +264,9 @@ std::vector<std::string> function_names(const nlohmann::json& thread) {
 }
 
 RunResult run(const std::vector<std::string>& argv, const std::string& input) {
+  // The program may stop reading its input early (the client reads only the
+  // head of a core): that is EPIPE here, not a reason to die.
+  ::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
   pid_t pid = ::fork();
@@ -279,7 +282,11 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   }
   ::close(in[0]);
   ::close(out[1]);
-  if (!input.empty()) (void)!::write(in[1], input.data(), input.size());
+  for (size_t done = 0; done < input.size();) {
+    ssize_t n = ::write(in[1], input.data() + done, input.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
   ::close(in[1]);
   RunResult r;
   char buffer[4096];
