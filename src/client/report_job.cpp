@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "util/escape.h"
 #include "util/file_io.h"
 #include "util/log.h"
 #include "util/unique_fd.h"
@@ -127,9 +128,15 @@ JobResult run_report_job(engine::Target& target, const engine::CollectOptions& o
   if (written) {
     result.text_bytes = written->text_bytes;
     result.json_bytes = written->json_bytes;
-  } else {
-    result.note += "; " + written.error().message;
+    return result;
   }
+  // Not even that fits (a full disk): free the space it took and leave a
+  // line that says what happened, which a few bytes can still hold.
+  result.note += "; " + written.error().message;
+  if (files.json_fd >= 0) (void)::ftruncate(files.json_fd, 0);
+  std::string line = fmt::format("*** pid {} ({}): no room for the report: {} ***\n", report.pid,
+                                 util::escape_text(report.comm), written.error().message);
+  if (replace_contents(files.text_fd, line)) result.text_bytes = line.size();
   return result;
 }
 

@@ -263,6 +263,22 @@ std::vector<std::string> function_names(const nlohmann::json& thread) {
   return names;
 }
 
+size_t fd_count(pid_t pid) {
+  std::error_code ec;
+  size_t n = 0;
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec))
+    ++n;
+  return n;
+}
+
+long rss_kib(pid_t pid) {
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  return -1;
+}
+
 RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   // The program may stop reading its input early (the client reads only the
   // head of a core): that is EPIPE here, not a reason to die.

@@ -114,6 +114,10 @@ std::vector<std::string> list_reports(const std::string& dir);
 // Function names of a thread's frames, in order.
 std::vector<std::string> function_names(const nlohmann::json& thread);
 
+// Open fds and resident memory (KiB) of a process, for bounds checks.
+size_t fd_count(pid_t pid);
+long rss_kib(pid_t pid);
+
 // Runs a program and returns its exit status and combined output.
 struct RunResult {
   int status = -1;
