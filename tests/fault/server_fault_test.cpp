@@ -219,3 +219,34 @@ TEST_F(Faults, PastTheRateLimitCrashesAreCountedAndLoggedAsDropped) {
 
 }  // namespace
 }  // namespace usercrash::test
+
+namespace usercrash::test {
+namespace {
+
+TEST_F(Faults, SigtermWithADumpInFlightWaitsForItThenStopsCleanly) {
+  TempDir dir;
+  ServerProcess server(dir);
+  FakeClient busy(server.socket());
+  ASSERT_TRUE(busy.request(31337));
+  auto fds = busy.await_fds();
+  ASSERT_EQ(fds.size(), 2u);
+  ASSERT_TRUE(util::write_all(fds[0].get(), "pid: 31337\n"));
+  ASSERT_TRUE(util::write_all(fds[1].get(), "{\"pid\": 31337}\n"));
+  FakeClient queued(server.socket());
+  ASSERT_TRUE(queued.request(31338));
+  std::this_thread::sleep_for(100ms);
+  ::kill(server.pid(), SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(exists(server.socket())) << "no new clients once stopping";
+  EXPECT_TRUE(queued.await_fds(2000).empty()) << "the queued client is told to write on its own";
+  ASSERT_TRUE(busy.complete());
+  auto slot = busy.await_published();
+  ASSERT_TRUE(slot) << "the dump in flight still completes";
+  int status = server.stop();
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(exists(server.directory() + "/" + *slot + ".json"));
+}
+
+}  // namespace
+}  // namespace usercrash::test
