@@ -34,6 +34,9 @@ constexpr size_t kUnknownStackCopy = 16 * 1024;
 // Scans of task/ looking for threads born while attaching. A process that
 // creates threads faster than this converges gets a note instead.
 constexpr int kMaxScanRounds = 16;
+// Once a thread used up the stop budget, each further one still gets this
+// long to stop (a thread normally stops within microseconds).
+constexpr std::chrono::milliseconds kMinStopWait{20};
 // /proc/<pid>/stat's flags (include/linux/sched.h).
 constexpr unsigned long kPfKthread = 0x00200000;
 constexpr size_t kMaxStatBytes = 4096;
@@ -276,25 +279,10 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
       break;
     }
 
-  // 2. Stop them all at once. A thread that was in clone() when stopped
-  //    may have started another: scan again until no new thread appears,
-  //    at which point nothing is left running that could create one.
-  held->interrupt_all();
-  auto stop_deadline = Clock::now() + options.stop_timeout;
-  held->wait_for_stops(stop_deadline);
-  for (round = 0; round < kMaxScanRounds && seize_new(); ++round) {
-    held->interrupt_all();
-    held->wait_for_stops(stop_deadline);
-  }
-  if (options.test_hold.count() > 0) std::this_thread::sleep_for(options.test_hold);
-
-  // 3. Copy each thread's registers and stack and release it at once: the
-  //    main thread first, then by tid.
-  std::vector<pid_t> order;
-  for (const auto& t : held->threads())
-    if (t.state == SeizedThreads::State::stopped) order.push_back(t.tid);
-  std::sort(order.begin(), order.end(), [pid](pid_t a, pid_t b) { return a == pid ? b != pid : b != pid && a < b; });
-  for (pid_t tid : order) {
+  // 2. Stop, copy, release. Each thread's registers and stack are copied
+  //    as soon as it reports its stop, and it is released right after.
+  auto main_first = [pid](pid_t a, pid_t b) { return a == pid ? b != pid : b != pid && a < b; };
+  auto capture_one = [&](pid_t tid) {
     auto regs = held->registers(tid);
     if (regs) copy_stack(regs->sp(), options.max_stack_copy);
     held->release(tid);
@@ -302,7 +290,64 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
     holds_.push_back({tid, std::chrono::duration_cast<std::chrono::nanoseconds>(t->released_at - t->interrupted_at)});
     if (regs) threads_.push_back({tid, *regs});
     else facts_.problems.push_back(fmt::format("thread {}: registers: {}", tid, regs.error().message));
+  };
+  auto capture_stopped = [&] {
+    std::vector<pid_t> stopped = held->stopped();
+    std::sort(stopped.begin(), stopped.end(), main_first);
+    for (pid_t tid : stopped) capture_one(tid);
+  };
+  bool test_hold_done = options.test_hold.count() == 0;
+  auto test_hold = [&] {
+    if (!test_hold_done) std::this_thread::sleep_for(options.test_hold);
+    test_hold_done = true;
+  };
+  // One pass over the threads seized and not interrupted yet. A thread
+  // slow to stop (uninterruptible sleep) costs the pass its budget once;
+  // the others still get kMinStopWait each, and a straggler that stops
+  // later is taken whenever it does.
+  auto pass = [&] {
+    auto budget = Clock::now() + options.stop_timeout;
+    auto deadline = [&] { return std::max(budget, Clock::now() + kMinStopWait); };
+    if (options.all_stop) {
+      held->interrupt_all();
+      if (!test_hold_done) {
+        held->wait_for_stops(budget);
+        test_hold();
+      }
+    } else {
+      std::vector<pid_t> order;
+      for (const auto& t : held->threads())
+        if (t.state == SeizedThreads::State::seized) order.push_back(t.tid);
+      std::sort(order.begin(), order.end(), main_first);
+      for (pid_t tid : order) {
+        held->interrupt(tid);
+        auto until = deadline();
+        while (held->find(tid)->state == SeizedThreads::State::interrupted && held->wait_for_next_stop(until)) {
+        }
+        if (held->find(tid)->state == SeizedThreads::State::stopped) test_hold();
+        capture_stopped();
+      }
+    }
+    for (;;) {
+      capture_stopped();
+      if (!held->wait_for_next_stop(deadline())) break;
+    }
+  };
+  pass();
+  // 3. Threads born meanwhile (one stopped in clone() has started its
+  //    child by then): scan until no new thread shows up.
+  for (round = 0; seize_new(); ++round) {
+    pass();
+    if (round + 1 == kMaxScanRounds) {
+      facts_.problems.push_back("threads: the process kept creating threads while the debugger captured; some may "
+                                "be missing");
+      break;
+    }
   }
+
+  // Main thread first, then by tid, whatever order they stopped in.
+  std::sort(threads_.begin(), threads_.end(),
+            [&](const ThreadRegisters& a, const ThreadRegisters& b) { return main_first(a.tid, b.tid); });
 
   Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
   for (const auto& t : held->threads()) {

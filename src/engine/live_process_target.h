@@ -3,10 +3,13 @@
 // /proc/<pid>/mem, except each thread's stack, which is copied while the
 // thread is stopped so the unwinder sees it as it was with the registers.
 //
-// The threads are stopped only for that copy: all are interrupted at about
-// the same instant (one consistent picture of the process), then each is
-// released as soon as its own registers and stack are copied. Nothing is
-// ever written to the process and no signal is sent to it.
+// The threads are stopped only for that copy. By default one at a time:
+// each is held just for its own copy (tens of microseconds), and threads
+// are seen at slightly different instants. With `all_stop`, every thread
+// is interrupted at once (one picture of the process at one instant) and
+// each is released as soon as its own copy is done; the last ones wait for
+// the others' copies. Nothing is ever written to the process and no signal
+// is sent to it.
 #pragma once
 
 #include <chrono>
@@ -27,11 +30,13 @@ struct LiveOptions {
   // zone below it is copied too). Deeper frames are read from the live
   // process, after the thread was released.
   size_t max_stack_copy = 256 * 1024;
+  // Stop every thread at once instead of one at a time (see above).
+  bool all_stop = false;
   // How long a thread may take to stop (one in uninterruptible sleep does
   // not stop until it wakes): it is then left without registers.
   std::chrono::milliseconds stop_timeout{1000};
-  // Tests only: stay attached this long with every thread stopped, so a
-  // test can kill us in that window.
+  // Tests only: stay attached this long with the first thread (all_stop:
+  // every thread) stopped, so a test can kill us in that window.
   std::chrono::milliseconds test_hold{0};
 };
 

@@ -66,6 +66,10 @@ void SeizedThreads::interrupt(Thread& t) {
   (void)::ptrace(PTRACE_INTERRUPT, t.tid, nullptr, nullptr);
 }
 
+void SeizedThreads::interrupt(pid_t tid) {
+  if (Thread* t = lookup(tid)) interrupt(*t);
+}
+
 void SeizedThreads::interrupt_all() {
   for (auto& t : threads_) interrupt(t);
 }
@@ -95,29 +99,54 @@ void SeizedThreads::poll_stop(Thread& t) {
   t.pending_signal = event == 0 ? WSTOPSIG(status) : 0;
 }
 
-void SeizedThreads::wait_for_stops(Clock::time_point deadline) {
-  for (;;) {
-    bool waiting = false;
-    for (auto& t : threads_) {
-      poll_stop(t);
-      waiting = waiting || t.state == State::interrupted;
-    }
-    if (!waiting) return;
-    auto left = deadline - Clock::now();
-    if (left <= Clock::duration::zero()) return;
-    if (!sigchld_) {  // no signalfd: poll gently
-      ::usleep(100);
-      continue;
-    }
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-    timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    pollfd p{sigchld_.get(), POLLIN, 0};
-    if (::ppoll(&p, 1, &timeout, nullptr) > 0) {
-      signalfd_siginfo info[8];
-      while (::read(sigchld_.get(), info, sizeof info) > 0) {
-      }
+bool SeizedThreads::stopping() const {
+  return std::any_of(threads_.begin(), threads_.end(), [](const Thread& t) { return t.state == State::interrupted; });
+}
+
+void SeizedThreads::wait_for_sigchld(Clock::time_point deadline) {
+  auto left = deadline - Clock::now();
+  if (left <= Clock::duration::zero()) return;
+  if (!sigchld_) {  // no signalfd: poll gently
+    ::usleep(100);
+    return;
+  }
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+  timespec timeout{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  pollfd p{sigchld_.get(), POLLIN, 0};
+  if (::ppoll(&p, 1, &timeout, nullptr) > 0) {
+    signalfd_siginfo info[8];
+    while (::read(sigchld_.get(), info, sizeof info) > 0) {
     }
   }
+}
+
+void SeizedThreads::wait_for_stops(Clock::time_point deadline) {
+  for (;;) {
+    for (auto& t : threads_) poll_stop(t);
+    if (!stopping() || Clock::now() >= deadline) return;
+    wait_for_sigchld(deadline);
+  }
+}
+
+bool SeizedThreads::wait_for_next_stop(Clock::time_point deadline) {
+  for (;;) {
+    bool changed = false;
+    for (auto& t : threads_) {
+      if (t.state != State::interrupted) continue;
+      poll_stop(t);
+      changed = changed || t.state != State::interrupted;
+    }
+    if (changed) return true;
+    if (!stopping() || Clock::now() >= deadline) return false;
+    wait_for_sigchld(deadline);
+  }
+}
+
+std::vector<pid_t> SeizedThreads::stopped() const {
+  std::vector<pid_t> out;
+  for (const auto& t : threads_)
+    if (t.state == State::stopped) out.push_back(t.tid);
+  return out;
 }
 
 Result<Registers> SeizedThreads::registers(pid_t tid) const {

@@ -55,12 +55,24 @@ class SeizedThreads {
   // thread is gone), EPERM (not allowed, or already traced).
   util::Result<void> seize(pid_t tid);
 
-  // PTRACE_INTERRUPT on every seized thread not interrupted yet.
+  // PTRACE_INTERRUPT on one seized thread, or on every one not interrupted yet.
+  void interrupt(pid_t tid);
   void interrupt_all();
 
   // Waits until every interrupted thread has stopped or exited, or until
   // `deadline`; threads still running then stay `interrupted`.
   void wait_for_stops(Clock::time_point deadline);
+
+  // Waits until at least one interrupted thread stops or exits, so each
+  // can be handled and released while the others are still on their way
+  // to their stop. False when `deadline` came first.
+  bool wait_for_next_stop(Clock::time_point deadline);
+
+  // Threads stopped and not released yet, in seize order.
+  std::vector<pid_t> stopped() const;
+
+  // Whether an interrupted thread has not reported its stop yet.
+  bool stopping() const;
 
   // General registers of a stopped thread.
   util::Result<Registers> registers(pid_t tid) const;
@@ -88,6 +100,8 @@ class SeizedThreads {
   Thread* lookup(pid_t tid);
   // One waitpid on `t` (non-blocking); updates its state.
   void poll_stop(Thread& t);
+  // Sleeps until a tracee may have changed state, or `deadline`.
+  void wait_for_sigchld(Clock::time_point deadline);
   void interrupt(Thread& t);
   void detach(Thread& t);
 

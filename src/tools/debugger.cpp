@@ -38,6 +38,7 @@ struct Options {
   bool brief = false;
   bool no_memory = false;
   bool verbose = false;
+  bool all_stop = false;
   std::string config_path;
   std::string output;  // empty: stdout
   std::vector<pid_t> threads;
@@ -48,8 +49,8 @@ void print_help() {
       "Usage: {} [OPTION]... PID\n"
       "Prints the report of a running process: the same report as a crash (every thread's\n"
       "backtrace, registers, memory and code near them, maps, open files), without harming\n"
-      "the process. Its threads are stopped with ptrace (never SIGSTOP) only while their\n"
-      "registers and stacks are copied, then released; nothing in it is changed.\n"
+      "the process. Its threads are stopped with ptrace (never SIGSTOP) one at a time, each\n"
+      "only while its registers and stack are copied, then released; nothing in it is changed.\n"
       "\n"
       "  -j, --json             print the report as JSON\n"
       "  -o, --output FILE      write the report to FILE, a new file (mode 0600); an existing\n"
@@ -57,6 +58,9 @@ void print_help() {
       "  -t, --threads TID,...  report only these threads\n"
       "  -b, --brief            each thread with one line per frame (like eu-stack)\n"
       "  -M, --no-memory        leave out the memory near registers and the code around rip\n"
+      "  -a, --all-stop         stop every thread at once: one picture of the process at one\n"
+      "                         instant (each thread is still released as soon as its own copy\n"
+      "                         is done, but the last ones wait for the others)\n"
       "  -c, --config FILE      configuration file (default /etc/usercrash.conf)\n"
       "  -v, --verbose          say how long each thread was held stopped\n"
       "  -h, --help             show this help\n"
@@ -92,13 +96,14 @@ Options parse_args(int argc, char** argv) {
       {"json", no_argument, nullptr, 'j'},        {"output", required_argument, nullptr, 'o'},
       {"threads", required_argument, nullptr, 't'}, {"brief", no_argument, nullptr, 'b'},
       {"no-memory", no_argument, nullptr, 'M'},   {"config", required_argument, nullptr, 'c'},
-      {"verbose", no_argument, nullptr, 'v'},     {"help", no_argument, nullptr, 'h'},
+      {"verbose", no_argument, nullptr, 'v'},     {"all-stop", no_argument, nullptr, 'a'},
+      {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, 'V'},     {nullptr, 0, nullptr, 0},
   };
   Options o;
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, ":jo:t:bMc:vhV", options, nullptr)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":jo:t:bMac:vhV", options, nullptr)) != -1) {
     switch (opt) {
       case 'j': o.json = true; break;
       case 'o': o.output = optarg; break;
@@ -107,6 +112,7 @@ Options parse_args(int argc, char** argv) {
       case 'M': o.no_memory = true; break;
       case 'c': o.config_path = optarg; break;
       case 'v': o.verbose = true; break;
+      case 'a': o.all_stop = true; break;
       case 'h': print_help(); std::exit(0);
       case 'V': fmt::print("{} {}\n", kProgram, util::version()); std::exit(0);
       case ':': util::usage_error(kProgram, fmt::format("option '{}' needs an argument", argv[optind - 1]));
@@ -179,6 +185,7 @@ int main(int argc, char** argv) {
   live.limits.max_open_files = config.max_open_files;
   live.limits.include_environment = config.include_environment;
   live.only_threads = o.threads;
+  live.all_stop = o.all_stop;
   live.test_hold = test_hold();
   auto target = engine::LiveProcessTarget::attach(o.pid, live);
   if (!target) give_up(fmt::format("cannot report process {}: {}", o.pid, target.error().message));
