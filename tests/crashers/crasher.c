@@ -2,6 +2,11 @@
  * Usage: crasher MODE [ARG]. Before crashing, every mode starts three worker
  * threads parked in known functions (park_in_pause, park_in_read,
  * park_in_cond_wait) and prints "ready <pid>" on stdout.
+ *
+ * Modes that do not crash, for the debugger (a live process): wait-signal,
+ * live N (N more threads ticking in park_in_nanosleep; each line on stdin is
+ * answered with "alive <ticks>"), churn (a thread creating and ending
+ * threads without pause), nodump (not dumpable).
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -116,6 +122,55 @@ NOINLINE void wait_for_signal(void) { for (;;) pause(); }
 
 static void *idle_main(void *a) { (void)a; for (;;) pause(); return 0; }
 
+/* --- live processes, for the debugger --- */
+
+static volatile long ticks;
+
+NOINLINE void park_in_nanosleep(void) {
+  struct timespec period = {0, 5 * 1000 * 1000};
+  for (;;) {
+    nanosleep(&period, 0);
+    __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+  }
+}
+
+static void *worker_main(void *a) {
+  char name[16];
+  snprintf(name, sizeof name, "worker-%ld", (long)a);
+  pthread_setname_np(pthread_self(), name);
+  park_in_nanosleep();
+  return 0;
+}
+
+static void start_workers(long n) {
+  for (long i = 0; i < n; i++) {
+    pthread_t t;
+    if (pthread_create(&t, 0, worker_main, (void *)i) != 0) abort();
+  }
+}
+
+/* Answers each line on stdin with the ticks so far: the test's proof that
+ * the threads still run. At end of input, waits like wait-signal. */
+NOINLINE void serve_stdin(void) {
+  char line[64];
+  while (fgets(line, sizeof line, stdin)) {
+    printf("alive %ld\n", __atomic_load_n(&ticks, __ATOMIC_RELAXED));
+    fflush(stdout);
+  }
+  wait_for_signal();
+}
+
+static void *ephemeral_main(void *a) { sink = (int)(long)a; return 0; }
+
+NOINLINE void churn_threads(void) {
+  for (long i = 0;; i++) {
+    pthread_t t;
+    if (pthread_create(&t, 0, ephemeral_main, (void *)i) == 0) pthread_join(t, 0);
+  }
+}
+
+static void *spawner_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "spawner"); churn_threads(); return 0; }
+
 NOINLINE void crash_with_threads(int n) {
   for (int i = 0; i < n; i++) {
     pthread_t t;
@@ -144,6 +199,12 @@ int main(int argc, char **argv) {
   const char *mode = argv[1];
   long arg = argc > 2 ? atol(argv[2]) : 0;
   start_parked_threads();
+  if (!strcmp(mode, "live")) start_workers(arg);
+  if (!strcmp(mode, "churn")) {
+    pthread_t t;
+    pthread_create(&t, 0, spawner_main, 0);
+  }
+  if (!strcmp(mode, "nodump")) prctl(PR_SET_DUMPABLE, 0);
   settle();
   ready();
   if (!strcmp(mode, "null")) null_level1();
@@ -158,6 +219,8 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "exec-stack")) jump_to_stack();
   else if (!strcmp(mode, "wait-stdin")) wait_then_crash();
   else if (!strcmp(mode, "wait-signal")) wait_for_signal();
+  else if (!strcmp(mode, "live")) serve_stdin();
+  else if (!strcmp(mode, "churn") || !strcmp(mode, "nodump")) wait_for_signal();
   else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
   else if (!strcmp(mode, "heap")) crash_with_heap(arg);
   else {
