@@ -107,6 +107,15 @@ std::string comm_of(pid_t pid) {
   return *text;
 }
 
+// The files in /proc/<pid> belong to root instead of the process's user
+// while the process is not dumpable. The owner is refreshed on lookup, so
+// this looks a file up rather than fstat()ing the directory fd.
+bool dumpable_by_proc(int proc_dir, uid_t euid) {
+  struct stat st {};
+  if (::fstatat(proc_dir, "stat", &st, 0) != 0) return true;
+  return st.st_uid == euid;
+}
+
 // Which of the kernel's ptrace rules (ptrace_may_access and the LSMs) most
 // likely refused PTRACE_SEIZE with EPERM, in words.
 std::string why_denied(const proc::ProcessDir& dir) {
@@ -128,9 +137,7 @@ std::string why_denied(const proc::ProcessDir& dir) {
       return "its credentials differ from yours (a setuid or setgid program); only root (CAP_SYS_PTRACE) may "
              "trace it";
   }
-  // /proc/<pid> belongs to root while the process is not dumpable.
-  struct stat dst {};
-  if (!privileged && st && st->euid && ::fstat(dir.fd(), &dst) == 0 && dst.st_uid != *st->euid)
+  if (!privileged && st && st->euid && !dumpable_by_proc(dir.fd(), *st->euid))
     return "it is not dumpable (prctl(PR_SET_DUMPABLE, 0), or a program started with raised privileges); only "
            "root (CAP_SYS_PTRACE) may trace it";
   UniqueFd sysctl(::open("/proc/sys/kernel/yama", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -151,18 +158,17 @@ std::string why_denied(const proc::ProcessDir& dir) {
 
 LiveProcessTarget::LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits)
     : ProcessTarget(std::move(dir), limits) {
-  // /proc/<pid> belongs to root, not to the process's user, while the
-  // process is not dumpable (what the kernel's %d says for a crash).
-  struct stat st {};
-  if (facts_.euid && *facts_.euid != 0 && ::fstat(dir_.fd(), &st) == 0) facts_.dumpable = st.st_uid == *facts_.euid;
+  // What the kernel's %d says for a crash (only visible for a process
+  // not running as root).
+  if (facts_.euid && *facts_.euid != 0) facts_.dumpable = dumpable_by_proc(dir_.fd(), *facts_.euid);
 }
 
 LiveProcessTarget::~LiveProcessTarget() = default;
 
 Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, const LiveOptions& options) {
-  auto no_such_process = [pid] { return util::fail(fmt::format("no such process {}", pid), ESRCH); };
+  auto no_such_process = [] { return util::fail("no such process", ESRCH); };
   if (pid <= 0) return no_such_process();
-  if (pid == ::getpid()) return util::fail(fmt::format("{} is this debugger itself", pid), EINVAL);
+  if (pid == ::getpid()) return util::fail("it is this debugger itself", EINVAL);
 
   // A pidfd anchors /proc/<pid> to this process and not a later one that
   // reuses its number.
@@ -170,12 +176,12 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   if (!pidfd) {
     int err = errno;
     if (err == ESRCH) return no_such_process();
-    if (err == EINVAL) {  // a thread id that is not a process id
+    if (err == EINVAL || err == ENOENT) {  // a thread id that is not a process id
       auto dir = proc::ProcessDir::open(pid);
       auto st = dir ? dir->status() : util::Result<proc::Status>(util::fail("gone"));
       if (st && st->tgid && *st->tgid != pid)
-        return util::fail(fmt::format("{} is a thread of process {} (try: --threads {} {})", pid, *st->tgid, pid,
-                                      *st->tgid), EINVAL);
+        return util::fail(fmt::format("it is a thread of process {} (try: --threads {} {})", *st->tgid, pid, *st->tgid),
+                          EINVAL);
       if (!dir) return no_such_process();
     }
     return util::fail_errno(fmt::format("pidfd_open {}", pid), err);
@@ -189,16 +195,15 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   auto stat = read_stat_fields(dir->fd(), "stat");
   if (!stat) return no_such_process();
   if (stat->flags & kPfKthread)
-    return util::fail(fmt::format("{} is a kernel thread: it has no user-space threads or memory to report", pid),
-                      EINVAL);
+    return util::fail("it is a kernel thread: it has no user-space threads or memory to report", EINVAL);
 
   bool cut = false;
   auto listed = dir->threads(options.limits.max_threads, &cut);
   if (!listed) return no_such_process();
   auto live = [](const proc::ThreadInfo& t) { return t.state != "Z" && t.state != "X"; };
   if (std::none_of(listed->begin(), listed->end(), live))
-    return util::fail(fmt::format("process {} is a zombie: it has exited and waits for its parent to collect its "
-                                  "exit status; there is nothing left to report", pid), EINVAL);
+    return util::fail("it is a zombie: it has exited and waits for its parent to collect its exit status; there is "
+                      "nothing left to report", EINVAL);
   auto listed_thread = [&](pid_t tid) -> const proc::ThreadInfo* {
     for (const auto& t : *listed)
       if (t.tid == tid) return &t;
@@ -206,7 +211,7 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   };
   for (pid_t tid : options.only_threads)
     if (!listed_thread(tid) && !cut)
-      return util::fail(fmt::format("{} is not a thread of process {}", tid, pid), ESRCH);
+      return util::fail(fmt::format("{} is not one of its threads", tid), ESRCH);
 
   // One thread is seized first, before anything else is read: it proves
   // ptrace is allowed (the error names the rule when it is not). Seizing
@@ -218,7 +223,7 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   };
   consider(pid);
   for (const auto& t : *listed) consider(t.tid);
-  if (!probe) return util::fail(fmt::format("the selected threads of process {} have exited", pid), ESRCH);
+  if (!probe) return util::fail("the selected threads have exited", ESRCH);
 
   auto held = std::make_unique<SeizedThreads>();
   if (auto seized = held->seize(probe); !seized) {
@@ -372,7 +377,7 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
   settle_thread_info(seen, gone);
   if (threads_.empty()) {
     std::string why = facts_.problems.empty() ? "they exited" : facts_.problems.back();
-    return util::fail(fmt::format("no thread of process {} could be stopped: {}", pid, why));
+    return util::fail(fmt::format("no thread could be stopped: {}", why));
   }
   return {};
 }

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -134,9 +135,12 @@ Options parse_args(int argc, char** argv) {
 util::UniqueFd create_output(const std::string& path) {
   util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd) return fd;
-  if (errno == EEXIST) fail(fmt::format("{}: already exists; not replacing it (choose a new file name)", path));
-  if (errno == ELOOP) fail(fmt::format("{}: is a symbolic link; not following it", path));
-  fail(fmt::format("{}: {}", path, std::strerror(errno)));
+  int err = errno;
+  struct stat st {};
+  if (err == ELOOP || (err == EEXIST && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)))
+    fail(fmt::format("{}: is a symbolic link; not following it", path));
+  if (err == EEXIST) fail(fmt::format("{}: already exists; not replacing it (choose a new file name)", path));
+  fail(fmt::format("{}: {}", path, std::strerror(err)));
 }
 
 std::chrono::milliseconds test_hold() {
