@@ -156,8 +156,9 @@ std::string why_denied(const proc::ProcessDir& dir) {
 
 }  // namespace
 
-LiveProcessTarget::LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits)
-    : ProcessTarget(std::move(dir), limits) {
+LiveProcessTarget::LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits,
+                                     std::vector<proc::ThreadInfo> before)
+    : ProcessTarget(std::move(dir), limits), before_(std::move(before)) {
   // What the kernel's %d says for a crash (only visible for a process
   // not running as root).
   if (facts_.euid && *facts_.euid != 0) facts_.dumpable = dumpable_by_proc(dir_.fd(), *facts_.euid);
@@ -236,7 +237,8 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0 && errno == ESRCH)
     return no_such_process();  // `held` lets go of whatever it seized
 
-  auto target = std::unique_ptr<LiveProcessTarget>(new LiveProcessTarget(std::move(*dir), options.limits));
+  auto target =
+      std::unique_ptr<LiveProcessTarget>(new LiveProcessTarget(std::move(*dir), options.limits, std::move(*listed)));
   if (auto captured = target->capture(std::move(held), options); !captured) return std::unexpected(captured.error());
   return target;
 }
@@ -359,13 +361,18 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
     if (t.interrupted_at != Clock::time_point{}) first = std::min(first, t.interrupted_at);
     if (t.released_at != Clock::time_point{}) last = std::max(last, t.released_at);
     if (t.state == SeizedThreads::State::exited && wanted(t.tid) && !contains(gone, t.tid)) gone.push_back(t.tid);
-    if (t.state == SeizedThreads::State::interrupted)
-      facts_.problems.push_back(fmt::format("thread {}: did not stop within {} ms (uninterruptible sleep?); no "
-                                            "registers; it is released when it stops or when the debugger exits",
+    if (t.state == SeizedThreads::State::interrupted) {
+      facts_.problems.push_back(fmt::format("thread {}: did not stop within {} ms (uninterruptible sleep?): no "
+                                            "registers; should it wake before the debugger exits, it waits for that",
                                             t.tid, options.stop_timeout.count()));
+      ++not_stopped_;
+    }
   }
   if (last > first) window_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last - first);
-  held.reset();  // releases anything still held (a thread that never stopped)
+  // Nothing is held any more but a thread that never stopped: it already
+  // had its wait; the kernel lets it go when we exit.
+  held->release_all(std::chrono::milliseconds(0));
+  held.reset();
 
   if (cut) facts_.truncated.push_back(fmt::format("threads: captured the first {}", options.limits.max_threads));
   std::sort(stacks_.begin(), stacks_.end(), [](const StackCopy& a, const StackCopy& b) { return a.start < b.start; });
@@ -400,15 +407,18 @@ void LiveProcessTarget::copy_stack(uint64_t sp, size_t max_bytes) {
   if (!copy.bytes.empty()) stacks_.push_back(std::move(copy));
 }
 
-// The thread list read with the facts (before attaching) meets the capture:
-// threads that exited meanwhile leave it, threads born meanwhile join it.
-// States stay those read before attaching (a thread shows as sleeping where
-// it sleeps, not as stopped by us).
+// The thread list read with the facts meets the capture: threads that
+// exited meanwhile leave it, threads born meanwhile join it. States are
+// those read before anything was seized: a thread shows as sleeping where it
+// sleeps, not as stopped by us (seizing a thread in a job-control stop
+// already moves it to a tracing stop).
 void LiveProcessTarget::settle_thread_info(const std::vector<pid_t>& seen, const std::vector<pid_t>& gone) {
   std::vector<proc::ThreadInfo> settled;
   for (auto& t : facts_.thread_info) {
     bool captured = std::any_of(threads_.begin(), threads_.end(), [&](const ThreadRegisters& r) { return r.tid == t.tid; });
     if (!contains(seen, t.tid) || (contains(gone, t.tid) && !captured)) continue;
+    for (const auto& b : before_)
+      if (b.tid == t.tid && !b.state.empty()) t.state = b.state;
     settled.push_back(std::move(t));
   }
   for (const auto& r : threads_) {

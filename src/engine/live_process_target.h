@@ -67,6 +67,9 @@ class LiveProcessTarget : public ProcessTarget {
   ThreadHold longest_hold() const;
   // From the first PTRACE_INTERRUPT to the last PTRACE_DETACH.
   std::chrono::nanoseconds stopped_window() const { return window_; }
+  // Threads interrupted that never stopped (uninterruptible sleep): still
+  // attached, without registers; see SeizedThreads::release_all.
+  size_t threads_not_stopped() const { return not_stopped_; }
 
  private:
   struct StackCopy {
@@ -75,15 +78,18 @@ class LiveProcessTarget : public ProcessTarget {
     uint64_t end() const { return start + bytes.size(); }
   };
 
-  LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits);
+  LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits, std::vector<proc::ThreadInfo> before);
   util::Result<void> capture(std::unique_ptr<SeizedThreads> held, const LiveOptions& options);
   void copy_stack(uint64_t sp, size_t max_bytes);
   void settle_thread_info(const std::vector<pid_t>& wanted, const std::vector<pid_t>& gone);
+
+  std::vector<proc::ThreadInfo> before_;  // names and states read before anything was seized
 
   std::vector<ThreadRegisters> threads_;
   std::vector<StackCopy> stacks_;  // sorted by start
   std::vector<ThreadHold> holds_;
   std::chrono::nanoseconds window_{0};
+  size_t not_stopped_ = 0;
 };
 
 }  // namespace usercrash::engine

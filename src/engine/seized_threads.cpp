@@ -74,8 +74,13 @@ void SeizedThreads::interrupt_all() {
   for (auto& t : threads_) interrupt(t);
 }
 
+size_t SeizedThreads::unstoppable() const {
+  return static_cast<size_t>(
+      std::count_if(threads_.begin(), threads_.end(), [](const Thread& t) { return t.state == State::unstoppable; }));
+}
+
 void SeizedThreads::poll_stop(Thread& t) {
-  if (t.state != State::interrupted) return;
+  if (t.state != State::interrupted && t.state != State::unstoppable) return;
   int status = 0;
   pid_t r;
   do {
@@ -132,9 +137,9 @@ bool SeizedThreads::wait_for_next_stop(Clock::time_point deadline) {
   for (;;) {
     bool changed = false;
     for (auto& t : threads_) {
-      if (t.state != State::interrupted) continue;
+      State before = t.state;
       poll_stop(t);
-      changed = changed || t.state != State::interrupted;
+      changed = changed || t.state != before;
     }
     if (changed) return true;
     if (!stopping() || Clock::now() >= deadline) return false;
@@ -190,14 +195,20 @@ void SeizedThreads::release(pid_t tid, std::chrono::milliseconds timeout) {
 
 void SeizedThreads::release_all(std::chrono::milliseconds timeout) {
   // Stopped threads first: they are the ones being held right now.
-  for (auto& t : threads_) detach(t);
+  for (auto& t : threads_) {
+    poll_stop(t);  // an unstoppable one may have stopped since
+    detach(t);
+  }
   bool running = std::any_of(threads_.begin(), threads_.end(), [](const Thread& t) {
     return t.state == State::seized || t.state == State::interrupted;
   });
   if (!running) return;
   interrupt_all();
   wait_for_stops(Clock::now() + timeout);
-  for (auto& t : threads_) detach(t);
+  for (auto& t : threads_) {
+    detach(t);
+    if (t.state == State::interrupted) t.state = State::unstoppable;
+  }
 }
 
 }  // namespace usercrash::engine

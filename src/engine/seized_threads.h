@@ -32,6 +32,8 @@ class SeizedThreads {
     seized,       // attached, still running
     interrupted,  // PTRACE_INTERRUPT sent, stop not seen yet
     stopped,      // in a ptrace stop: registers readable
+    unstoppable,  // interrupted, but did not stop in time (uninterruptible sleep); still attached: the
+                  // kernel lets it go when we exit, or we detach it if it stops while we wait for others
     released,     // detached again
     exited,       // gone (and reaped, when it was ours to reap)
   };
@@ -83,8 +85,10 @@ class SeizedThreads {
 
   // Releases every thread still held. A thread still running must be
   // stopped to be detached (the kernel's rule): it is interrupted and
-  // waited for up to `timeout`; one that never stops (uninterruptible
-  // sleep) stays attached until this process exits, which releases it.
+  // waited for up to `timeout`; one that does not stop by then becomes
+  // `unstoppable` and is not waited for again. It stays attached until it
+  // stops while we wait for another, or until this process exits, which
+  // releases it; should it wake before that, it waits for that.
   void release_all(std::chrono::milliseconds timeout = kReleaseTimeout);
 
   // Null when `tid` was never seized. Owned by this object, valid until the
@@ -93,6 +97,7 @@ class SeizedThreads {
   // Every thread seized so far, in seize order. Owned by this object.
   const std::vector<Thread>& threads() const { return threads_; }
   size_t held() const;  // threads not yet released or exited
+  size_t unstoppable() const;
 
   static constexpr std::chrono::milliseconds kReleaseTimeout{500};
 

@@ -160,9 +160,12 @@ void print_holds(const engine::LiveProcessTarget& target) {
     fmt::print(stderr, "{}: tid {} ({}) held {}\n", kProgram, h.tid, name, micros(h.held));
   }
   auto longest = target.longest_hold();
-  fmt::print(stderr, "{}: held {} threads of pid {} stopped for at most {} (tid {}); all released {} after the first stop\n",
-             kProgram, target.holds().size(), target.facts().pid, micros(longest.held), longest.tid,
+  fmt::print(stderr, "{}: held {} threads of pid {} stopped for at most {} (tid {}); the last released {} after the "
+             "first stop\n", kProgram, target.holds().size(), target.facts().pid, micros(longest.held), longest.tid,
              micros(target.stopped_window()));
+  if (size_t n = target.threads_not_stopped())
+    fmt::print(stderr, "{}: {} thread(s) did not stop (uninterruptible sleep?); reported without registers\n",
+               kProgram, n);
 }
 
 }  // namespace

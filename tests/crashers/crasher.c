@@ -6,7 +6,8 @@
  * Modes that do not crash, for the debugger (a live process): wait-signal,
  * live N (N more threads ticking in park_in_nanosleep; each line on stdin is
  * answered with "alive <ticks>"), churn (a thread creating and ending
- * threads without pause), nodump (not dumpable).
+ * threads without pause), nodump (not dumpable), vfork N (the main thread
+ * in uninterruptible sleep for N seconds, waiting for a vfork child).
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -160,6 +161,17 @@ NOINLINE void serve_stdin(void) {
   wait_for_signal();
 }
 
+/* The parent of a vfork child sleeps uninterruptibly until the child
+ * exits: ptrace cannot stop it meanwhile. */
+NOINLINE void vfork_and_wait(long seconds) {
+  pid_t child = vfork();
+  if (child == 0) {
+    sleep((unsigned)seconds);
+    _exit(0);
+  }
+  wait_for_signal();
+}
+
 static void *ephemeral_main(void *a) { sink = (int)(long)a; return 0; }
 
 NOINLINE void churn_threads(void) {
@@ -221,6 +233,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "wait-signal")) wait_for_signal();
   else if (!strcmp(mode, "live")) serve_stdin();
   else if (!strcmp(mode, "churn") || !strcmp(mode, "nodump")) wait_for_signal();
+  else if (!strcmp(mode, "vfork")) vfork_and_wait(arg);
   else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
   else if (!strcmp(mode, "heap")) crash_with_heap(arg);
   else {

@@ -375,6 +375,74 @@ TEST_F(Debugger, KilledWhileHoldingThreadsLeavesTheProcessRunning) {
   EXPECT_TRUE(target.keeps_ticking());
 }
 
+// Job control is the process's business: stopped (T) before, stopped after.
+TEST_F(Debugger, AStoppedProcessStaysStopped) {
+  LiveProcess target({crasher("crasher"), "wait-signal"});
+  ASSERT_EQ(::kill(target.pid(), SIGSTOP), 0);
+  auto all_in = [&](char wanted) {
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      auto states = thread_states(target.pid());
+      if (std::all_of(states.begin(), states.end(), [&](auto& s) { return s.second == wanted; })) return true;
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  ASSERT_TRUE(all_in('T'));
+  for (const char* mode : {"--json", "--all-stop"}) {
+    SCOPED_TRACE(mode);
+    Output r = debugger({"--json", mode, std::to_string(target.pid())});
+    ASSERT_EQ(r.exit_code(), 0) << r.err;
+    auto doc = json::parse(r.out);
+    ASSERT_EQ(doc["threads"].size(), 4u);
+    EXPECT_TRUE(contains_in_order(function_names(doc["threads"][0]), {"wait_for_signal", "main"}));
+    for (const auto& t : doc["threads"]) EXPECT_EQ(t["state"], "T");
+    EXPECT_TRUE(all_in('T'));
+    EXPECT_EQ(tracer_pid(target.pid()), 0);
+  }
+  ASSERT_EQ(::kill(target.pid(), SIGCONT), 0);
+  EXPECT_TRUE(running_untraced(target.pid()));
+}
+
+// A thread in uninterruptible sleep cannot be stopped: it is reported
+// without registers after the stop budget, the others normally, and it
+// carries on when it wakes.
+TEST_F(Debugger, AThreadThatCannotStopIsReportedWithoutRegisters) {
+  LiveProcess target({crasher("crasher"), "vfork", "3"});
+  auto deadline = Clock::now() + std::chrono::seconds(2);
+  while (Clock::now() < deadline && thread_states(target.pid())[target.pid()] != 'D')
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_EQ(thread_states(target.pid())[target.pid()], 'D');
+  auto started = Clock::now();
+  Output r = debugger({"--json", "--verbose", std::to_string(target.pid())});
+  auto took = Clock::now() - started;
+  ASSERT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_GE(took, std::chrono::milliseconds(900)) << "the stop budget is a second";
+  EXPECT_LT(took, std::chrono::milliseconds(2500));
+  EXPECT_NE(r.err.find("1 thread(s) did not stop"), std::string::npos) << r.err;
+  auto doc = json::parse(r.out);
+  ASSERT_EQ(doc["threads"].size(), 4u);
+  for (const char* name : {"parked-pause", "parked-read", "parked-cond"}) {
+    const json* t = thread_named(doc, name);
+    ASSERT_NE(t, nullptr) << name;
+    EXPECT_FALSE((*t)["frames"].empty()) << name;
+  }
+  const json* main_thread = nullptr;
+  for (const auto& t : doc["threads"])
+    if (t["tid"] == target.pid()) main_thread = &t;
+  ASSERT_NE(main_thread, nullptr);
+  EXPECT_TRUE((*main_thread)["registers"].is_null());
+  EXPECT_EQ((*main_thread)["unwind_stopped"], "no registers for this thread");
+  bool noted = std::any_of(doc["problems"].begin(), doc["problems"].end(), [&](const json& p) {
+    return p.get<std::string>().starts_with("thread " + std::to_string(target.pid()) + ": did not stop within");
+  });
+  EXPECT_TRUE(noted) << doc["problems"].dump(1);
+  // The debugger is gone: nothing traces it, and once the vfork child exits
+  // the main thread goes back to its ordinary sleep.
+  EXPECT_EQ(tracer_pid(target.pid()), 0);
+  EXPECT_TRUE(running_untraced(target.pid(), std::chrono::seconds(5)));
+}
+
 // A thread creating and ending threads without pause: some exit between
 // the listing and the seize, or while seized, others are born meanwhile.
 TEST_F(Debugger, ThreadsComingAndGoingWhileAttaching) {
