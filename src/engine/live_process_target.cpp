@@ -174,7 +174,7 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   // A pidfd anchors /proc/<pid> to this process and not a later one that
   // reuses its number.
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd) {
+  if (!pidfd && errno != ENOSYS) {  // without pidfds (Linux < 5.3), the pid alone
     int err = errno;
     if (err == ESRCH) return no_such_process();
     if (err == EINVAL || err == ENOENT) {  // a thread id that is not a process id
@@ -216,7 +216,7 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
 
   // One thread is seized first, before anything else is read: it proves
   // ptrace is allowed (the error names the rule when it is not). Seizing
-  // does not stop it.
+  // does not stop a running thread.
   pid_t probe = 0;
   auto consider = [&](pid_t tid) {
     const auto* t = listed_thread(tid);
@@ -234,7 +234,7 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
     return std::unexpected(seized.error());
   }
   // Still alive after the seize: the number still names the process.
-  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0 && errno == ESRCH)
+  if (pidfd && ::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0 && errno == ESRCH)
     return no_such_process();  // `held` lets go of whatever it seized
 
   auto target =
