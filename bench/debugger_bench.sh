@@ -3,8 +3,9 @@
 # median wall time of `debugger PID` (one thread stopped at a time, and
 # --all-stop), `eu-stack -p PID` and `gdb -p PID -batch -ex 'thread apply all
 # bt'`, ratios against debugger, and the longest time debugger kept a thread
-# stopped (its --verbose figures). Needs root (or ptrace rights on the
-# target) and gdb and eu-stack installed.
+# stopped (its --verbose figures), and how long each tool was seen to keep
+# the threads stopped (sampled from outside, python3). Needs root (or
+# ptrace rights on the target) and gdb and eu-stack installed.
 #
 # Usage: bench/debugger_bench.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
@@ -67,6 +68,49 @@ run debugger_all_stop "$debugger" --verbose --all-stop "$target"
 run eu_stack eu-stack -p "$target"
 run gdb gdb -p "$target" -batch -ex 'thread apply all bt'
 
+# How long each tool keeps the target's threads stopped, seen from outside:
+# a sampler reads every thread's state (t or T) in a loop during separate
+# runs (so it does not disturb the timings above). It sees a stop only
+# when it lasts longer than one sampling round (about half a millisecond).
+sampler='
+import os, signal, sys, time
+pid, stop = sys.argv[1], []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+since, longest = {}, 0.0
+while not stop:
+    now = time.monotonic()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            text = open(f"/proc/{pid}/task/{tid}/stat").read()
+        except OSError:
+            continue
+        if text[text.rfind(")") + 2] in "tT":
+            longest = max(longest, now - since.setdefault(tid, now))
+        else:
+            since.pop(tid, None)
+    time.sleep(0.0002)  # leave the CPUs to the tools being watched
+print(f"{longest * 1000:.1f}")
+'
+observed() {
+  local name=$1; shift
+  : >"$work/$name.observed"
+  for _ in $(seq 5); do
+    python3 -c "$sampler" "$target" >>"$work/$name.observed" &
+    local sampler_pid=$!
+    sleep 0.2
+    "$@" >/dev/null 2>&1 || true
+    sleep 0.05
+    kill -TERM "$sampler_pid"
+    wait "$sampler_pid" || true
+  done
+}
+if command -v python3 >/dev/null; then
+  observed debugger "$debugger" "$target"
+  observed debugger_all_stop "$debugger" --all-stop "$target"
+  observed eu_stack eu-stack -p "$target"
+  observed gdb gdb -p "$target" -batch -ex 'thread apply all bt'
+fi
+
 # The target must have come through it all running.
 states=$(cat /proc/"$target"/task/*/stat | awk '{print $3}' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')
 echo >&3
@@ -77,24 +121,26 @@ base=$(median "$work/debugger.times")
 printf '\ndebugger bench: one live process with %d threads (crasher live %d), %d runs of each tool\n' \
   "$threads" "$extra_threads" "$runs"
 printf 'machine: %s, %s CPUs, load %s\n\n' "$(uname -r)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-48s %10s %10s %10s %9s %5s\n' "tool" "median ms" "min ms" "max ms" "ratio" "fail"
+printf '%-46s %9s %8s %8s %7s %5s %14s\n' "tool" "median ms" "min ms" "max ms" "ratio" "fail" "stopped ms (*)"
 row() {
-  local name=$1 label=$2 m
+  local name=$1 label=$2 m stopped=-
   m=$(median "$work/$name.times")
-  printf '%-48s %10.1f %10.1f %10.1f %8.1fx %5s\n' "$label" "$(bc -l <<<"$m/1000")" \
+  [[ -s $work/$name.observed ]] && stopped=$(sort -n "$work/$name.observed" | tail -1)
+  printf '%-46s %9.1f %8.1f %8.1f %6.1fx %5s %14s\n' "$label" "$(bc -l <<<"$m/1000")" \
     "$(bc -l <<<"$(minimum "$work/$name.times")/1000")" "$(bc -l <<<"$(maximum "$work/$name.times")/1000")" \
-    "$(bc -l <<<"$m/$base")" "$(cat "$work/$name.failures")"
+    "$(bc -l <<<"$m/$base")" "$(cat "$work/$name.failures")" "$stopped"
 }
 row debugger "debugger PID"
 row debugger_all_stop "debugger --all-stop PID"
 row eu_stack "eu-stack -p PID"
 row gdb "gdb -p PID -batch -ex 'thread apply all bt'"
 
+printf '(*) longest time one thread was seen stopped (t/T) by a sampler, worst of 5 separate runs;\n'
+printf '    0.0: no stop lasted one sampling round (about half a millisecond). ratio: median / median of debugger PID.\n'
 printf '\nlongest time a thread was held stopped, per debugger run (us):\n'
 printf '  %-22s median %6s   worst %6s\n' "one at a time:" "$(median "$work/debugger.holds")" "$(maximum "$work/debugger.holds")"
 printf '  %-22s median %6s   worst %6s\n' "--all-stop:" "$(median "$work/debugger_all_stop.holds")" \
   "$(maximum "$work/debugger_all_stop.holds")"
-printf '  (gdb and eu-stack keep every thread stopped for most of their run)\n'
 printf '\n16-thread report under 100 ms: %s (median %.1f ms)\n' \
   "$([[ $base -lt 100000 ]] && echo yes || echo NO)" "$(bc -l <<<"$base/1000")"
 printf 'target afterwards: thread states %s; answers on stdin: %s\n' "$states" "$alive"
