@@ -46,6 +46,7 @@ run() {
   local name=$1; shift
   : >"$work/$name.times"
   : >"$work/$name.holds"
+  : >"$work/$name.thread_holds"
   local failures=0
   for _ in $(seq "$runs"); do
     local start end
@@ -54,6 +55,7 @@ run() {
     end=$(now_us)
     echo $((end - start)) >>"$work/$name.times"
     grep -o 'stopped for at most [0-9]* us' "$work/last.err" | grep -o '[0-9]*' >>"$work/$name.holds" || true
+    grep -o ') held [0-9]* us' "$work/last.err" | grep -o '[0-9]*' >>"$work/$name.thread_holds" || true
   done
   echo "$failures" >"$work/$name.failures"
 }
@@ -141,6 +143,12 @@ printf '\nlongest time a thread was held stopped, per debugger run (us):\n'
 printf '  %-22s median %6s   worst %6s\n' "one at a time:" "$(median "$work/debugger.holds")" "$(maximum "$work/debugger.holds")"
 printf '  %-22s median %6s   worst %6s\n' "--all-stop:" "$(median "$work/debugger_all_stop.holds")" \
   "$(maximum "$work/debugger_all_stop.holds")"
+percentiles() {
+  sort -n "$1" | awk '{a[NR]=$1} END {if (NR) printf "p50 %d  p90 %d  p99 %d  max %d  (%d holds)", a[int((NR+1)*0.5)], a[int(NR*0.9)], a[int(NR*0.99)], a[NR], NR}'
+}
+printf 'every thread hold of every run (us):\n'
+printf '  %-22s %s\n' "one at a time:" "$(percentiles "$work/debugger.thread_holds")"
+printf '  %-22s %s\n' "--all-stop:" "$(percentiles "$work/debugger_all_stop.thread_holds")"
 printf '\n16-thread report under 100 ms: %s (median %.1f ms)\n' \
   "$([[ $base -lt 100000 ]] && echo yes || echo NO)" "$(bc -l <<<"$base/1000")"
 printf 'target afterwards: thread states %s; answers on stdin: %s\n' "$states" "$alive"
