@@ -9,7 +9,10 @@
 // is interrupted at once (one picture of the process at one instant) and
 // each is released as soon as its own copy is done; the last ones wait for
 // the others' copies. Nothing is ever written to the process and no signal
-// is sent to it.
+// is sent to it. One effect remains, the kernel's and common to every
+// ptrace user (gdb, eu-stack): a thread stopped inside a system call the
+// kernel restarts (read, futex, nanosleep, pause...) never notices, but one
+// of the few it does not restart (epoll_wait, for one) returns EINTR.
 #pragma once
 
 #include <chrono>

@@ -68,7 +68,10 @@ void print_help() {
       "  -V, --version          show the version\n"
       "\n"
       "Root may report any process; other users their own processes that the kernel lets\n"
-      "them trace. Exit status: 0 report written, 1 could not attach or collect, 2 usage error.\n",
+      "them trace. As with any ptrace tool, a thread stopped inside one of the few system\n"
+      "calls the kernel does not restart (epoll_wait, for one) sees it fail with EINTR;\n"
+      "--threads limits the stops to the threads named.\n"
+      "Exit status: 0 report written, 1 could not attach or collect, 2 usage error.\n",
       kProgram);
 }
 
