@@ -7,6 +7,12 @@
  * Environment: CRASHER_NODUMP=1 makes the process non-dumpable first (as a
  * setuid program would be); CRASHER_HOSTILE=1 gives it a hostile name,
  * thread names and an open file whose name is hostile.
+ *
+ * Modes that do not crash, for the debugger (a live process): wait-signal,
+ * live N (N more threads ticking in park_in_nanosleep; each line on stdin is
+ * answered with "alive <ticks>"), churn (a thread creating and ending
+ * threads without pause), nodump (not dumpable), vfork N (the main thread
+ * in uninterruptible sleep for N seconds, waiting for a vfork child).
  */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -130,6 +136,66 @@ NOINLINE void wait_then_crash(void) {
 NOINLINE void wait_for_signal(void) { for (;;) pause(); }
 
 static void *idle_main(void *a) { (void)a; for (;;) pause(); return 0; }
+
+/* --- live processes, for the debugger --- */
+
+static volatile long ticks;
+
+NOINLINE void park_in_nanosleep(void) {
+  struct timespec period = {0, 5 * 1000 * 1000};
+  for (;;) {
+    nanosleep(&period, 0);
+    __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
+  }
+}
+
+static void *worker_main(void *a) {
+  char name[16];
+  snprintf(name, sizeof name, "worker-%ld", (long)a);
+  pthread_setname_np(pthread_self(), name);
+  park_in_nanosleep();
+  return 0;
+}
+
+static void start_workers(long n) {
+  for (long i = 0; i < n; i++) {
+    pthread_t t;
+    if (pthread_create(&t, 0, worker_main, (void *)i) != 0) abort();
+  }
+}
+
+/* Answers each line on stdin with the ticks so far: the test's proof that
+ * the threads still run. At end of input, waits like wait-signal. */
+NOINLINE void serve_stdin(void) {
+  char line[64];
+  while (fgets(line, sizeof line, stdin)) {
+    printf("alive %ld\n", __atomic_load_n(&ticks, __ATOMIC_RELAXED));
+    fflush(stdout);
+  }
+  wait_for_signal();
+}
+
+/* The parent of a vfork child sleeps uninterruptibly until the child
+ * exits: ptrace cannot stop it meanwhile. */
+NOINLINE void vfork_and_wait(long seconds) {
+  pid_t child = vfork();
+  if (child == 0) {
+    sleep((unsigned)seconds);
+    _exit(0);
+  }
+  wait_for_signal();
+}
+
+static void *ephemeral_main(void *a) { sink = (int)(long)a; return 0; }
+
+NOINLINE void churn_threads(void) {
+  for (long i = 0;; i++) {
+    pthread_t t;
+    if (pthread_create(&t, 0, ephemeral_main, (void *)i) == 0) pthread_join(t, 0);
+  }
+}
+
+static void *spawner_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "spawner"); churn_threads(); return 0; }
 
 NOINLINE void crash_with_threads(int n) {
   for (int i = 0; i < n; i++) {
@@ -269,10 +335,15 @@ int main(int argc, char **argv) {
   const char *hostile = getenv("CRASHER_HOSTILE");
   if (hostile && !strcmp(hostile, "1")) become_hostile();
   const char *parked = getenv("CRASHER_PARKED");
-  if (!parked || strcmp(parked, "0") != 0) {
-    start_parked_threads();
-    settle();
+  if (!parked || strcmp(parked, "0") != 0) start_parked_threads();
+  if (!strcmp(mode, "live")) start_workers(arg);
+  if (!strcmp(mode, "churn")) {
+    pthread_t t;
+    pthread_create(&t, 0, spawner_main, 0);
   }
+  if (!strcmp(mode, "nodump")) prctl(PR_SET_DUMPABLE, 0);
+  settle();
+  /* Modes that set up more first say "ready" themselves, right before crashing. */
   if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0 &&
       strcmp(mode, "maps") != 0 && strcmp(mode, "garbage-stack") != 0 && strcmp(mode, "fp-loop") != 0 &&
       strcmp(mode, "crafted-elf") != 0 && strcmp(mode, "bad-abort-msg") != 0)
@@ -290,6 +361,9 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "exec-stack")) jump_to_stack();
   else if (!strcmp(mode, "wait-stdin")) wait_then_crash();
   else if (!strcmp(mode, "wait-signal")) wait_for_signal();
+  else if (!strcmp(mode, "live")) serve_stdin();
+  else if (!strcmp(mode, "churn") || !strcmp(mode, "nodump")) wait_for_signal();
+  else if (!strcmp(mode, "vfork")) vfork_and_wait(arg);
   else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
   else if (!strcmp(mode, "heap")) crash_with_heap(arg);
   else if (!strcmp(mode, "maps")) crash_with_maps(arg);

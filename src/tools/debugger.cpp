@@ -1,0 +1,231 @@
+// debugger PID: the report of a running process (the same report as a
+// crash), through ptrace. See engine/live_process_target.h.
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "client/report_job.h"
+#include "engine/live_process_target.h"
+#include "util/cli.h"
+#include "util/file_io.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+namespace {
+
+using namespace usercrash;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kProgram = "debugger";
+constexpr int kExitFailed = 1;
+// Tests only: stay attached this many milliseconds with every thread stopped.
+constexpr const char* kTestHoldVariable = "USERCRASH_DEBUGGER_TEST_HOLD_MS";
+// A report larger than this is not read back from the collector.
+constexpr size_t kMaxOutput = 1ULL << 30;
+
+struct Options {
+  pid_t pid = 0;
+  bool json = false;
+  bool brief = false;
+  bool no_memory = false;
+  bool verbose = false;
+  bool all_stop = false;
+  std::string config_path;
+  std::string output;  // empty: stdout
+  std::vector<pid_t> threads;
+};
+
+void print_help() {
+  fmt::print(
+      "Usage: {} [OPTION]... PID\n"
+      "Prints the report of a running process: the same report as a crash (every thread's\n"
+      "backtrace, registers, memory and code near them, maps, open files), without harming\n"
+      "the process. Its threads are stopped with ptrace (never SIGSTOP) one at a time, each\n"
+      "only while its registers and stack are copied, then released; nothing in it is changed.\n"
+      "\n"
+      "  -j, --json             print the report as JSON\n"
+      "  -o, --output FILE      write the report to FILE, a new file (mode 0600); an existing\n"
+      "                         file is never replaced\n"
+      "  -t, --threads TID,...  report only these threads\n"
+      "  -b, --brief            each thread with one line per frame (like eu-stack)\n"
+      "  -M, --no-memory        leave out the memory near registers and the code around rip\n"
+      "  -a, --all-stop         stop every thread at once: one picture of the process at one\n"
+      "                         instant (each thread is still released as soon as its own copy\n"
+      "                         is done, but the last ones wait for the others)\n"
+      "  -c, --config FILE      configuration file (default /etc/usercrash.conf)\n"
+      "  -v, --verbose          say how long each thread was held stopped\n"
+      "  -h, --help             show this help\n"
+      "  -V, --version          show the version\n"
+      "\n"
+      "Root may report any process; other users their own processes that the kernel lets\n"
+      "them trace. As with any ptrace tool, a thread stopped inside one of the few system\n"
+      "calls the kernel does not restart (epoll_wait, for one) sees it fail with EINTR;\n"
+      "--threads limits the stops to the threads named.\n"
+      "Exit status: 0 report written, 1 could not attach or collect, 2 usage error.\n",
+      kProgram);
+}
+
+[[noreturn]] void fail(const std::string& message) {
+  fmt::print(stderr, "{}: {}\n", kProgram, message);
+  std::exit(kExitFailed);
+}
+
+std::vector<pid_t> parse_tid_list(const char* text) {
+  std::vector<pid_t> tids;
+  std::string_view rest = text;
+  for (;;) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    auto tid = util::parse_int<pid_t>(util::trim(item));
+    if (!tid || *tid <= 0) util::usage_error(kProgram, fmt::format("--threads: '{}' is not a thread id", item));
+    if (std::find(tids.begin(), tids.end(), *tid) == tids.end()) tids.push_back(*tid);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return tids;
+}
+
+Options parse_args(int argc, char** argv) {
+  static const option options[] = {
+      {"json", no_argument, nullptr, 'j'},        {"output", required_argument, nullptr, 'o'},
+      {"threads", required_argument, nullptr, 't'}, {"brief", no_argument, nullptr, 'b'},
+      {"no-memory", no_argument, nullptr, 'M'},   {"config", required_argument, nullptr, 'c'},
+      {"verbose", no_argument, nullptr, 'v'},     {"all-stop", no_argument, nullptr, 'a'},
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},     {nullptr, 0, nullptr, 0},
+  };
+  Options o;
+  opterr = 0;
+  int opt;
+  while ((opt = getopt_long(argc, argv, ":jo:t:bMac:vhV", options, nullptr)) != -1) {
+    switch (opt) {
+      case 'j': o.json = true; break;
+      case 'o': o.output = optarg; break;
+      case 't': o.threads = parse_tid_list(optarg); break;
+      case 'b': o.brief = true; break;
+      case 'M': o.no_memory = true; break;
+      case 'c': o.config_path = optarg; break;
+      case 'v': o.verbose = true; break;
+      case 'a': o.all_stop = true; break;
+      case 'h': print_help(); std::exit(0);
+      case 'V': fmt::print("{} {}\n", kProgram, util::version()); std::exit(0);
+      case ':': util::usage_error(kProgram, fmt::format("option '{}' needs an argument", argv[optind - 1]));
+      default:
+        util::usage_error(kProgram, optopt ? fmt::format("unknown option '-{}'", static_cast<char>(optopt))
+                                           : fmt::format("unknown option '{}'", argv[optind - 1]));
+    }
+  }
+  if (optind >= argc) util::usage_error(kProgram, "missing PID");
+  if (optind + 1 < argc) util::usage_error(kProgram, fmt::format("unexpected argument '{}'", argv[optind + 1]));
+  auto pid = util::parse_int<pid_t>(argv[optind]);
+  if (!pid || *pid <= 0) util::usage_error(kProgram, fmt::format("'{}' is not a process id", argv[optind]));
+  o.pid = *pid;
+  if (o.json && o.brief) util::usage_error(kProgram, "--brief is a text format; it does not go with --json");
+  return o;
+}
+
+// The -o file: new, ours, never through a symlink.
+util::UniqueFd create_output(const std::string& path) {
+  util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd) return fd;
+  int err = errno;
+  struct stat st {};
+  if (err == ELOOP || (err == EEXIST && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)))
+    fail(fmt::format("{}: is a symbolic link; not following it", path));
+  if (err == EEXIST) fail(fmt::format("{}: already exists; not replacing it (choose a new file name)", path));
+  fail(fmt::format("{}: {}", path, std::strerror(err)));
+}
+
+std::chrono::milliseconds test_hold() {
+  const char* value = std::getenv(kTestHoldVariable);
+  if (!value) return {};
+  auto ms = util::parse_int<unsigned>(value);
+  return std::chrono::milliseconds(ms.value_or(0));
+}
+
+std::string micros(std::chrono::nanoseconds ns) { return fmt::format("{:.0f} us", ns.count() / 1000.0); }
+
+void print_holds(const engine::LiveProcessTarget& target) {
+  for (const auto& h : target.holds()) {
+    std::string name = "?";
+    for (const auto& t : target.facts().thread_info)
+      if (t.tid == h.tid) name = t.name;
+    fmt::print(stderr, "{}: tid {} ({}) held {}\n", kProgram, h.tid, name, micros(h.held));
+  }
+  auto longest = target.longest_hold();
+  fmt::print(stderr, "{}: held {} threads of pid {} stopped for at most {} (tid {}); the last released {} after the "
+             "first stop\n", kProgram, target.holds().size(), target.facts().pid, micros(longest.held), longest.tid,
+             micros(target.stopped_window()));
+  if (size_t n = target.threads_not_stopped())
+    fmt::print(stderr, "{}: {} thread(s) did not stop (uninterruptible sleep?); reported without registers\n",
+               kProgram, n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto started = Clock::now();
+  ::signal(SIGPIPE, SIG_IGN);
+  Options o = parse_args(argc, argv);
+  util::log::set_verbose(o.verbose);
+  config::Config config = util::load_config_or_exit(kProgram, o.config_path);
+
+  // The output file exists before anything touches the process: a bad path
+  // must not cost it a stop.
+  util::UniqueFd output;
+  if (!o.output.empty()) output = create_output(o.output);
+  auto give_up = [&](const std::string& message) {
+    if (output) ::unlink(o.output.c_str());
+    fail(message);
+  };
+
+  engine::LiveOptions live;
+  live.limits.max_threads = config.max_threads;
+  live.limits.max_maps = config.max_maps;
+  live.limits.max_open_files = config.max_open_files;
+  live.limits.include_environment = config.include_environment;
+  live.only_threads = o.threads;
+  live.all_stop = o.all_stop;
+  live.test_hold = test_hold();
+  auto target = engine::LiveProcessTarget::attach(o.pid, live);
+  if (!target) give_up(fmt::format("cannot report process {}: {}", o.pid, target.error().message));
+  if (o.verbose) print_holds(**target);
+
+  // Backtraces are built in a forked child (report_job.h) that writes into
+  // a memory file; the threads were released already.
+  util::UniqueFd memory(::memfd_create("debugger-report", MFD_CLOEXEC));
+  if (!memory) give_up(fmt::format("memfd_create: {}", std::strerror(errno)));
+  engine::CollectOptions collect = engine::collect_options(config, started);
+  if (o.no_memory) collect.include_memory = false;
+  report::RenderOptions render;
+  render.max_bytes = config.max_report_size;
+  render.brief = o.brief;
+  client::ReportFiles files{o.json ? -1 : memory.get(), o.json ? memory.get() : -1};
+  client::JobResult job = client::run_report_job(**target, collect, files, render);
+  if (!job.complete && job.text_bytes == 0 && job.json_bytes == 0)
+    give_up(fmt::format("collecting the report of process {} failed: {}", o.pid, job.note));
+  if (!job.complete)
+    fmt::print(stderr, "{}: warning: the report of process {} is partial: {}\n", kProgram, o.pid, job.note);
+
+  if (::lseek(memory.get(), 0, SEEK_SET) != 0) give_up(fmt::format("reading the report back: {}", std::strerror(errno)));
+  auto text = util::read_all(memory.get(), kMaxOutput);
+  if (!text) give_up("reading the report back: " + text.error().message);
+  int out = output ? output.get() : STDOUT_FILENO;
+  if (auto written = util::write_all(out, *text); !written)
+    give_up(fmt::format("writing the report to {}: {}", o.output.empty() ? "standard output" : o.output,
+                        written.error().message));
+  if (o.verbose)
+    fmt::print(stderr, "{}: report of process {} written in {:.1f} ms\n", kProgram, o.pid,
+               std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+  return 0;
+}
