@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "util/file_io.h"
+#include "util/spawn.h"
 
 namespace usercrash::client {
 
@@ -96,30 +96,17 @@ std::vector<std::string> expand_specifiers(const std::vector<std::string>& words
 }
 
 Result<ChainedHandler> ChainedHandler::spawn(const std::vector<std::string>& argv, int pidfd) {
-  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') return util::fail("the chained handler is not an absolute path");
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return util::fail_errno("pipe");
   UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, read_end.get(), 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  if (pidfd >= 0) posix_spawn_file_actions_adddup2(&actions, pidfd, 3);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  // The environment the kernel gives core_pattern helpers.
-  char home[] = "HOME=/";
-  char path[] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
-  char* env[] = {home, path, nullptr};
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), env);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return util::fail_errno("spawn " + argv[0], rc);
+  util::SpawnFds fds;
+  fds.map.emplace_back(read_end.get(), 0);
+  if (pidfd >= 0) fds.map.emplace_back(pidfd, 3);
+  auto pid = util::spawn_program(argv, fds);
+  if (!pid) return std::unexpected(pid.error());
   // Non-blocking, so a handler that stops reading cannot hold us past a deadline.
   ::fcntl(write_end.get(), F_SETFL, ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK);
-  return ChainedHandler(pid, std::move(write_end));
+  return ChainedHandler(*pid, std::move(write_end));
 }
 
 bool ChainedHandler::write(std::span<const std::byte> bytes, std::chrono::steady_clock::time_point deadline) {

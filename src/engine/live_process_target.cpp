@@ -68,36 +68,6 @@ bool belongs(int proc_dir, pid_t tid) {
   return ::faccessat(proc_dir, name.c_str(), F_OK, 0) == 0;
 }
 
-struct StatFields {
-  char state = '?';
-  unsigned long flags = 0;
-};
-
-std::optional<StatFields> read_stat_fields(int dirfd, const char* name) {
-  auto text = util::read_file_at(dirfd, name, kMaxStatBytes);
-  if (!text) return std::nullopt;
-  // "pid (comm) S ppid pgrp session tty tpgid flags ...": comm may hold
-  // anything, so fields are counted from the last ')'.
-  size_t paren = text->rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  std::vector<std::string_view> fields;
-  std::string_view rest = std::string_view(*text).substr(paren + 1);
-  while (!rest.empty() && fields.size() < 8) {
-    size_t start = rest.find_first_not_of(' ');
-    if (start == std::string_view::npos) break;
-    rest.remove_prefix(start);
-    size_t end = rest.find(' ');
-    fields.push_back(rest.substr(0, end));
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end);
-  }
-  if (fields.size() < 7 || fields[0].size() != 1) return std::nullopt;
-  StatFields out;
-  out.state = fields[0][0];
-  if (auto flags = util::parse_int<unsigned long>(fields[6])) out.flags = *flags;
-  return out;
-}
-
 std::string comm_of(pid_t pid) {
   UniqueFd dir(::open(fmt::format("/proc/{}", pid).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return "?";
@@ -193,7 +163,7 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
     return std::unexpected(dir.error());
   }
 
-  auto stat = read_stat_fields(dir->fd(), "stat");
+  auto stat = dir->stat();
   if (!stat) return no_such_process();
   if (stat->flags & kPfKthread)
     return util::fail("it is a kernel thread: it has no user-space threads or memory to report", EINVAL);
@@ -431,7 +401,8 @@ void LiveProcessTarget::settle_thread_info(const std::vector<pid_t>& seen, const
       t.name = *comm;
       while (!t.name.empty() && t.name.back() == '\n') t.name.pop_back();
     }
-    if (auto st = read_stat_fields(dir_.fd(), (dir + "/stat").c_str())) t.state = std::string(1, st->state);
+    if (auto text = dir_.read((dir + "/stat").c_str(), kMaxStatBytes))
+      if (auto st = proc::parse_stat(*text)) t.state = std::string(1, st->state);
     settled.push_back(std::move(t));
   }
   std::sort(settled.begin(), settled.end(), [](const auto& a, const auto& b) { return a.tid < b.tid; });

@@ -148,6 +148,7 @@ std::optional<Stat> parse_stat(std::string_view text) {
     if (f.empty()) return std::nullopt;
     if (field == 3) st.state = f[0];
     else if (field == 4) st.ppid = util::parse_int<pid_t>(f).value_or(0);
+    else if (field == 9) st.flags = util::parse_int<uint64_t>(f).value_or(0);
     else if (field == 22) {
       auto t = util::parse_int<uint64_t>(util::trim(f));
       if (!t) return std::nullopt;

@@ -42,6 +42,7 @@ struct Stat {
   std::string comm;
   char state = '?';
   pid_t ppid = 0;
+  uint64_t flags = 0;       // the kernel's PF_* task flags (PF_KTHREAD...)
   uint64_t start_time = 0;  // clock ticks after boot
 };
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,6 +21,7 @@
 #include "util/file_io.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/spawn.h"
 
 namespace usercrash::server {
 
@@ -534,34 +534,17 @@ void Server::start_worker(Connection& c) {
   // like any client. A crash while collecting takes down the worker only.
   int flags = ::fcntl(c.sock.get(), F_GETFL);
   ::fcntl(c.sock.get(), F_SETFL, flags & ~O_NONBLOCK);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, c.sock.get(), 3);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   std::vector<std::string> args = {worker_.client, "--kernel-connection", "3"};
   args.insert(args.end(), worker_.args.begin(), worker_.args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  char home[] = "HOME=/";
-  char path[] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
-  char* env[] = {home, path, nullptr};
-  // The worker must not inherit our blocked signal mask (SIGCHLD, SIGTERM...).
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, worker_.client.c_str(), &actions, &attr, argv.data(), env);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  util::SpawnFds fds;
+  fds.map.emplace_back(c.sock.get(), 3);
+  auto spawned = util::spawn_program(args, fds);
+  if (!spawned) {
     ++counters_.worker_failures;
-    log::error("{}: cannot start {}: {}", describe(c), worker_.client, std::strerror(rc));
+    log::error("{}: {}", describe(c), spawned.error().message);
     return;
   }
+  pid_t pid = *spawned;
   workers_.emplace(pid, fmt::format("kernel coredump of pid {}", c.peer.pid));
   log::debug("{}: worker {} started", describe(c), pid);
 }

@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
   auto started = Clock::now();
   ::signal(SIGPIPE, SIG_IGN);
   Options o = parse_args(argc, argv);
+  util::log::init("debugger", util::log::Sink::stderr_only);
   util::log::set_verbose(o.verbose);
   config::Config config = util::load_config_or_exit(kProgram, o.config_path);
 

@@ -37,12 +37,12 @@ const char* prefix(Level level) {
 
 }  // namespace
 
-void init(const char* ident) {
+void init(const char* ident, Sink sink) {
   g_ident = ident;
   // stderr may be closed (the kernel starts core_pattern helpers with no fds
   // but the pipe); syslog is then the only place a line can go.
   g_stderr = ::fcntl(STDERR_FILENO, F_GETFD) != -1;
-  g_syslog = !g_stderr || !::isatty(STDERR_FILENO);
+  g_syslog = sink == Sink::automatic && (!g_stderr || !::isatty(STDERR_FILENO));
   if (g_syslog) ::openlog(ident, LOG_PID | LOG_CONS, LOG_DAEMON);
 }
 

@@ -10,8 +10,14 @@ namespace usercrash::util::log {
 
 enum class Level { debug, info, warning, error };
 
+// How a program's lines are delivered.
+enum class Sink {
+  automatic,    // stderr, and syslog too when stderr is not a terminal (daemons, core_pattern helpers)
+  stderr_only,  // interactive tools: their stderr is the user's
+};
+
 // Called once by each program; `ident` prefixes every line.
-void init(const char* ident);
+void init(const char* ident, Sink sink = Sink::automatic);
 void set_verbose(bool verbose);
 void write(Level level, std::string_view message);
 

@@ -237,6 +237,15 @@ std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std:
   return std::nullopt;
 }
 
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!exists(path)) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 std::vector<std::string> list_reports(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;

@@ -104,6 +104,9 @@ CrashResult run_crasher(const std::string& exe, const std::vector<std::string>& 
 std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std::string& slot,
                                               std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// Waits until `path` exists.
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // Waits until the directory holds `count` text reports.
 bool wait_for_report_count(const std::string& dir, size_t count,
                            std::chrono::milliseconds timeout = std::chrono::seconds(20));

@@ -104,10 +104,7 @@ TEST_F(Integration, ThePreviousPipeHandlerGetsTheWholeCoreAndItsArguments) {
   CrashResult crash = run_crasher(crasher("crasher"), {"null"});
   auto r = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(r) << server.log();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!exists(chain.record + "/done") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(exists(chain.record + "/done"));
+  ASSERT_TRUE(wait_for_file(chain.record + "/done"));
 
   std::vector<std::string> argv;
   std::istringstream lines(read_file(chain.record + "/done"));
@@ -150,10 +147,7 @@ TEST_F(Integration, ThePreviousHandlerGetsTheCoreWithoutSaveCoreToo) {
   CorePatternGuard guard(client_pattern(server.config()));
   CrashResult crash = run_crasher(crasher("crasher"), {"null"});
   ASSERT_TRUE(wait_for_report(server.directory(), "usercrash_00")) << server.log();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!exists(chain.record + "/done") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(exists(chain.record + "/done"));
+  ASSERT_TRUE(wait_for_file(chain.record + "/done"));
   std::string core = read_file(chain.record + "/core");
   ASSERT_GT(core.size(), 100000u);
   EXPECT_EQ(core.substr(0, 4), "\x7f" "ELF");

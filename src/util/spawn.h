@@ -1,0 +1,26 @@
+// Starting a program directly (posix_spawn, never a shell) the way the
+// kernel starts a core_pattern helper: a fixed minimal environment, chosen
+// fds, everything else closed (our fds are all close-on-exec).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/result.h"
+
+namespace usercrash::util {
+
+struct SpawnFds {
+  // (fd here, fd number in the child), applied in order.
+  std::vector<std::pair<int, int>> map;
+  // Standard fds not in `map` are opened on /dev/null.
+};
+
+// argv[0] must be an absolute path. The child starts with an empty signal
+// mask and HOME=/ PATH=/sbin:/bin:/usr/sbin:/usr/bin.
+Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds);
+
+}  // namespace usercrash::util
