@@ -532,6 +532,13 @@ OpenedReports open_reports(const config::Config& config) {
   return out;
 }
 
+// SLOT|PID must look like one before anything is read: a bad one is a usage error.
+void check_selector(const std::string& verb, const std::string& arg, bool force_pid) {
+  bool number = util::parse_int<uint64_t>(arg).has_value();
+  if (number || (!force_pid && store::slot_index(arg, store::kMaxSlots))) return;
+  usage_error(fmt::format("{}: '{}' is neither a slot (7, usercrash_07) nor a pid", verb, util::escape_text(arg)));
+}
+
 // SLOT (a number, or a name such as usercrash_07) or PID to one report.
 store::ReportSummary resolve(const OpenedReports& opened, const std::string& arg, bool force_pid) {
   auto by_slot = [&](unsigned index) -> std::optional<store::ReportSummary> {
@@ -620,6 +627,7 @@ int cmd_list(std::span<char*> args, Globals& globals) {
 
 int cmd_info(std::span<char*> args, Globals& globals) {
   VerbArgs a = parse_verb_args("info", args, {{"--json", false}, {"--pid", false}}, 1, 1, false, globals);
+  check_selector("info", a.positional[0], a.has("--pid"));
   config::Config config = load_config(globals);
   OpenedReports opened = open_reports(config);
   store::ReportSummary r = resolve(opened, a.positional[0], a.has("--pid"));
@@ -665,6 +673,7 @@ int run_gdb(const std::vector<std::string>& argv) {
 
 int cmd_gdb(std::span<char*> args, Globals& globals) {
   VerbArgs a = parse_verb_args("gdb", args, {{"--exe", true}, {"--pid", false}}, 1, 1, true, globals);
+  check_selector("gdb", a.positional[0], a.has("--pid"));
   config::Config config = load_config(globals);
   OpenedReports opened = open_reports(config);
   store::ReportSummary r = resolve(opened, a.positional[0], a.has("--pid"));
