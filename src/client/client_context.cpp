@@ -84,6 +84,7 @@ void print_client_help(const char* program) {
       "  -o, --set KEY=VALUE  set one configuration key\n"
       "  -v, --verbose        log debug messages\n"
       "  -h, --help           show this help\n"
+      "  -V, --version        show the version\n"
       "\n"
       "Run by hand it needs the same arguments and a core on standard input.\n",
       program);

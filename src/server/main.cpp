@@ -1,10 +1,12 @@
 // usercrash_s: the crash directory's owner. See server/server.h.
+#include <fcntl.h>
 #include <getopt.h>
 #include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -98,6 +100,16 @@ int main(int argc, char** argv) {
   for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
     if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, nullptr, 0) > 0 && !activated) activated.reset(fd);
     else if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) > 0 && !activated_kernel) activated_kernel.reset(fd);
+  }
+  // systemd hands the socket over blocking; the event loop accepts until
+  // EAGAIN, which a blocking socket never says.
+  if (activated) {
+    int flags = ::fcntl(activated.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(activated.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
+        ::fcntl(activated.get(), F_SETFD, FD_CLOEXEC) != 0) {
+      util::log::error("cannot set up the activated socket: {}", std::strerror(errno));
+      return 1;
+    }
   }
 
   // Workers for kernel connections get our effective configuration.

@@ -23,6 +23,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   else if (unit == "ms") factor = 1;
   else if (unit == "m" || unit == "min") factor = 60'000;
   else if (unit == "h") factor = 3'600'000;
+  else if (unit == "d") factor = 86'400'000;
   else return std::nullopt;
   if (*number > std::numeric_limits<int64_t>::max() / factor / 2) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(*number * factor));

@@ -19,7 +19,7 @@ std::optional<T> parse_int(std::string_view text, int base = 10) {
   return value;
 }
 
-// "250ms", "5s", "2m", "1h", or plain seconds ("5").
+// "250ms", "5s", "2m", "1h", "7d", or plain seconds ("5").
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 // "4096", "64K", "16M", "2G" (powers of 1024).

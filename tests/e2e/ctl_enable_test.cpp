@@ -1,0 +1,410 @@
+// usercrashctl enable / disable / status / is-active against the real
+// kernel settings. Every test holds a CorePatternGuard: it serializes the
+// tests that touch core_pattern and puts the machine's own values back
+// whatever usercrashctl did or failed to do.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "e2e/harness.h"
+
+namespace usercrash::test {
+namespace {
+
+constexpr const char* kCorePattern = "/proc/sys/kernel/core_pattern";
+constexpr const char* kPipeLimit = "/proc/sys/kernel/core_pipe_limit";
+
+int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
+
+size_t line_count(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+// A private setup: config (directory, sockets, state directory) in a temp
+// directory, and a server that may be started.
+struct Private {
+  TempDir dir;
+  ServerProcess server{dir, {"state_directory=" + dir / "state"}, /*start=*/false};
+
+  RunResult ctl(std::vector<std::string> args, const std::string& name = "usercrashctl") {
+    std::vector<std::string> argv = {program(name.c_str()), "--config", server.config()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+  std::string state(const char* file) const { return dir / "state" + "/" + file; }
+  std::string kernel_socket() const { return dir / "run/core.sock"; }
+};
+
+class CtlEnable : public ::testing::Test {
+ protected:
+  void SetUp() override { REQUIRE_ROOT(); }
+};
+
+TEST_F(CtlEnable, EnableInstallsTheClientLineAndDisableRestoresAPipeWithArguments) {
+  Private s;
+  CorePatternGuard guard("|/bin/true --previous-handler 'x y' %p %e", 7);
+  const std::string before = read_file(kCorePattern), before_limit = read_file(kPipeLimit);
+  ASSERT_EQ(before, "|/bin/true --previous-handler 'x y' %p %e\n");
+
+  RunResult on = s.ctl({"enable"});
+  ASSERT_EQ(exit_code(on), 0) << on.output;
+  std::string expected = "|" + program("usercrash_c") + " -c " + s.server.config() + " -k%F:%I:%u:%g:%t:%d:%c %P %e %s";
+  EXPECT_EQ(read_file(kCorePattern), expected + "\n");
+  EXPECT_EQ(read_file(kPipeLimit), "0\n");
+  EXPECT_NE(on.output.find("usercrash enabled (pipe mode)"), std::string::npos) << on.output;
+  // What the client's chaining will read: the previous pattern, exactly, no newline.
+  EXPECT_EQ(read_file(s.state("core_pattern.saved")), "|/bin/true --previous-handler 'x y' %p %e");
+  struct stat st {};
+  ASSERT_EQ(::stat((s.dir / "state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_EQ(st.st_uid, 0u);
+  ASSERT_EQ(::stat(s.state("core_pattern.saved").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  RunResult off = s.ctl({"disable"});
+  ASSERT_EQ(exit_code(off), 0) << off.output;
+  EXPECT_EQ(read_file(kCorePattern), before);
+  EXPECT_EQ(read_file(kPipeLimit), before_limit);
+  EXPECT_FALSE(exists(s.state("core_pattern.saved")));
+  EXPECT_FALSE(exists(s.state("enable.state")));
+}
+
+class CtlRestore : public CtlEnable, public ::testing::WithParamInterface<std::pair<const char*, int>> {};
+
+TEST_P(CtlRestore, DisableRestoresExactlyWhatWasThere) {
+  auto [previous, limit] = GetParam();
+  Private s;
+  CorePatternGuard guard(previous, limit);
+  const std::string before = read_file(kCorePattern), before_limit = read_file(kPipeLimit);
+  ASSERT_EQ(exit_code(s.ctl({"enable"})), 0);
+  ASSERT_NE(read_file(kCorePattern), before);
+  RunResult off = s.ctl({"disable"});
+  ASSERT_EQ(exit_code(off), 0) << off.output;
+  EXPECT_EQ(read_file(kCorePattern), before);
+  EXPECT_EQ(read_file(kPipeLimit), before_limit);
+}
+
+std::string pattern_case_name(const ::testing::TestParamInfo<std::pair<const char*, int>>& info) {
+  static const char* const names[] = {"PlainCore", "TrailingSpaces", "FileWithSpecifiers", "Empty", "PipeWithArguments"};
+  return names[info.index];
+}
+
+INSTANTIATE_TEST_SUITE_P(Patterns, CtlRestore,
+                         ::testing::Values(std::pair{"core", 0}, std::pair{"core.%p  ", 64},
+                                           std::pair{"/var/tmp/core.%e.%p.%t", 3}, std::pair{"", 1},
+                                           std::pair{"|/bin/false -a -b %P %u %s", 12}),
+                         pattern_case_name);
+
+TEST_F(CtlEnable, EnablingTwiceKeepsTheFirstSavedPattern) {
+  Private s;
+  CorePatternGuard guard("core", 5);
+  ASSERT_EQ(exit_code(s.ctl({"enable"})), 0);
+  RunResult again = s.ctl({"enable"});
+  ASSERT_EQ(exit_code(again), 0) << again.output;
+  EXPECT_NE(again.output.find("kept from the first enable"), std::string::npos) << again.output;
+  EXPECT_EQ(read_file(s.state("core_pattern.saved")), "core");
+  // Even after someone replaced our line in between.
+  guard.set("|/bin/true replaced %p");
+  RunResult third = s.ctl({"enable"});
+  ASSERT_EQ(exit_code(third), 0) << third.output;
+  EXPECT_NE(third.output.find("changed to '|/bin/true replaced %p' since the last enable"), std::string::npos)
+      << third.output;
+  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+  EXPECT_EQ(read_file(kPipeLimit), "5\n");
+}
+
+TEST_F(CtlEnable, DisableWithoutEnableSaysSoAndChangesNothing) {
+  Private s;
+  CorePatternGuard guard("|/bin/true untouched %p", 9);
+  RunResult off = s.ctl({"disable"});
+  EXPECT_EQ(exit_code(off), 0) << off.output;
+  EXPECT_NE(off.output.find("not enabled"), std::string::npos) << off.output;
+  EXPECT_NE(off.output.find("nothing changed"), std::string::npos) << off.output;
+  EXPECT_EQ(read_file(kCorePattern), "|/bin/true untouched %p\n");
+  EXPECT_EQ(read_file(kPipeLimit), "9\n");
+  EXPECT_FALSE(exists(s.dir / "state"));
+}
+
+TEST_F(CtlEnable, DisableLeavesAPatternChangedSinceEnableUnlessForced) {
+  Private s;
+  CorePatternGuard guard("core", 0);
+  ASSERT_EQ(exit_code(s.ctl({"enable"})), 0);
+  guard.set("core.someone-else");
+  RunResult off = s.ctl({"disable"});
+  EXPECT_EQ(exit_code(off), 1) << off.output;
+  EXPECT_NE(off.output.find("--force"), std::string::npos) << off.output;
+  EXPECT_EQ(read_file(kCorePattern), "core.someone-else\n");
+  EXPECT_TRUE(exists(s.state("enable.state")));
+  RunResult forced = s.ctl({"disable", "--force"});
+  EXPECT_EQ(exit_code(forced), 0) << forced.output;
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+}
+
+TEST_F(CtlEnable, EnableRefusesALineTooLongForTheKernel) {
+  Private s;
+  CorePatternGuard guard("core", 2);
+  // A client path that makes the line 128 bytes or more.
+  std::string deep = s.dir.path();
+  while (deep.size() < 100) {
+    deep += "/deeper";
+    ::mkdir(deep.c_str(), 0755);
+  }
+  std::string client = deep + "/usercrash_c";
+  RunResult cp = run({"cp", program("usercrash_c"), client});
+  ASSERT_EQ(exit_code(cp), 0) << cp.output;
+  RunResult on = s.ctl({"enable", "--client", client});
+  EXPECT_EQ(exit_code(on), 1) << on.output;
+  EXPECT_EQ(line_count(on.output), 1u) << on.output;
+  EXPECT_NE(on.output.find("127"), std::string::npos) << on.output;
+  EXPECT_NE(on.output.find("nothing changed"), std::string::npos) << on.output;
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+  EXPECT_EQ(read_file(kPipeLimit), "2\n");
+  EXPECT_FALSE(exists(s.state("enable.state")));
+}
+
+TEST_F(CtlEnable, EnableUndoesEverythingWhenPersistingFails) {
+  Private s;
+  CorePatternGuard guard("|/bin/true --previous %p", 3);
+  RunResult on = s.ctl({"enable", "--persist", "--sysctl-file", s.dir / "no-such-directory/50-usercrash.conf"});
+  EXPECT_EQ(exit_code(on), 1) << on.output;
+  EXPECT_NE(on.output.find("nothing changed"), std::string::npos) << on.output;
+  EXPECT_EQ(read_file(kCorePattern), "|/bin/true --previous %p\n");
+  EXPECT_EQ(read_file(kPipeLimit), "3\n");
+  EXPECT_FALSE(exists(s.state("enable.state")));
+  EXPECT_FALSE(exists(s.state("core_pattern.saved")));
+}
+
+TEST_F(CtlEnable, PersistWritesTheSysctlFileAndDisableRemovesIt) {
+  Private s;
+  CorePatternGuard guard("core", 0);
+  std::string file = s.dir / "50-usercrash.conf";
+  RunResult on = s.ctl({"enable", "--persist", "--sysctl-file", file});
+  ASSERT_EQ(exit_code(on), 0) << on.output;
+  std::string installed = read_file(kCorePattern);
+  installed.pop_back();
+  std::string text = read_file(file);
+  EXPECT_NE(text.find("\nkernel.core_pattern = " + installed + "\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nkernel.core_pipe_limit = 0\n"), std::string::npos) << text;
+  // sysctl reads it back to the same settings.
+  RunResult status = s.ctl({"status"});
+  EXPECT_NE(status.output.find("persistent:      " + file), std::string::npos) << status.output;
+  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
+  EXPECT_FALSE(exists(file));
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+}
+
+TEST_F(CtlEnable, EnableRefusesWhenTheLineIsAlreadyOursButNothingWasSaved) {
+  Private s;
+  CorePatternGuard guard(client_pattern(s.server.config()), 0);
+  RunResult on = s.ctl({"enable"});
+  EXPECT_EQ(exit_code(on), 1) << on.output;
+  EXPECT_NE(on.output.find("already runs usercrash"), std::string::npos) << on.output;
+  EXPECT_FALSE(exists(s.state("enable.state")));
+}
+
+TEST_F(CtlEnable, SocketModeWritesTheKernelSocketAndDisableRestores) {
+  Private s;
+  CorePatternGuard guard("core", 4);
+  RunResult on = s.ctl({"enable", "--mode", "socket"});
+  ASSERT_EQ(exit_code(on), 0) << on.output;
+  EXPECT_EQ(read_file(kCorePattern), "@@" + s.kernel_socket() + "\n");
+  // Nothing listens there: enable says crashes are dropped until the server does.
+  EXPECT_NE(on.output.find("nothing listens"), std::string::npos) << on.output;
+  RunResult status = s.ctl({"status"});
+  EXPECT_EQ(exit_code(status), 0) << status.output;
+  EXPECT_NE(status.output.find("usercrash (socket mode"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("kernel socket:   nothing listens"), std::string::npos) << status.output;
+  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+  EXPECT_EQ(read_file(kPipeLimit), "4\n");
+}
+
+TEST_F(CtlEnable, AutoModeTakesThePipeWhenNothingListensOnTheKernelSocket) {
+  Private s;
+  CorePatternGuard guard("core", 0);
+  RunResult on = s.ctl({"enable", "--mode", "auto"});
+  ASSERT_EQ(exit_code(on), 0) << on.output;
+  EXPECT_TRUE(read_file(kCorePattern).starts_with("|" + program("usercrash_c"))) << read_file(kCorePattern);
+  EXPECT_NE(on.output.find("using pipe mode"), std::string::npos) << on.output;
+  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
+}
+
+TEST_F(CtlEnable, AutoModeTakesTheSocketWhenSomethingListensOnIt) {
+  Private s;
+  // A stand-in listener; the guard keeps other tests' crashes away from it,
+  // and the pattern is put back before it closes.
+  ::mkdir((s.dir / "run").c_str(), 0700);
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", s.kernel_socket().c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  {
+    CorePatternGuard guard("core", 0);
+    RunResult on = s.ctl({"enable", "--mode", "auto"});
+    EXPECT_EQ(exit_code(on), 0) << on.output;
+    EXPECT_EQ(read_file(kCorePattern), "@@" + s.kernel_socket() + "\n");
+    RunResult status = s.ctl({"status"});
+    EXPECT_NE(status.output.find("kernel socket:   listening on"), std::string::npos) << status.output;
+    EXPECT_EQ(exit_code(s.ctl({"disable"})), 0);
+    EXPECT_EQ(read_file(kCorePattern), "core\n");
+  }
+  ::close(listener);
+}
+
+TEST_F(CtlEnable, StatusAndIsActiveSayHowThingsStand) {
+  Private s;
+  CorePatternGuard guard("core", 0);
+  RunResult off = s.ctl({"status"});
+  EXPECT_EQ(exit_code(off), 3) << off.output;
+  EXPECT_NE(off.output.find("core_pattern:    core\n"), std::string::npos) << off.output;
+  EXPECT_NE(off.output.find("handler:         none"), std::string::npos) << off.output;
+  EXPECT_NE(off.output.find("enabled:         no"), std::string::npos) << off.output;
+  EXPECT_NE(off.output.find("server:          not running"), std::string::npos) << off.output;
+  RunResult inactive = s.ctl({"is-active"});
+  EXPECT_EQ(exit_code(inactive), 3);
+  EXPECT_TRUE(inactive.output.starts_with("inactive\n")) << inactive.output;
+  RunResult quiet = s.ctl({"is-active", "--quiet"});
+  EXPECT_EQ(exit_code(quiet), 3);
+  EXPECT_EQ(quiet.output, "");
+
+  s.server.start();
+  ASSERT_EQ(exit_code(s.ctl({"enable"})), 0);
+  RunResult on = s.ctl({"status"});
+  EXPECT_EQ(exit_code(on), 0) << on.output;
+  EXPECT_NE(on.output.find("handler:         usercrash (pipe mode, " + program("usercrash_c") + ")"), std::string::npos)
+      << on.output;
+  EXPECT_NE(on.output.find("core_pipe_limit: 0\n"), std::string::npos) << on.output;
+  EXPECT_NE(on.output.find("enabled:         yes"), std::string::npos) << on.output;
+  EXPECT_NE(on.output.find("disable restores core_pattern 'core', core_pipe_limit 0"), std::string::npos) << on.output;
+  EXPECT_NE(on.output.find("server:          running (answers on " + s.server.socket() + ")"), std::string::npos)
+      << on.output;
+  EXPECT_NE(on.output.find("reports:         0 in " + s.server.directory()), std::string::npos) << on.output;
+
+  // The line enable installed works: a crash becomes a report.
+  CrashResult crash = run_crasher(crasher("crasher"), {"null"});
+  auto report = wait_for_report(s.server.directory(), "usercrash_00");
+  ASSERT_TRUE(report) << s.server.log();
+  EXPECT_EQ((*report)["pid"], crash.pid);
+  RunResult after = s.ctl({"status"});
+  EXPECT_NE(after.output.find("reports:         1 in " + s.server.directory()), std::string::npos) << after.output;
+
+  RunResult active = s.ctl({"is-active"}, "crashlogctl");
+  EXPECT_EQ(exit_code(active), 0) << active.output;
+  EXPECT_TRUE(active.output.starts_with("active\n")) << active.output;
+  EXPECT_EQ(exit_code(s.ctl({"is-active", "--quiet"})), 0);
+
+  s.server.stop();
+  RunResult stopped = s.ctl({"status"});
+  EXPECT_EQ(exit_code(stopped), 0);
+  EXPECT_NE(stopped.output.find("server:          not running"), std::string::npos) << stopped.output;
+  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+}
+
+TEST_F(CtlEnable, CrashlogctlEnableDisableIsActive) {
+  Private s;
+  CorePatternGuard guard("core", 6);
+  RunResult on = s.ctl({"enable"}, "crashlogctl");
+  ASSERT_EQ(exit_code(on), 0) << on.output;
+  EXPECT_TRUE(read_file(kCorePattern).starts_with("|" + program("usercrash_c")));
+  EXPECT_EQ(exit_code(s.ctl({"is-active", "--quiet"}, "crashlogctl")), 0);
+  ASSERT_EQ(exit_code(s.ctl({"disable"}, "crashlogctl")), 0);
+  EXPECT_EQ(read_file(kCorePattern), "core\n");
+  EXPECT_EQ(read_file(kPipeLimit), "6\n");
+  EXPECT_EQ(exit_code(s.ctl({"is-active", "--quiet"}, "crashlogctl")), 3);
+}
+
+TEST_F(CtlEnable, AnInterruptDuringEnableLeavesItWholeOrUndone) {
+  // SIGTERM sent at once: enable either completes (and disable then
+  // restores) or never started; core_pattern is never left half-changed.
+  Private s;
+  CorePatternGuard guard("core.%p", 8);
+  int completed = 0;
+  for (int i = 0; i < 30; ++i) {
+    pid_t child = ::fork();
+    if (child == 0) {
+      std::string exe = program("usercrashctl"), config = s.server.config();
+      ::execl(exe.c_str(), exe.c_str(), "--config", config.c_str(), "enable", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::usleep(static_cast<useconds_t>(i * 400));
+    ::kill(child, SIGTERM);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    std::string now = read_file(kCorePattern);
+    bool enabled = exists(s.state("enable.state"));
+    if (enabled) {
+      ++completed;
+      EXPECT_TRUE(now.starts_with("|" + program("usercrash_c"))) << now;
+      EXPECT_EQ(read_file(s.state("core_pattern.saved")), "core.%p");
+      ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
+    } else {
+      EXPECT_EQ(now, "core.%p\n");
+    }
+    EXPECT_EQ(read_file(kCorePattern), "core.%p\n");
+    EXPECT_EQ(read_file(kPipeLimit), "8\n");
+  }
+  RecordProperty("enables_completed", completed);
+}
+
+TEST(CtlUsage, BadArgumentsGiveOneLineAndExit2) {
+  TempDir dir;
+  ServerProcess server(dir, {"state_directory=" + dir / "state"}, /*start=*/false);
+  for (auto args : std::vector<std::vector<std::string>>{
+           {},
+           {"bogus"},
+           {"--bogus", "status"},
+           {"enable", "--mode", "carrier-pigeon"},
+           {"enable", "extra"},
+           {"enable", "--mode"},
+           {"enable", "--sysctl-file", "relative.conf"},
+           {"disable", "--bogus"},
+           {"status", "now"},
+           {"is-active", "-x"},
+           {"list", "--json=yes"},
+           {"info"},
+           {"info", "1", "2"},
+           {"info", "latest"},
+           {"gdb"},
+           {"gdb", "-1"},
+           {"analyze"},
+           {"analyze", "a", "b"},
+           {"clean", "--older-than", "soon"},
+           {"clean", "--older-than"},
+       }) {
+    std::vector<std::string> argv = {program("usercrashctl"), "--config", server.config()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    RunResult r = run(argv);
+    std::string what = ::testing::PrintToString(args);
+    EXPECT_EQ(exit_code(r), 2) << what << ": " << r.output;
+    EXPECT_EQ(line_count(r.output), 1u) << what << ": " << r.output;
+    EXPECT_TRUE(r.output.starts_with("usercrashctl: ")) << what << ": " << r.output;
+  }
+  RunResult no_config = run({program("usercrashctl"), "--config", dir / "missing.conf", "status"});
+  EXPECT_EQ(exit_code(no_config), 2) << no_config.output;
+  EXPECT_EQ(line_count(no_config.output), 1u) << no_config.output;
+}
+
+TEST(CtlUsage, EveryProgramHasHelpAndVersion) {
+  for (const char* name : {"usercrashctl", "crashlogctl", "usercrash_s", "usercrash_c"}) {
+    RunResult help = run({program(name), "--help"});
+    EXPECT_EQ(exit_code(help), 0) << name;
+    EXPECT_TRUE(help.output.starts_with("Usage: ")) << name << ": " << help.output;
+    RunResult version = run({program(name), "--version"});
+    EXPECT_EQ(exit_code(version), 0) << name;
+    EXPECT_EQ(version.output, std::string(name) + " " + USERCRASH_VERSION + "\n") << name;
+  }
+}
+
+}  // namespace
+}  // namespace usercrash::test
