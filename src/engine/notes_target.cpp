@@ -29,7 +29,9 @@ NotesTarget::NotesTarget(const CoreNotes& notes, pid_t pid, std::string kind, co
     if (pid != p.pid && p.pid > 0) facts_.namespace_pid = p.pid;
     if (facts_.pid <= 0) facts_.pid = p.pid;
     // psargs is the command line cut to 80 bytes, arguments joined by spaces.
-    if (!p.psargs.empty()) facts_.cmdline.push_back(p.psargs);
+    std::string args = p.psargs;
+    while (!args.empty() && args.back() == ' ') args.pop_back();
+    if (!args.empty()) facts_.cmdline.push_back(args);
     if (p.psargs.size() >= 79) facts_.truncated.push_back("cmdline: only the first 80 bytes are in the core");
   }
   for (const auto& t : notes.threads) threads_.push_back({t.tid, t.regs});

@@ -1,6 +1,9 @@
 #include "store/core_archive.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstring>
 #include <zstd.h>
 
 #include <vector>
@@ -18,6 +21,23 @@ struct DctxDeleter {
 // Level 1: the stream is mostly zero pages and the report must not wait on
 // compression; level 1 still shrinks zero runs by orders of magnitude.
 constexpr int kLevel = 1;
+
+// Writes `data`, seeking over whole zero pages where the output can hold
+// holes: a core is mostly unpopulated pages, and gdb reads holes as zeros.
+util::Result<void> write_sparse(int fd, std::string_view data) {
+  constexpr size_t kPage = 4096;
+  static const char zeros[kPage] = {};
+  while (!data.empty()) {
+    size_t n = std::min(kPage, data.size());
+    if (n == kPage && std::memcmp(data.data(), zeros, kPage) == 0 && ::lseek(fd, kPage, SEEK_CUR) >= 0) {
+      data.remove_prefix(n);
+      continue;
+    }
+    if (auto w = util::write_all(fd, data.substr(0, n)); !w) return w;
+    data.remove_prefix(n);
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -112,11 +132,15 @@ util::Result<uint64_t> decompress_core(int in_fd, int out_fd) {
       ZSTD_outBuffer output{out.data(), out.size(), 0};
       last = ZSTD_decompressStream(dctx.get(), &output, &input);
       if (ZSTD_isError(last)) return util::fail(std::string("zstd: ") + ZSTD_getErrorName(last));
-      if (auto w = util::write_all(out_fd, std::string_view(out.data(), output.pos)); !w) return std::unexpected(w.error());
+      if (auto w = write_sparse(out_fd, std::string_view(out.data(), output.pos)); !w) return std::unexpected(w.error());
       total += output.pos;
     }
   }
   if (last != 0) return util::fail("saved core is truncated");
+  // A core that ends in a hole: give the file its full size.
+  struct stat st {};
+  if (::fstat(out_fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < total)
+    if (::ftruncate(out_fd, static_cast<off_t>(total)) != 0) return util::fail_errno("extend decompressed core");
   return total;
 }
 
