@@ -324,6 +324,18 @@ TEST(CoreNotes, FileCap) {
   EXPECT_TRUE(n.files[2].path.ends_with("/multi_thread"));
 }
 
+TEST(CoreNotes, FileCapHoldsAcrossSeveralFileNotes) {
+  CoreLimits limits;
+  limits.max_files = 3;
+  Bytes d = file_note(2, 4096, {"/a", "/b"});
+  CoreNotes n = parse_core_notes(NoteBuilder().add("CORE", NT_FILE, d).add("CORE", NT_FILE, d).add("CORE", NT_FILE, d).bytes(),
+                                 limits);
+  ASSERT_EQ(n.files.size(), 3u);
+  EXPECT_EQ(n.files[2].path, "/a");
+  EXPECT_TRUE(has_problem(n, "NT_FILE lists 2 files; kept 1"));
+  EXPECT_TRUE(has_problem(n, "NT_FILE lists 2 files; kept 0"));
+}
+
 // --- corrupted notes ---------------------------------------------------------------
 
 TEST(CoreNotesCorrupt, DescSizeOverrunningTheSegment) {
