@@ -68,9 +68,14 @@ class Feeder {
   std::thread thread_;
 };
 
+// A feeder left writing when the reader stops gets EPIPE, not SIGPIPE.
 class CoreStream : public ::testing::Test {
  protected:
-  void SetUp() override { ::signal(SIGPIPE, SIG_IGN); }
+  void SetUp() override { old_ = ::signal(SIGPIPE, SIG_IGN); }
+  void TearDown() override { ::signal(SIGPIPE, old_); }
+
+ private:
+  sighandler_t old_ = SIG_DFL;
 };
 
 TEST_F(CoreStream, ReadsExactlyTheHeadAndLeavesTheRest) {

@@ -192,7 +192,9 @@ TEST(FdPassing, SendToAClosedPeerFailsWithoutSigpipe) {
   Pair s;
   s.b.reset();
   // MSG_NOSIGNAL: without it this test process would die of SIGPIPE.
+  sighandler_t old = ::signal(SIGPIPE, SIG_DFL);
   auto r = send_packet(s.a.get(), make_packet<Completed>());
+  ::signal(SIGPIPE, old);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().errno_value, EPIPE);
 }
