@@ -19,7 +19,9 @@ using util::UniqueFd;
 
 UniqueFd memfd_with(const std::string& content) {
   UniqueFd fd(::memfd_create("core", MFD_CLOEXEC));
-  if (!content.empty()) EXPECT_EQ(::write(fd.get(), content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  if (!content.empty()) {
+    EXPECT_EQ(::write(fd.get(), content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  }
   ::lseek(fd.get(), 0, SEEK_SET);
   return fd;
 }

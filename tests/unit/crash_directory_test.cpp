@@ -95,7 +95,7 @@ class CrashDirectoryTest : public ::testing::TestWithParam<bool> {
 };
 
 INSTANTIATE_TEST_SUITE_P(TmpfileAndNamedTemp, CrashDirectoryTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "named_temp" : "o_tmpfile"; });
+                         [](const auto& p) { return p.param ? "named_temp" : "o_tmpfile"; });
 
 TEST_P(CrashDirectoryTest, CreatesTheDirectoryRootOnly) {
   auto d = CrashDirectory::open(dir, 5, options());

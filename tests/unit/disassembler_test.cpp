@@ -31,8 +31,11 @@ TEST(Disassembler, DecodesAroundPcAndMarksIt) {
   EXPECT_EQ(code[2].bytes, (std::vector<uint8_t>{0xc7, 0x07, 0x2a, 0x00, 0x00, 0x00}));
   EXPECT_TRUE(code[2].faulting);
   EXPECT_EQ(faulting_index(code), 2u) << "exactly one instruction is marked";
-  for (size_t i = 0; i < code.size(); ++i)
-    if (i != 2) EXPECT_FALSE(code[i].faulting);
+  for (size_t i = 0; i < code.size(); ++i) {
+    if (i != 2) {
+      EXPECT_FALSE(code[i].faulting);
+    }
+  }
   EXPECT_EQ(code[3].text, "nop");
   EXPECT_EQ(code[4].text, "popq %rbp");
   EXPECT_TRUE(code[5].text.starts_with("ret")) << code[5].text;

@@ -21,7 +21,9 @@ std::span<const std::byte> view(const std::vector<std::byte>& v) { return v; }
 template <typename T>
 util::Result<T> check_fails(const util::Result<T>& r, const std::string& needle) {
   EXPECT_FALSE(r.has_value()) << "expected an error mentioning '" << needle << "'";
-  if (!r) EXPECT_NE(r.error().message.find(needle), std::string::npos) << r.error().message;
+  if (!r) {
+    EXPECT_NE(r.error().message.find(needle), std::string::npos) << r.error().message;
+  }
   return r;
 }
 
