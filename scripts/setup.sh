@@ -12,6 +12,7 @@ libgtest-dev googletest
 libsystemd-dev systemd
 libc6-dbg gdb
 clang llvm libclang-rt-14-dev
+clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
 util-linux procps
 "

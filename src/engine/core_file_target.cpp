@@ -36,6 +36,11 @@ Result<std::unique_ptr<CoreFileTarget>> CoreFileTarget::open(const std::string& 
     return util::fail(path + ": shorter than an ELF header");
   auto layout = parse_core_layout(head);
   if (!layout) return util::fail(path + ": " + layout.error().message);
+  // Program headers follow the ELF header; an offset inside it would make
+  // the read below start past the buffer, a huge one would size the buffer.
+  if (layout->phoff < kElfHeaderSize || layout->phoff > kMaxProgramHeaders ||
+      layout->phoff > static_cast<uint64_t>(st.st_size))
+    return util::fail(path + ": program headers out of bounds");
   // Program headers (the count may be in section 0 for PN_XNUM; read up to the notes).
   uint64_t ph_bytes = static_cast<uint64_t>(layout->phnum == 0xffff ? 0 : layout->phnum) * kProgramHeaderSize;
   if (layout->phnum == 0xffff || ph_bytes > kMaxProgramHeaders) ph_bytes = kMaxProgramHeaders;

@@ -64,10 +64,12 @@ void parse_file_note(std::span<const std::byte> desc, const CoreLimits& limits, 
     out.problems.push_back("NT_FILE note count exceeds its size");
     return;
   }
-  if (count > limits.max_files) {
-    out.problems.push_back(fmt::format("NT_FILE lists {} files; kept {}", count, limits.max_files));
+  // The cap is for the whole core: a second NT_FILE note only fills what is left.
+  size_t room = limits.max_files - std::min(limits.max_files, out.files.size());
+  if (count > room) {
+    out.problems.push_back(fmt::format("NT_FILE lists {} files; kept {}", count, room));
   }
-  size_t kept = std::min<uint64_t>(count, limits.max_files);
+  size_t kept = std::min<uint64_t>(count, room);
   size_t names = 16 + count * 24;
   for (size_t i = 0; i < kept; ++i) {
     CoreFile f;

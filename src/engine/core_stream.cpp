@@ -58,6 +58,13 @@ CoreHead read_core_head(int fd, const CoreLimits& limits, size_t max_head) {
     head.layout = *layout;
     return head;
   }
+  // Both come from the stream: an end beyond the cap, or one that wraps
+  // around, is refused here rather than wrapped into "already read".
+  if (layout->note_size > max_head || layout->note_offset > max_head - layout->note_size) {
+    head.problem = fmt::format("core head larger than {} bytes; notes not read", max_head);
+    head.layout = *layout;
+    return head;
+  }
   if (!fill_to(layout->note_offset + layout->note_size)) {
     head.layout = *layout;
     return head;

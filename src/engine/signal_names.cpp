@@ -112,7 +112,8 @@ std::string signal_code_name(int signo, int code) {
 }
 
 bool signal_has_fault_address(int signo, int code) {
-  if (code <= 0) return false;
+  // SI_KERNEL (general protection fault, int3) is positive but carries no address.
+  if (code <= 0 || code == SI_KERNEL) return false;
   return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL || signo == SIGTRAP;
 }
 

@@ -100,6 +100,7 @@ struct Unwinder::Impl {
   // share most of their pcs, and libdwfl's symbol lookup scans the whole
   // symbol table on every call.
   std::map<std::tuple<uint64_t, bool, FrameMethod>, std::vector<Frame>> symbolized;
+  std::optional<uint64_t> failed_read;   // last unreadable address since the latest frame
 
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
@@ -136,7 +137,10 @@ struct Unwinder::Impl {
     auto* self = static_cast<Impl*>(arg);
     if (self->past_deadline()) return false;
     uint64_t value;
-    if (!self->memory.read_word(addr, value)) return false;
+    if (!self->memory.read_word(addr, value)) {
+      self->failed_read = addr;
+      return false;
+    }
     *result = value;
     return true;
   }
@@ -491,10 +495,13 @@ struct FrameWalk {
   size_t max_frames;
   std::optional<std::string> stopped;
   bool truncated = false;
+  uint64_t last_rbp = 0;  // of the latest frame, 0 when unknown
 };
 
 int on_frame(Dwfl_Frame* state, void* arg) {
   auto* walk = static_cast<FrameWalk*>(arg);
+  // Reads from here on are the ones that unwind this frame to its caller.
+  walk->impl->failed_read.reset();
   Dwarf_Addr pc;
   bool activation = false;
   if (!dwfl_frame_pc(state, &pc, &activation)) {
@@ -518,6 +525,8 @@ int on_frame(Dwfl_Frame* state, void* arg) {
   }
   walk->pcs.emplace_back(pc, activation);
   walk->sps.push_back(have_sp ? sp : 0);
+  Dwarf_Word rbp = 0;
+  walk->last_rbp = dwfl_frame_reg(state, 6, &rbp) == 0 ? rbp : 0;
   return DWARF_CB_OK;
 }
 
@@ -548,10 +557,25 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
     int rc = dwfl_getthread_frames(d.dwfl, thread.tid > 0 ? thread.tid : 1, on_frame, &walk);
     d.unwinding = nullptr;
     if (bad_pc && walk.pcs.size() > before) walk.pcs[before].second = false;  // a return address
-    if (rc == -1 && !walk.stopped) {
+    if (rc == -1 && !walk.stopped && !walk.pcs.empty()) {
       int err = dwfl_errno();
-      // The normal end of a stack also comes back as an error from some backends.
-      if (err != 0 && walk.pcs.size() < 2) walk.stopped = dwfl_errmsg(err);
+      auto [last_pc, last_activation] = walk.pcs.back();
+      uint64_t lookup = last_activation || last_pc == 0 ? last_pc : last_pc - 1;
+      bool in_code = false;
+      for (const auto& m : d.target.mappings()) in_code = in_code || (m.contains(lookup) && m.executable());
+      // Say why a backtrace ends early; the conventional end of a
+      // frame-pointer chain (rbp 0) is not early.
+      if (d.failed_read) {
+        walk.stopped = fmt::format("unreadable stack at 0x{:x}", *d.failed_read);
+      } else if (!in_code) {
+        walk.stopped = fmt::format("pc 0x{:x} is not in any code (corrupt stack?)", last_pc);
+      } else if (walk.last_rbp != 0 && d.method_for_caller(last_pc, !last_activation) == FrameMethod::frame_pointer) {
+        walk.stopped = fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)",
+                                   walk.last_rbp);
+      } else if (err != 0 && walk.pcs.size() < 2) {
+        // The normal end of a stack also comes back as an error from some backends.
+        walk.stopped = dwfl_errmsg(err);
+      }
     }
   } else if (walk.pcs.empty()) {
     walk.pcs.emplace_back(regs.pc(), true);

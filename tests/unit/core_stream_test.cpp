@@ -1,0 +1,229 @@
+// read_core_head over a pipe, as the kernel feeds usercrash_c.
+#include "engine/core_stream.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "unit/test_support.h"
+#include "util/unique_fd.h"
+
+namespace usercrash::engine {
+namespace {
+
+using Bytes = std::vector<std::byte>;
+using util::UniqueFd;
+
+Bytes load_head(const char* name) {
+  std::string s = test::read_file(test::fixture(std::string("cores/") + name));
+  auto b = std::as_bytes(std::span(s.data(), s.size()));
+  return Bytes(b.begin(), b.end());
+}
+
+template <typename T>
+void write_at(Bytes& b, size_t off, T v) {
+  std::memcpy(b.data() + off, &v, sizeof v);
+}
+
+// A pipe whose write end is fed `data` by a thread, then closed (unless
+// `keep_open`, to model a kernel still holding the rest of the core).
+class Feeder {
+ public:
+  explicit Feeder(Bytes data) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    read_.reset(fds[0]);
+    write_.reset(fds[1]);
+    thread_ = std::thread([this, data = std::move(data)] {
+      size_t done = 0;
+      while (done < data.size()) {
+        ssize_t n = ::write(write_.get(), data.data() + done, data.size() - done);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      write_.reset();
+    });
+  }
+  ~Feeder() {
+    read_.reset();  // unblocks a writer the reader left behind (EPIPE)
+    thread_.join();
+  }
+  int fd() const { return read_.get(); }
+  Bytes rest() {
+    Bytes out;
+    std::byte buffer[65536];
+    ssize_t n;
+    while ((n = ::read(read_.get(), buffer, sizeof buffer)) > 0) out.insert(out.end(), buffer, buffer + n);
+    return out;
+  }
+
+ private:
+  UniqueFd read_, write_;
+  std::thread thread_;
+};
+
+// A feeder left writing when the reader stops gets EPIPE, not SIGPIPE.
+class CoreStream : public ::testing::Test {
+ protected:
+  void SetUp() override { old_ = ::signal(SIGPIPE, SIG_IGN); }
+  void TearDown() override { ::signal(SIGPIPE, old_); }
+
+ private:
+  sighandler_t old_ = SIG_DFL;
+};
+
+TEST_F(CoreStream, ReadsExactlyTheHeadAndLeavesTheRest) {
+  Bytes head = load_head("threads.head");
+  Bytes stream = head;
+  Bytes tail(300000);
+  for (size_t i = 0; i < tail.size(); ++i) tail[i] = static_cast<std::byte>(i * 7);
+  stream.insert(stream.end(), tail.begin(), tail.end());
+  Feeder feed(stream);
+  CoreHead h = read_core_head(feed.fd());
+  EXPECT_FALSE(h.problem) << *h.problem;
+  EXPECT_FALSE(h.end_of_stream);
+  EXPECT_EQ(h.bytes, head) << "reading stops at the end of the notes";
+  ASSERT_TRUE(h.layout);
+  EXPECT_EQ(h.layout->loads.size(), 32u);
+  EXPECT_EQ(h.notes.threads.size(), 5u);
+  ASSERT_TRUE(h.notes.siginfo);
+  EXPECT_EQ(h.notes.siginfo->address, 0x10u);
+  EXPECT_EQ(h.notes.files.size(), 15u);
+  EXPECT_TRUE(feed.rest() == tail) << "the rest of the stream is left for whoever takes it";
+}
+
+TEST_F(CoreStream, HeadFollowedByEndOfStreamIsComplete) {
+  Feeder feed(load_head("regs.head"));
+  CoreHead h = read_core_head(feed.fd());
+  EXPECT_FALSE(h.problem);
+  EXPECT_FALSE(h.end_of_stream);
+  ASSERT_EQ(h.notes.threads.size(), 1u);
+  EXPECT_EQ(h.notes.threads[0].regs.pc(), 0x401705u);
+}
+
+TEST_F(CoreStream, StreamEndingInsideTheNotes) {
+  Bytes head = load_head("regs.head");
+  head.resize(3000);
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_EQ(*h.problem, "core stream ended after 3000 bytes, inside its header");
+  EXPECT_TRUE(h.end_of_stream);
+  EXPECT_EQ(h.bytes.size(), 3000u);
+  ASSERT_TRUE(h.layout);
+  EXPECT_EQ(h.layout->note_offset, 0x318u);
+  EXPECT_TRUE(h.notes.threads.empty());
+}
+
+TEST_F(CoreStream, StreamEndingInsideTheElfHeader) {
+  Bytes head = load_head("regs.head");
+  head.resize(10);
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_TRUE(h.end_of_stream);
+  EXPECT_FALSE(h.layout);
+  EXPECT_EQ(h.bytes.size(), 10u);
+}
+
+TEST_F(CoreStream, EmptyStream) {
+  Feeder feed({});
+  CoreHead h = read_core_head(feed.fd());
+  EXPECT_TRUE(h.end_of_stream);
+  EXPECT_EQ(*h.problem, "core stream ended after 0 bytes, inside its header");
+}
+
+TEST_F(CoreStream, NotAnElfCore) {
+  std::string text(5000, 'x');
+  auto b = std::as_bytes(std::span(text.data(), text.size()));
+  Feeder feed(Bytes(b.begin(), b.end()));
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_EQ(*h.problem, "the core stream is not usable: not an ELF file");
+  EXPECT_FALSE(h.layout);
+  EXPECT_FALSE(h.end_of_stream);
+  EXPECT_EQ(h.bytes.size(), kElfHeaderSize) << "nothing more is read from a stream that is not a core";
+}
+
+TEST_F(CoreStream, ExecutableInsteadOfCore) {
+  Bytes head = load_head("regs.head");
+  write_at<uint16_t>(head, offsetof(Elf64_Ehdr, e_type), ET_EXEC);
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_NE(h.problem->find("is not a core"), std::string::npos);
+}
+
+TEST_F(CoreStream, HeadLargerThanTheCap) {
+  Feeder feed(load_head("threads.head"));
+  CoreHead h = read_core_head(feed.fd(), {}, 4096);
+  ASSERT_TRUE(h.problem);
+  EXPECT_EQ(*h.problem, "core head larger than 4096 bytes; notes not read");
+  EXPECT_TRUE(h.notes.threads.empty());
+  EXPECT_LE(h.bytes.size(), 4096u);
+}
+
+TEST_F(CoreStream, NoNoteSegment) {
+  Bytes head = load_head("regs.head");
+  write_at<uint32_t>(head, 64 + offsetof(Elf64_Phdr, p_type), PT_NULL);
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_EQ(*h.problem, "the core has no note segment");
+  ASSERT_TRUE(h.layout);
+}
+
+TEST_F(CoreStream, NoteSegmentBeforeTheProgramHeaders) {
+  Bytes head = load_head("regs.head");
+  write_at<uint64_t>(head, 64 + offsetof(Elf64_Phdr, p_offset), 8);
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_EQ(*h.problem, "the note segment lies before the program headers");
+}
+
+TEST_F(CoreStream, NoteSizeThatWrapsAroundIsRefused) {
+  Bytes head = load_head("regs.head");
+  // p_offset + p_filesz wraps to a small number: must not be taken as "already read".
+  write_at<uint64_t>(head, 64 + offsetof(Elf64_Phdr, p_filesz), ~uint64_t{0} - 0x100);
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  ASSERT_TRUE(h.problem);
+  EXPECT_TRUE(h.notes.threads.empty());
+}
+
+TEST_F(CoreStream, HugeProgramHeaderOffset) {
+  for (uint64_t phoff : {uint64_t{1} << 40, ~uint64_t{0} - 10}) {
+    Bytes head = load_head("regs.head");
+    write_at<uint64_t>(head, offsetof(Elf64_Ehdr, e_phoff), phoff);
+    Feeder feed(head);
+    CoreHead h = read_core_head(feed.fd());
+    ASSERT_TRUE(h.problem) << phoff;
+    EXPECT_TRUE(h.notes.threads.empty());
+  }
+}
+
+TEST_F(CoreStream, ThreadLimitsApply) {
+  Feeder feed(load_head("threads.head"));
+  CoreLimits limits;
+  limits.max_threads = 1;
+  CoreHead h = read_core_head(feed.fd(), limits);
+  EXPECT_FALSE(h.problem);
+  ASSERT_EQ(h.notes.threads.size(), 1u);
+  EXPECT_EQ(h.notes.threads[0].tid, 29882);
+}
+
+TEST_F(CoreStream, ReadErrorIsAProblemNotACrash) {
+  CoreHead h = read_core_head(-1);
+  ASSERT_TRUE(h.problem);
+  EXPECT_NE(h.problem->find("reading the core stream failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace usercrash::engine

@@ -1,0 +1,399 @@
+// The crash directory in a private mkdtemp directory: refusal of unsafe
+// directories, publishing into the ring, and names planted by someone else.
+#include "store/crash_directory.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "unit/test_support.h"
+
+namespace usercrash::store {
+namespace {
+
+using test::read_file;
+using test::TempDir;
+using test::write_file;
+namespace fs = std::filesystem;
+
+struct Stat {
+  bool exists = false;
+  struct stat st {};
+};
+
+Stat lstat_of(const std::string& path) {
+  Stat s;
+  s.exists = ::lstat(path.c_str(), &s.st) == 0;
+  return s;
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void write_fd(int fd, const std::string& text) {
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+}
+
+// Sets a file's mtime (without following a symlink) so the ring's order is known.
+void set_mtime(const std::string& path, time_t sec, long nsec = 0) {
+  timespec times[2] = {{sec, nsec}, {sec, nsec}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
+}
+
+class CrashDirectoryTest : public ::testing::TestWithParam<bool> {
+ protected:
+  TempDir tmp;
+  std::string dir = tmp / "crashes";
+  OpenOptions options() const {
+    OpenOptions o;
+    o.force_named_temp = GetParam();
+    return o;
+  }
+  CrashDirectory open(unsigned count) {
+    auto d = CrashDirectory::open(dir, count, options());
+    if (!d) throw std::runtime_error(d.error().message);
+    return std::move(*d);
+  }
+  // Creates and publishes one report whose text and JSON say `tag`.
+  std::string publish(CrashDirectory& d, const std::string& tag, bool with_core = false,
+                      const std::vector<bool>& busy = {}) {
+    auto pending = d.create_pending(with_core);
+    if (!pending) throw std::runtime_error(pending.error().message);
+    write_fd(pending->fd(SlotFile::text), "text " + tag);
+    write_fd(pending->fd(SlotFile::json), "{\"tag\": \"" + tag + "\"}");
+    if (with_core) write_fd(pending->fd(SlotFile::core), "core " + tag);
+    auto name = d.publish(*pending, busy);
+    if (!name) throw std::runtime_error(name.error().message);
+    return *name;
+  }
+  void expect_report(const std::string& slot, const std::string& tag) {
+    for (const auto& [suffix, content] :
+         {std::pair<std::string, std::string>{"", "text " + tag}, {".json", "{\"tag\": \"" + tag + "\"}"}}) {
+      std::string path = dir + "/" + slot + suffix;
+      Stat s = lstat_of(path);
+      ASSERT_TRUE(s.exists) << path;
+      EXPECT_TRUE(S_ISREG(s.st.st_mode)) << path;
+      EXPECT_EQ(s.st.st_mode & 07777, 0600u) << path;
+      EXPECT_EQ(s.st.st_nlink, 1u) << path;
+      EXPECT_EQ(read_file(path), content) << path;
+    }
+  }
+  void expect_no_temporaries() {
+    for (const auto& name : entries(dir)) EXPECT_FALSE(name.starts_with(kTempPrefix)) << name;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(TmpfileAndNamedTemp, CrashDirectoryTest, ::testing::Bool(),
+                         [](const auto& p) { return p.param ? "named_temp" : "o_tmpfile"; });
+
+TEST_P(CrashDirectoryTest, CreatesTheDirectoryRootOnly) {
+  auto d = CrashDirectory::open(dir, 5, options());
+  ASSERT_TRUE(d) << d.error().message;
+  Stat s = lstat_of(dir);
+  ASSERT_TRUE(s.exists);
+  EXPECT_TRUE(S_ISDIR(s.st.st_mode));
+  EXPECT_EQ(s.st.st_mode & 0022, 0u);
+  EXPECT_EQ(d->count(), 5u);
+  EXPECT_EQ(d->path(), dir);
+}
+
+TEST_P(CrashDirectoryTest, MissingDirectoryWithoutCreateIsAnError) {
+  OpenOptions o = options();
+  o.create = false;
+  EXPECT_FALSE(CrashDirectory::open(dir, 5, o));
+  EXPECT_FALSE(lstat_of(dir).exists);
+}
+
+TEST_P(CrashDirectoryTest, RefusesRelativePaths) {
+  auto d = CrashDirectory::open("crashes", 5, options());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("not an absolute path"), std::string::npos);
+}
+
+TEST_P(CrashDirectoryTest, RefusesGroupOrOtherWritableDirectories) {
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  for (mode_t mode : {0770, 0707, 0777, 01777, 0720}) {
+    ASSERT_EQ(::chmod(dir.c_str(), mode), 0);
+    auto d = CrashDirectory::open(dir, 5, options());
+    ASSERT_FALSE(d) << std::oct << mode;
+    EXPECT_NE(d.error().message.find("writable by group or others"), std::string::npos) << d.error().message;
+  }
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  EXPECT_TRUE(CrashDirectory::open(dir, 5, options()));
+}
+
+TEST_P(CrashDirectoryTest, RefusesASymlinkAsTheDirectory) {
+  std::string real = tmp / "real";
+  ASSERT_EQ(::mkdir(real.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(real.c_str(), dir.c_str()), 0);
+  auto d = CrashDirectory::open(dir, 5, options());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("symlink"), std::string::npos) << d.error().message;
+  EXPECT_TRUE(entries(real).empty()) << "nothing was created through the link";
+}
+
+TEST_P(CrashDirectoryTest, RefusesAFileAsTheDirectory) {
+  write_file(dir, "not a directory");
+  EXPECT_FALSE(CrashDirectory::open(dir, 5, options()));
+}
+
+TEST_P(CrashDirectoryTest, RefusesADirectoryOwnedBySomeoneElse) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(dir.c_str(), 4242, 4242), 0);
+  auto d = CrashDirectory::open(dir, 5, options());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("belongs to uid 4242"), std::string::npos) << d.error().message;
+}
+
+TEST_P(CrashDirectoryTest, PendingFilesAreInvisibleOrHiddenUntilPublished) {
+  auto d = open(3);
+  auto pending = d.create_pending(true);
+  ASSERT_TRUE(pending) << pending.error().message;
+  ASSERT_EQ(pending->files.size(), 3u);
+  EXPECT_GE(pending->fd(SlotFile::text), 0);
+  EXPECT_GE(pending->fd(SlotFile::json), 0);
+  EXPECT_GE(pending->fd(SlotFile::core), 0);
+  auto names = entries(dir);
+  if (GetParam()) {
+    ASSERT_EQ(names.size(), 3u);
+    for (const auto& name : names) EXPECT_TRUE(name.starts_with(kTempPrefix)) << name;
+    for (const auto& f : pending->files) {
+      EXPECT_TRUE(f.temp_name.starts_with(kTempPrefix));
+      EXPECT_EQ(lstat_of(dir + "/" + f.temp_name).st.st_mode & 07777, 0600u);
+    }
+  } else {
+    EXPECT_TRUE(names.empty()) << "O_TMPFILE files have no name at all";
+  }
+  auto no_core = d.create_pending(false);
+  ASSERT_TRUE(no_core);
+  EXPECT_EQ(no_core->files.size(), 2u);
+  EXPECT_EQ(no_core->fd(SlotFile::core), -1);
+}
+
+TEST_P(CrashDirectoryTest, PublishLinksIntoTheNextSlotsWithMode0600) {
+  auto d = open(3);
+  EXPECT_EQ(publish(d, "a"), "usercrash_00");
+  EXPECT_EQ(publish(d, "b", true), "usercrash_01");
+  EXPECT_EQ(publish(d, "c"), "usercrash_02");
+  expect_report("usercrash_00", "a");
+  expect_report("usercrash_01", "b");
+  expect_report("usercrash_02", "c");
+  EXPECT_EQ(read_file(dir + "/usercrash_01.core.zst"), "core b");
+  expect_no_temporaries();
+  auto times = d.slot_times();
+  ASSERT_EQ(times.size(), 3u);
+  for (const auto& t : times) EXPECT_TRUE(t.has_value());
+}
+
+TEST_P(CrashDirectoryTest, ReplacesTheOldestWhenFull) {
+  auto d = open(3);
+  publish(d, "a");
+  publish(d, "b", true);
+  publish(d, "c");
+  set_mtime(dir + "/usercrash_00", 1000);
+  set_mtime(dir + "/usercrash_01", 500, 1);
+  set_mtime(dir + "/usercrash_02", 500, 2);
+  EXPECT_EQ(publish(d, "d"), "usercrash_01");
+  expect_report("usercrash_01", "d");
+  EXPECT_FALSE(lstat_of(dir + "/usercrash_01.core.zst").exists) << "the old slot's core must go with it";
+  expect_report("usercrash_00", "a");
+  expect_report("usercrash_02", "c");
+  // Next: slot 2 (500.000000002) is now the oldest.
+  EXPECT_EQ(publish(d, "e"), "usercrash_02");
+  expect_no_temporaries();
+}
+
+TEST_P(CrashDirectoryTest, BusySlotsAreNotTaken) {
+  auto d = open(3);
+  EXPECT_EQ(publish(d, "a", false, {true, true}), "usercrash_02");
+  EXPECT_EQ(publish(d, "b", false, {false, true, false}), "usercrash_00");
+}
+
+TEST_P(CrashDirectoryTest, EmptySlotTimes) {
+  auto d = open(4);
+  auto times = d.slot_times();
+  ASSERT_EQ(times.size(), 4u);
+  for (const auto& t : times) EXPECT_FALSE(t.has_value());
+}
+
+TEST_P(CrashDirectoryTest, PlantedSymlinksAtSlotNamesAreReplacedNotFollowed) {
+  std::string victim = tmp / "victim";
+  write_file(victim, "precious", 0644);
+  struct stat before {};
+  ASSERT_EQ(::stat(victim.c_str(), &before), 0);
+  auto d = open(1);
+  for (const char* name : {"usercrash_00", "usercrash_00.json", "usercrash_00.core.zst"})
+    ASSERT_EQ(::symlink(victim.c_str(), (dir + "/" + name).c_str()), 0);
+  EXPECT_EQ(publish(d, "new", true), "usercrash_00");
+  expect_report("usercrash_00", "new");
+  EXPECT_FALSE(S_ISLNK(lstat_of(dir + "/usercrash_00.core.zst").st.st_mode));
+  EXPECT_EQ(read_file(victim), "precious");
+  struct stat after {};
+  ASSERT_EQ(::stat(victim.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode, before.st_mode);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
+TEST_P(CrashDirectoryTest, ADanglingSymlinkAtASlotIsReplacedWithoutCreatingItsTarget) {
+  std::string target = tmp / "created-through-link";
+  auto d = open(1);
+  ASSERT_EQ(::symlink(target.c_str(), (dir + "/usercrash_00").c_str()), 0);
+  publish(d, "x");
+  expect_report("usercrash_00", "x");
+  EXPECT_FALSE(lstat_of(target).exists);
+}
+
+TEST_P(CrashDirectoryTest, PlantedHardlinksAtSlotNamesAreReplacedNotWrittenThrough) {
+  std::string victim = tmp / "victim";
+  write_file(victim, "precious", 0644);
+  auto d = open(1);
+  ASSERT_EQ(::link(victim.c_str(), (dir + "/usercrash_00").c_str()), 0);
+  ASSERT_EQ(::link(victim.c_str(), (dir + "/usercrash_00.json").c_str()), 0);
+  publish(d, "new");
+  expect_report("usercrash_00", "new");
+  EXPECT_EQ(read_file(victim), "precious");
+  Stat v = lstat_of(victim);
+  EXPECT_EQ(v.st.st_nlink, 1u);
+  EXPECT_NE(lstat_of(dir + "/usercrash_00").st.st_ino, v.st.st_ino);
+}
+
+TEST_P(CrashDirectoryTest, PlantedFifoAtASlotNameIsReplacedWithoutBlocking) {
+  auto d = open(1);
+  ASSERT_EQ(::mkfifo((dir + "/usercrash_00").c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo((dir + "/usercrash_00.json").c_str(), 0600), 0);
+  publish(d, "new");
+  expect_report("usercrash_00", "new");
+}
+
+TEST_P(CrashDirectoryTest, PlantedEntryCountsAsUsedByItsOwnMtime) {
+  std::string victim = tmp / "victim";
+  write_file(victim, "precious");
+  auto d = open(2);
+  publish(d, "a");
+  ASSERT_EQ(::symlink(victim.c_str(), (dir + "/usercrash_01").c_str()), 0);
+  set_mtime(dir + "/usercrash_00", 2000);
+  set_mtime(dir + "/usercrash_01", 1000);  // the link's own time, not the victim's
+  set_mtime(victim, 3000);
+  EXPECT_EQ(publish(d, "b"), "usercrash_01");
+  expect_report("usercrash_01", "b");
+  EXPECT_EQ(read_file(victim), "precious");
+}
+
+TEST_P(CrashDirectoryTest, PlantedSymlinkAtTheLockIsReplaced) {
+  std::string victim = tmp / "victim";
+  write_file(victim, "precious", 0644);
+  auto d = open(2);
+  ASSERT_EQ(::symlink(victim.c_str(), (dir + "/" + kLockName).c_str()), 0);
+  {
+    auto lock = d.lock(std::chrono::milliseconds(200));
+    ASSERT_TRUE(lock) << lock.error().message;
+    EXPECT_TRUE(lock->held());
+  }
+  Stat l = lstat_of(dir + "/" + kLockName);
+  EXPECT_TRUE(S_ISREG(l.st.st_mode));
+  EXPECT_EQ(read_file(victim), "precious");
+  EXPECT_EQ(lstat_of(victim).st.st_mode & 07777, 0644u);
+  // Publishing takes the same lock.
+  publish(d, "a");
+  expect_report("usercrash_00", "a");
+}
+
+TEST_P(CrashDirectoryTest, PlantedHardlinkAtTheLockIsReplaced) {
+  std::string victim = tmp / "victim";
+  write_file(victim, "precious", 0600);
+  auto d = open(2);
+  std::string lock_path = dir + "/" + kLockName;
+  ASSERT_EQ(::link(victim.c_str(), lock_path.c_str()), 0);
+  // Someone holding a lock on the victim must not block us.
+  int held = ::open(victim.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);
+  auto lock = d.lock(std::chrono::milliseconds(200));
+  ::close(held);
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_NE(lstat_of(lock_path).st.st_ino, lstat_of(victim).st.st_ino);
+  EXPECT_EQ(lstat_of(victim).st.st_nlink, 1u);
+  EXPECT_EQ(read_file(victim), "precious");
+}
+
+TEST_P(CrashDirectoryTest, PlantedFifoAtTheLockIsReplacedWithoutBlocking) {
+  auto d = open(2);
+  std::string lock_path = dir + "/" + kLockName;
+  ASSERT_EQ(::mkfifo(lock_path.c_str(), 0600), 0);
+  auto lock = d.lock(std::chrono::milliseconds(200));
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_TRUE(S_ISREG(lstat_of(lock_path).st.st_mode));
+}
+
+TEST_P(CrashDirectoryTest, PlantedEmptyDirectoryAtTheLockIsReplaced) {
+  auto d = open(2);
+  std::string lock_path = dir + "/" + kLockName;
+  ASSERT_EQ(::mkdir(lock_path.c_str(), 0700), 0);
+  auto lock = d.lock(std::chrono::milliseconds(200));
+  ASSERT_TRUE(lock) << lock.error().message;
+  EXPECT_TRUE(S_ISREG(lstat_of(lock_path).st.st_mode));
+}
+
+TEST_P(CrashDirectoryTest, TheLockExcludesASecondHolderUntilReleased) {
+  auto a = open(2);
+  auto b = open(2);
+  {
+    auto first = a.lock();
+    ASSERT_TRUE(first);
+    auto start = std::chrono::steady_clock::now();
+    auto second = b.lock(std::chrono::milliseconds(50));
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().errno_value, ETIMEDOUT);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(b.lock(std::chrono::milliseconds(50)));
+}
+
+TEST_P(CrashDirectoryTest, RemoveStaleTemporariesCleansOnlyPendingNames) {
+  auto d = open(2);
+  publish(d, "a");
+  write_file(dir + "/.pending-1-0-deadbeef", "left over");
+  write_file(dir + "/.pending-2-1-cafebabe.json", "left over");
+  write_file(dir + "/unrelated", "keep");
+  auto pending = d.create_pending(false);  // named ones exist on the fallback path
+  ASSERT_TRUE(pending);
+  d.remove_stale_temporaries();
+  EXPECT_EQ(entries(dir), (std::vector<std::string>{".lock", "unrelated", "usercrash_00", "usercrash_00.json"}));
+}
+
+TEST_P(CrashDirectoryTest, PublishToTheOwnerHandsTheFilesOver) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  auto d = open(2);
+  auto pending = d.create_pending(false);
+  ASSERT_TRUE(pending);
+  write_fd(pending->fd(SlotFile::text), "mine");
+  auto name = d.publish(*pending, {}, 4242);
+  ASSERT_TRUE(name) << name.error().message;
+  for (const char* suffix : {"", ".json"}) {
+    Stat s = lstat_of(dir + "/" + *name + suffix);
+    EXPECT_EQ(s.st.st_uid, 4242u);
+    EXPECT_EQ(s.st.st_mode & 07777, 0400u);
+  }
+}
+
+TEST(SlotSuffix, Names) {
+  EXPECT_STREQ(slot_suffix(SlotFile::text), "");
+  EXPECT_STREQ(slot_suffix(SlotFile::json), ".json");
+  EXPECT_STREQ(slot_suffix(SlotFile::core), ".core.zst");
+}
+
+}  // namespace
+}  // namespace usercrash::store

@@ -1,0 +1,229 @@
+// /proc/<pid> through a directory fd: /proc/self, a fixture tree, and the
+// pidfd check that tells a live process from a reused pid.
+#include "proc/process_dir.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "unit/test_support.h"
+
+namespace usercrash::proc {
+namespace {
+
+using util::UniqueFd;
+
+UniqueFd pidfd_open(pid_t pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+
+// A child that waits until it is killed.
+struct Child {
+  pid_t pid = -1;
+  Child() {
+    pid = ::fork();
+    if (pid == 0) {
+      for (;;) ::pause();
+    }
+  }
+  void kill_and_reap() {
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  ~Child() { kill_and_reap(); }
+};
+
+const std::string kTree = test::fixture("proc_tree");
+constexpr pid_t kFixturePid = 48213;
+
+TEST(ProcessDirSelf, OpensAndReads) {
+  auto d = ProcessDir::open(::getpid());
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->pid(), ::getpid());
+  EXPECT_FALSE(d->verified_by_pidfd());
+  auto st = d->status();
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->tgid, ::getpid());
+  EXPECT_EQ(st->uid, ::getuid());
+  auto stat = d->stat();
+  ASSERT_TRUE(stat);
+  EXPECT_EQ(stat->pid, ::getpid());
+  EXPECT_EQ(stat->state, 'R');
+  bool truncated = true;
+  auto maps = d->maps(100000, &truncated);
+  ASSERT_TRUE(maps);
+  EXPECT_FALSE(truncated);
+  auto here = reinterpret_cast<uint64_t>(&kFixturePid);
+  bool found = false;
+  for (const auto& m : *maps) found = found || m.contains(here);
+  EXPECT_TRUE(found) << "a mapping holds our own data";
+  auto exe = d->read_link("exe");
+  ASSERT_TRUE(exe);
+  EXPECT_TRUE(exe->ends_with("/unit_tests")) << *exe;
+  auto threads = d->threads(1000, &truncated);
+  ASSERT_TRUE(threads);
+  ASSERT_FALSE(threads->empty());
+  EXPECT_EQ(threads->front().tid, ::getpid());
+  auto files = d->open_files(10000, &truncated);
+  ASSERT_TRUE(files);
+  ASSERT_GE(files->size(), 3u);
+  EXPECT_EQ(files->front().fd, 0);
+  auto auxv = d->auxv();
+  ASSERT_TRUE(auxv);
+  EXPECT_FALSE(auxv->empty());
+  auto mem = d->open_mem();
+  ASSERT_TRUE(mem) << mem.error().message;
+  uint64_t value = 0;
+  ASSERT_EQ(::pread(mem->get(), &value, sizeof value, static_cast<off_t>(here)), 8);
+}
+
+TEST(ProcessDirSelf, BadPidsAndAbsentProcesses) {
+  EXPECT_FALSE(ProcessDir::open(0));
+  EXPECT_FALSE(ProcessDir::open(-1));
+  auto none = ProcessDir::open(kFixturePid * 100);  // beyond pid_max (4194304)
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().errno_value, ESRCH);
+}
+
+TEST(ProcessDirFixture, EveryReader) {
+  auto d = ProcessDir::open_at(kTree, kFixturePid);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->pid(), kFixturePid);
+
+  auto st = d->status();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->name, "worker (x)");
+  EXPECT_EQ(st->ns_pids.back(), 3);
+  auto stat = d->stat();
+  ASSERT_TRUE(stat);
+  EXPECT_EQ(stat->comm, "my) prog (x");
+
+  bool truncated = true;
+  auto maps = d->maps(1000, &truncated);
+  ASSERT_TRUE(maps);
+  EXPECT_EQ(maps->size(), 26u);
+  EXPECT_FALSE(truncated);
+  maps = d->maps(4, &truncated);
+  ASSERT_TRUE(maps);
+  EXPECT_EQ(maps->size(), 4u);
+  EXPECT_TRUE(truncated);
+
+  auto args = d->cmdline(100, &truncated);
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->at(2), "two words");
+  EXPECT_FALSE(truncated);
+  auto env = d->environment(100, &truncated);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(*env, (std::vector<std::string>{"HOME=/root", "LANG=C.UTF-8", "EVIL=$(rm -rf /)"}));
+  env = d->environment(1, &truncated);
+  ASSERT_TRUE(env);
+  EXPECT_TRUE(truncated);
+
+  auto stack = d->kernel_stack(100);
+  ASSERT_TRUE(stack);
+  EXPECT_EQ(stack->at(4), "elf_core_dump+0x9c4/0xd10");
+  auto auxv = d->auxv();
+  ASSERT_TRUE(auxv);
+  EXPECT_EQ(auxv->size(), 22u);
+  auto exe = d->read_link("exe");
+  ASSERT_TRUE(exe);
+  EXPECT_EQ(*exe, "/opt/demo/bin/demo");
+
+  auto files = d->open_files(100, &truncated);
+  ASSERT_TRUE(files);
+  EXPECT_FALSE(truncated);
+  ASSERT_EQ(files->size(), 4u);
+  EXPECT_EQ((*files)[0].fd, 0);
+  EXPECT_EQ((*files)[0].path, "/dev/null");
+  EXPECT_EQ((*files)[1].path, "pipe:[123456]");
+  EXPECT_EQ((*files)[2].path, "/opt/demo/log file.txt");
+  EXPECT_EQ((*files)[3].fd, 10);
+  EXPECT_EQ((*files)[3].path, "socket:[98765]");
+
+  auto threads = d->threads(100, &truncated);
+  ASSERT_TRUE(threads);
+  EXPECT_FALSE(truncated);
+  ASSERT_EQ(threads->size(), 3u);
+  EXPECT_EQ((*threads)[0].tid, 48213);
+  EXPECT_EQ((*threads)[0].name, "my) prog (x");
+  EXPECT_EQ((*threads)[1].tid, 48215);
+  EXPECT_EQ((*threads)[1].name, "worker (x)");
+  EXPECT_EQ((*threads)[1].state, "S");
+  EXPECT_EQ((*threads)[2].name, "io thread");
+  EXPECT_EQ((*threads)[2].state, "D");
+  threads = d->threads(2, &truncated);
+  ASSERT_TRUE(threads);
+  EXPECT_EQ(threads->size(), 2u);
+  EXPECT_TRUE(truncated);
+
+  EXPECT_FALSE(d->open_mem()) << "the fixture has no mem file";
+  EXPECT_FALSE(d->read("no-such-file", 100));
+}
+
+TEST(ProcessDirFixture, ReadsDoNotFollowSymlinks) {
+  auto d = ProcessDir::open_at(kTree, kFixturePid);
+  ASSERT_TRUE(d);
+  auto through_link = d->read("exe", 100);
+  ASSERT_FALSE(through_link);
+  EXPECT_EQ(through_link.error().errno_value, ELOOP);
+}
+
+TEST(ProcessDirFixture, ReadCapSetsTruncated) {
+  auto d = ProcessDir::open_at(kTree, kFixturePid);
+  ASSERT_TRUE(d);
+  bool truncated = false;
+  auto text = d->read("status", 10, &truncated);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, "Name:\twork");
+  EXPECT_TRUE(truncated);
+}
+
+TEST(ProcessDirPidfd, VerifiedForALiveChild) {
+  Child child;
+  ASSERT_GT(child.pid, 0);
+  UniqueFd pidfd = pidfd_open(child.pid);
+  ASSERT_TRUE(pidfd) << std::strerror(errno);
+  EXPECT_EQ(pidfd_pid(pidfd.get()), child.pid);
+  auto d = ProcessDir::open(child.pid, pidfd.get());
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_TRUE(d->verified_by_pidfd());
+  EXPECT_TRUE(::fcntl(pidfd.get(), F_GETFD) >= 0) << "the pidfd stays the caller's";
+}
+
+TEST(ProcessDirPidfd, FailsOnceTheChildIsReaped) {
+  Child child;
+  UniqueFd pidfd = pidfd_open(child.pid);
+  ASSERT_TRUE(pidfd);
+  pid_t pid = child.pid;
+  child.kill_and_reap();
+  EXPECT_EQ(pidfd_pid(pidfd.get()), -1);
+  auto d = ProcessDir::open(pid, pidfd.get());
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().errno_value, ESRCH);
+}
+
+TEST(ProcessDirPidfd, APidfdForAnotherPidFails) {
+  Child a, b;
+  UniqueFd pidfd_a = pidfd_open(a.pid);
+  ASSERT_TRUE(pidfd_a);
+  auto d = ProcessDir::open(b.pid, pidfd_a.get());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("pidfd names pid " + std::to_string(a.pid)), std::string::npos)
+      << d.error().message;
+  EXPECT_EQ(d.error().errno_value, ESRCH);
+}
+
+TEST(ProcessDirPidfd, AnFdThatIsNotAPidfdFails) {
+  UniqueFd file(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  auto d = ProcessDir::open(::getpid(), file.get());
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("is not a pidfd"), std::string::npos) << d.error().message;
+  EXPECT_FALSE(pidfd_pid(-1));
+}
+
+}  // namespace
+}  // namespace usercrash::proc
