@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <map>
-#include <regex>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -136,20 +136,32 @@ std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string&
   RunResult r = run({"gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set width 0", "-ex",
                      "thread apply all bt " + std::to_string(max_frames), exe, core});
   std::vector<GdbThread> threads;
-  std::regex thread_re(R"(^Thread \d+ \(.*LWP (\d+)\))");
-  std::regex frame_re(R"(^#(\d+)\s+(?:0x([0-9a-f]+) in )?(\S+) \()");
   std::istringstream in(r.output);
   std::string line;
   while (std::getline(in, line)) {
-    std::smatch m;
-    if (std::regex_search(line, m, thread_re)) {
-      threads.push_back({static_cast<pid_t>(std::stol(m[1])), {}});
-    } else if (!threads.empty() && std::regex_search(line, m, frame_re)) {
-      GdbFrame f;
-      f.function = m[3];
-      if (m[2].matched) f.pc = std::stoull(m[2], nullptr, 16);
-      threads.back().frames.push_back(std::move(f));
+    // "Thread 2 (Thread 0x7f… (LWP 1234)):"
+    if (line.starts_with("Thread ")) {
+      size_t lwp = line.find("(LWP ");
+      if (lwp != std::string::npos) threads.push_back({static_cast<pid_t>(std::stol(line.substr(lwp + 5))), {}});
+      continue;
     }
+    // "#3  0x000055… in name (args) at file:line" or "#0  name (args) …"
+    if (threads.empty() || line.size() < 2 || line[0] != '#' || !std::isdigit(static_cast<unsigned char>(line[1])))
+      continue;
+    std::string_view rest(line);
+    rest.remove_prefix(rest.find_first_of(" \t") == std::string_view::npos ? rest.size() : rest.find_first_of(" \t"));
+    rest.remove_prefix(std::min(rest.size(), rest.find_first_not_of(" \t")));
+    GdbFrame f;
+    if (rest.starts_with("0x")) {
+      size_t in_at = rest.find(" in ");
+      if (in_at == std::string_view::npos) continue;
+      f.pc = std::stoull(std::string(rest.substr(0, in_at)), nullptr, 16);
+      rest.remove_prefix(in_at + 4);
+    }
+    size_t paren = rest.find(" (");
+    if (paren == std::string_view::npos) continue;
+    f.function = std::string(rest.substr(0, paren));
+    threads.back().frames.push_back(std::move(f));
   }
   return threads;
 }
