@@ -79,7 +79,8 @@ bool exists(const std::string& path) {
 }
 
 TempDir::TempDir() {
-  char tmpl[] = "/tmp/usercrash-test-XXXXXX";
+  // Short: core_pattern holds 127 bytes, and tests put config paths in it.
+  char tmpl[] = "/tmp/uct-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   path_ = tmpl;
 }
@@ -131,7 +132,7 @@ std::string client_pattern(const std::string& config_path, const std::string& cl
 }
 
 ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>& extra, bool start_now) {
-  config_ = dir / "usercrash.conf";
+  config_ = dir / "uc.conf";
   directory_ = dir / "crashes";
   socket_ = dir / "run/usercrash.sock";
   log_ = dir / "server.log";
