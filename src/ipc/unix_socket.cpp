@@ -61,15 +61,28 @@ Result<UniqueFd> listen_unix(const std::string& path, int type, int backlog) {
     if (::unlink(path.c_str()) != 0) return util::fail_errno("remove stale " + path);
   }
 
+  // Bound and listening under a temporary name, then renamed into place:
+  // the path never names a socket that refuses connections.
+  // (A short name in the same private directory: sun_path is small.)
+  std::string temp = fmt::format("{}/.new-{}", path.substr(0, path.rfind('/')), ::getpid());
+  auto temp_addr = make_address(temp);
+  if (!temp_addr) return std::unexpected(temp_addr.error());
+  ::unlink(temp.c_str());
   UniqueFd sock(::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!sock) return util::fail_errno("socket");
   mode_t old = ::umask(0177);
-  int rc = ::bind(sock.get(), reinterpret_cast<sockaddr*>(&*addr), sizeof *addr);
+  int rc = ::bind(sock.get(), reinterpret_cast<sockaddr*>(&*temp_addr), sizeof *temp_addr);
   int err = errno;
   ::umask(old);
-  if (rc != 0) return util::fail_errno("bind " + path, err);
-  if (::chmod(path.c_str(), 0600) != 0) return util::fail_errno("chmod " + path);
-  if (::listen(sock.get(), backlog) != 0) return util::fail_errno("listen " + path);
+  if (rc != 0) return util::fail_errno("bind " + temp, err);
+  auto discard = [&](const std::string& what) {
+    int e = errno;
+    ::unlink(temp.c_str());
+    return util::fail_errno(what, e);
+  };
+  if (::chmod(temp.c_str(), 0600) != 0) return discard("chmod " + temp);
+  if (::listen(sock.get(), backlog) != 0) return discard("listen " + path);
+  if (::rename(temp.c_str(), path.c_str()) != 0) return discard("rename " + temp + " to " + path);
   return sock;
 }
 
