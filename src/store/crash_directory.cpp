@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "store/slot_ring.h"
+#include "util/private_directory.h"
 
 namespace usercrash::store {
 
@@ -35,34 +36,24 @@ int PendingReport::fd(SlotFile kind) const {
 }
 
 Result<CrashDirectory> CrashDirectory::open(const std::string& path, unsigned count, const OpenOptions& options) {
-  if (path.empty() || path[0] != '/') return util::fail(fmt::format("crash directory '{}' is not an absolute path", path));
-  if (options.create && ::mkdir(path.c_str(), options.searchable_by_others ? 0711 : 0750) != 0 && errno != EEXIST)
-    return util::fail_errno("create crash directory " + path);
-  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) {
-    if (errno == ELOOP || errno == ENOTDIR) return util::fail(path + " is not a directory (or is a symlink)");
-    return util::fail_errno("open crash directory " + path);
-  }
+  util::DirectoryRules rules;
+  rules.what = "crash directory";
+  if (options.create) rules.create_mode = options.searchable_by_others ? 0711 : 0750;
   struct stat st {};
-  if (::fstat(dir.get(), &st) != 0) return util::fail_errno(path);
-  if (st.st_uid != ::geteuid())
-    return util::fail(fmt::format("crash directory {} belongs to uid {}, not to uid {}; refusing it", path, st.st_uid,
-                                  ::geteuid()));
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return util::fail(fmt::format("crash directory {} is writable by group or others (mode {:04o}); refusing it", path,
-                                  st.st_mode & 07777));
+  auto dir = util::open_private_directory(path, rules, &st);
+  if (!dir) return std::unexpected(dir.error());
 
-  if (options.searchable_by_others && (st.st_mode & 0011) != 0011 && ::fchmod(dir.get(), (st.st_mode & 07777) | 0011) != 0)
+  if (options.searchable_by_others && (st.st_mode & 0011) != 0011 && ::fchmod(dir->get(), (st.st_mode & 07777) | 0011) != 0)
     return util::fail_errno("make " + path + " searchable");
 
   bool named_temp = options.force_named_temp;
   if (!named_temp) {
-    int probe = ::openat(dir.get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    int probe = ::openat(dir->get(), ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (probe >= 0) ::close(probe);
     else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) named_temp = true;
     else return util::fail_errno("create a file in " + path);
   }
-  return CrashDirectory(path, std::move(dir), count, named_temp);
+  return CrashDirectory(path, std::move(*dir), count, named_temp);
 }
 
 Result<PendingFile> CrashDirectory::create_one(SlotFile kind) {

@@ -1,5 +1,7 @@
 #include "store/report_index.h"
 
+#include "util/private_directory.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -161,17 +163,11 @@ std::optional<std::string_view> field(std::string_view line, std::string_view ke
 }  // namespace
 
 Result<UniqueFd> open_report_directory(const std::string& path) {
-  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) {
-    if (errno == ELOOP || errno == ENOTDIR) return util::fail(path + " is not a directory (or is a symlink)");
-    return util::fail_errno("open crash directory " + path);
-  }
-  struct stat st {};
-  if (::fstat(dir.get(), &st) != 0) return util::fail_errno(path);
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return util::fail(fmt::format("crash directory {} is writable by group or others (mode {:04o}); refusing it", path,
-                                  st.st_mode & 07777));
-  return dir;
+  // Reading only: another owner is fine (a user reading their own reports).
+  util::DirectoryRules rules;
+  rules.what = "crash directory";
+  rules.must_be_ours = false;
+  return util::open_private_directory(path, rules);
 }
 
 bool summary_from_json(std::string_view text, ReportSummary& out) {

@@ -1,5 +1,7 @@
 #include "tools/enable_state.h"
 
+#include "util/private_directory.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,22 +44,15 @@ Result<void> replace_file_at(int dirfd, const std::string& name, std::string_vie
 
 Result<std::optional<StateDirectory>> StateDirectory::open(const std::string& path, bool create) {
   if (path.empty() || path[0] != '/') return util::fail(fmt::format("state directory '{}' is not an absolute path", path));
-  if (create && ::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return util::fail_errno("create " + path);
-  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  util::DirectoryRules rules;
+  rules.what = "state directory";
+  if (create) rules.create_mode = 0700;
+  auto dir = util::open_private_directory(path, rules);
   if (!dir) {
-    if (errno == ENOENT && !create) return std::optional<StateDirectory>{};
-    if (errno == ELOOP || errno == ENOTDIR) return util::fail(path + " is not a directory (or is a symlink)");
-    return util::fail_errno("open " + path);
+    if (dir.error().errno_value == ENOENT && !create) return std::optional<StateDirectory>{};
+    return std::unexpected(dir.error());
   }
-  struct stat st {};
-  if (::fstat(dir.get(), &st) != 0) return util::fail_errno(path);
-  if (st.st_uid != ::geteuid())
-    return util::fail(fmt::format("state directory {} belongs to uid {}, not to uid {}; refusing it", path, st.st_uid,
-                                  ::geteuid()));
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return util::fail(fmt::format("state directory {} is writable by group or others (mode {:04o}); refusing it", path,
-                                  st.st_mode & 07777));
-  return std::optional<StateDirectory>(StateDirectory(path, std::move(dir)));
+  return std::optional<StateDirectory>(StateDirectory(path, std::move(*dir)));
 }
 
 Result<void> StateDirectory::write(const char* name, std::string_view content) {
