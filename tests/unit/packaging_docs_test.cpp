@@ -1,7 +1,8 @@
 // The shipped sample configuration and the man pages document every key,
 // with the defaults the code has.
 #include <fstream>
-#include <regex>
+#include <cctype>
+#include <optional>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -29,15 +30,22 @@ TEST(PackagingDocs, SampleConfigShowsEveryKeyWithItsDefault) {
   // Uncommenting every "#key=value" line gives the defaults again: the
   // values shown are the real ones.
   std::string uncommented;
-  std::regex setting("^#([a-z_]+=.*)$");
+  // A setting line: "#" then a key of [a-z_] then "=".
+  auto setting = [](const std::string& line) -> std::optional<std::string> {
+    if (line.size() < 3 || line[0] != '#') return std::nullopt;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos || eq == 1) return std::nullopt;
+    for (size_t i = 1; i < eq; ++i)
+      if (!(std::islower(static_cast<unsigned char>(line[i])) || line[i] == '_')) return std::nullopt;
+    return line.substr(1);
+  };
   std::istringstream lines(sample);
   std::string line;
   std::vector<std::string> shown;
   while (std::getline(lines, line)) {
-    std::smatch m;
-    if (std::regex_match(line, m, setting)) {
-      uncommented += m[1].str() + "\n";
-      shown.push_back(m[1].str().substr(0, m[1].str().find('=')));
+    if (auto kv = setting(line)) {
+      uncommented += *kv + "\n";
+      shown.push_back(kv->substr(0, kv->find('=')));
     }
   }
   auto parsed = config::parse(uncommented, "uncommented");
