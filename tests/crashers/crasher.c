@@ -4,7 +4,8 @@
  * park_in_cond_wait) — unless CRASHER_PARKED=0 is in the environment — and
  * prints "ready <pid> <CLOCK_REALTIME ns>" on stdout just before the crash.
  *
- * Environment: CRASHER_NODUMP=1 makes the process non-dumpable first (as a
+ * Environment: CRASHER_STACK_KB sets the stack size of the "threads" mode's
+ * threads (64 KiB by default, so that a thousand fit); CRASHER_NODUMP=1 makes the process non-dumpable first (as a
  * setuid program would be); CRASHER_HOSTILE=1 gives it a hostile name,
  * thread names and an open file whose name is hostile.
  *
@@ -202,7 +203,8 @@ NOINLINE void crash_with_threads(int n) {
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
+    const char *stack_kb = getenv("CRASHER_STACK_KB");
+    pthread_attr_setstacksize(&attr, (size_t)(stack_kb ? atol(stack_kb) : 64) * 1024);
     if (pthread_create(&t, &attr, idle_main, 0) != 0) abort();
   }
   usleep(50000);
