@@ -24,7 +24,9 @@ restore() {
     rm -rf "$work"
 }
 trap restore EXIT
-trap 'exit 130' INT TERM
+# Any way out runs restore: a closed output pipe (demo.sh | head), a hangup,
+# an interrupt.
+trap 'exit 130' INT TERM HUP PIPE
 
 cat > "$work/usercrash.conf" <<CONF
 directory=$work/crashes
