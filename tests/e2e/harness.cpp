@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -44,6 +46,31 @@ void write_sysctl(const char* path, const std::string& value) {
   ::close(fd);
   if (n != static_cast<ssize_t>(line.size()))
     throw std::runtime_error(std::string("write ") + path + ": " + std::strerror(err));
+}
+
+// What the active guard must put back, kept where a signal handler can
+// reach it without allocating: a test killed by SIGTERM, SIGINT or SIGHUP
+// (ctest's timeout, a ^C) still leaves the machine as it found it.
+char g_saved_pattern[256];
+char g_saved_limit[32];
+volatile sig_atomic_t g_guard_active = 0;
+
+void write_raw(const char* path, const char* value) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  [[maybe_unused]] ssize_t n = ::write(fd, value, std::strlen(value));
+  [[maybe_unused]] ssize_t m = ::write(fd, "\n", 1);
+  ::close(fd);
+}
+
+void restore_on_signal(int sig) {
+  if (g_guard_active) {
+    write_raw(kCorePattern, g_saved_pattern);
+    write_raw(kPipeLimit, g_saved_limit);
+    ::unlink(kBackupFile);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
 }
 
 }  // namespace
@@ -107,6 +134,10 @@ CorePatternGuard::CorePatternGuard(const std::string& pattern, std::optional<int
   saved_pattern_ = trim_newline(read_file(kCorePattern));
   saved_limit_ = trim_newline(read_file(kPipeLimit));
   write_file(kBackupFile, saved_pattern_ + "\n" + saved_limit_ + "\n", 0600);
+  std::snprintf(g_saved_pattern, sizeof g_saved_pattern, "%s", saved_pattern_.c_str());
+  std::snprintf(g_saved_limit, sizeof g_saved_limit, "%s", saved_limit_.c_str());
+  g_guard_active = 1;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, restore_on_signal);
   write_sysctl(kCorePattern, pattern);
   if (pipe_limit) write_sysctl(kPipeLimit, std::to_string(*pipe_limit));
 }
@@ -114,6 +145,7 @@ CorePatternGuard::CorePatternGuard(const std::string& pattern, std::optional<int
 void CorePatternGuard::set(const std::string& pattern) { write_sysctl(kCorePattern, pattern); }
 
 CorePatternGuard::~CorePatternGuard() {
+  g_guard_active = 0;
   try {
     write_sysctl(kCorePattern, saved_pattern_);
     write_sysctl(kPipeLimit, saved_limit_);
