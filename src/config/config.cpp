@@ -163,12 +163,10 @@ const Key* find_key(std::string_view name) {
 Result<Config> parse(std::string_view text, std::string_view filename, Config base) {
   Config config = std::move(base);
   std::map<std::string, size_t, std::less<>> seen;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+  util::LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    size_t line_no = lines.number();
     auto where = [&](const std::string& reason) {
       return util::fail(fmt::format("{}:{}: {}", filename, line_no, reason));
     };

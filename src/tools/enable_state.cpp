@@ -96,12 +96,10 @@ Result<EnableState> parse_state(std::string_view text, std::string saved_pattern
   EnableState s;
   s.saved_pattern = std::move(saved_pattern);
   bool have_version = false, have_mode = false, have_limit = false, have_pattern = false, have_installed_limit = false;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+  util::LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    size_t line_no = lines.number();
     if (line.empty() || line[0] == '#') continue;
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) return util::fail(fmt::format("{}:{}: expected KEY=VALUE", kStateName, line_no));

@@ -27,4 +27,25 @@ std::optional<uint64_t> parse_size(std::string_view text);
 
 std::string_view trim(std::string_view text);
 
+// Walks a text line by line (without the '\n'), counting lines from 1, for
+// the KEY=VALUE files that report errors as FILE:LINE.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : rest_(text) {}
+  // The next line, or false at the end.
+  bool next(std::string_view& line) {
+    if (rest_.empty()) return false;
+    ++number_;
+    size_t eol = rest_.find('\n');
+    line = rest_.substr(0, eol);
+    rest_ = eol == std::string_view::npos ? std::string_view{} : rest_.substr(eol + 1);
+    return true;
+  }
+  size_t number() const { return number_; }
+
+ private:
+  std::string_view rest_;
+  size_t number_ = 0;
+};
+
 }  // namespace usercrash::util
