@@ -54,6 +54,9 @@ void write_sysctl(const char* path, const std::string& value) {
 char g_saved_pattern[256];
 char g_saved_limit[32];
 volatile sig_atomic_t g_guard_active = 0;
+// Only the process that set the guard restores: a child forked by a test
+// inherits the handler until it execs, and must not act on it.
+volatile pid_t g_guard_pid = 0;
 
 void write_raw(const char* path, const char* value) {
   int fd = ::open(path, O_WRONLY | O_CLOEXEC);
@@ -64,7 +67,7 @@ void write_raw(const char* path, const char* value) {
 }
 
 void restore_on_signal(int sig) {
-  if (g_guard_active) {
+  if (g_guard_active && ::getpid() == g_guard_pid) {
     write_raw(kCorePattern, g_saved_pattern);
     write_raw(kPipeLimit, g_saved_limit);
     ::unlink(kBackupFile);
@@ -136,6 +139,7 @@ CorePatternGuard::CorePatternGuard(const std::string& pattern, std::optional<int
   write_file(kBackupFile, saved_pattern_ + "\n" + saved_limit_ + "\n", 0600);
   std::snprintf(g_saved_pattern, sizeof g_saved_pattern, "%s", saved_pattern_.c_str());
   std::snprintf(g_saved_limit, sizeof g_saved_limit, "%s", saved_limit_.c_str());
+  g_guard_pid = ::getpid();
   g_guard_active = 1;
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::signal(sig, restore_on_signal);
   write_sysctl(kCorePattern, pattern);
