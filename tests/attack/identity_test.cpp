@@ -239,7 +239,10 @@ TEST_F(Identity, OurOwnClientCrashingDoesNotComeBackToUs) {
     ::_exit(127);
   }
   ::close(in[0]);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // blocked reading the core head
+  // Wait until it is blocked reading the core head (read(0, ...) is syscall 0 on
+  // x86_64), well past the point where it made itself non-dumpable.
+  EXPECT_TRUE(eventually([&] { return read_file("/proc/" + std::to_string(client) + "/syscall").starts_with("0 0x0 "); },
+                         std::chrono::seconds(10)));
   // SIGABRT, a core-dumping signal that sanitizer builds do not intercept.
   ::kill(client, SIGABRT);
   int status = 0;

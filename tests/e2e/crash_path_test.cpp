@@ -172,16 +172,21 @@ TEST_F(CrashPath, RingWrapsAtCountReplacingTheOldest) {
   ServerProcess server(dir, {"count=3"});
   CorePatternGuard guard(client_pattern(server.config()));
   std::vector<pid_t> pids;
-  for (int i = 0; i < 5; ++i) {
-    pids.push_back(run_crasher(crasher("crasher"), {"null"}).pid);
-    ASSERT_TRUE(wait_for_report_count(server.directory(), std::min(i + 1, 3))) << server.log();
-    // Each report must be complete before the next crash so mtimes order them.
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  auto pid_in = [&](const char* slot) {
+  auto pid_in = [&](const std::string& slot) {
     auto j = wait_for_report(server.directory(), slot);
     return j ? (*j)["pid"].get<pid_t>() : -1;
   };
+  for (int i = 0; i < 5; ++i) {
+    pid_t pid = run_crasher(crasher("crasher"), {"null"}).pid;
+    pids.push_back(pid);
+    // Each report must be complete before the next crash so mtimes order them.
+    ASSERT_TRUE(eventually([&] {
+      for (const auto& slot : list_reports(server.directory()))
+        if (pid_in(slot) == pid) return true;
+      return false;
+    })) << "crash " << i << "\n" << server.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct mtimes
+  }
   EXPECT_EQ(list_reports(server.directory()), (std::vector<std::string>{"usercrash_00", "usercrash_01", "usercrash_02"}));
   // Crashes 1-3 filled 00-02; crash 4 replaced 00 (oldest), crash 5 replaced 01.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

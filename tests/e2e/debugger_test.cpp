@@ -137,9 +137,15 @@ class LiveProcess {
   // True when the process went on running: its workers keep ticking.
   bool keeps_ticking() {
     long before = ticks();
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
-    long after = ticks();
-    return before >= 0 && after > before;
+    if (before < 0) return false;
+    // A loaded machine may not schedule the workers for a while: wait for
+    // progress rather than a fixed time.
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+      if (ticks() > before) return true;
+    } while (Clock::now() < deadline);
+    return false;
   }
 
  private:

@@ -224,6 +224,10 @@ ServerProcess::~ServerProcess() {
 
 std::string ServerProcess::log() const { return read_file(log_); }
 
+bool ServerProcess::log_shows(const std::string& needle, std::chrono::milliseconds timeout) const {
+  return eventually([&] { return log().find(needle) != std::string::npos; }, timeout);
+}
+
 CrashResult run_crasher(const std::string& exe, const std::vector<std::string>& args,
                         const std::function<void(pid_t, int)>& before_crash) {
   int in[2], out[2];
@@ -274,13 +278,17 @@ std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std:
   return std::nullopt;
 }
 
-bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  while (!exists(path)) {
-    if (Clock::now() >= deadline) return false;
+  while (!condition()) {
+    if (Clock::now() >= deadline) return condition();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
+  return eventually([&] { return exists(path); }, timeout);
 }
 
 std::vector<std::string> list_reports(const std::string& dir) {
@@ -295,12 +303,11 @@ std::vector<std::string> list_reports(const std::string& dir) {
 }
 
 bool wait_for_report_count(const std::string& dir, size_t count, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (list_reports(dir).size() >= count) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  return eventually([&] { return list_reports(dir).size() >= count; }, timeout);
+}
+
+bool clients_running(const std::string& config_path) {
+  return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c -c " + config_path}).status) == 0;
 }
 
 std::vector<std::string> function_names(const nlohmann::json& thread) {

@@ -83,6 +83,8 @@ class ServerProcess {
   const std::string& directory() const { return directory_; }
   const std::string& socket() const { return socket_; }
   std::string log() const;
+  // Waits until the log holds `needle`.
+  bool log_shows(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
  private:
   std::string config_, directory_, socket_, log_;
@@ -104,6 +106,13 @@ CrashResult run_crasher(const std::string& exe, const std::vector<std::string>& 
 std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std::string& slot,
                                               std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+// Polls `condition` every 10 ms until it holds or `timeout` passes; the
+// result is the condition's last value. For what the server does
+// asynchronously (a log line, a closed fd), instead of a fixed sleep that a
+// slow machine outlasts.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 // Waits until `path` exists.
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
@@ -116,6 +125,9 @@ std::vector<std::string> list_reports(const std::string& dir);
 
 // Function names of a thread's frames, in order.
 std::vector<std::string> function_names(const nlohmann::json& thread);
+
+// Whether any usercrash_c started with this config is still running.
+bool clients_running(const std::string& config_path);
 
 // Open fds and resident memory (KiB) of a process, for bounds checks.
 size_t fd_count(pid_t pid);
