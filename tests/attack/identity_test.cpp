@@ -51,20 +51,6 @@ struct PublicCopy {
   }
 };
 
-pid_t start_sleeper() {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void stop(pid_t pid) {
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-}
-
 // A real core of a crasher, written by the kernel to a file.
 std::string make_core(const TempDir& dir, pid_t& crashed) {
   CorePatternGuard guard(dir / "core.%p");
@@ -81,12 +67,13 @@ TEST_F(Identity, ARecycledPidNeverLendsItsDataToTheReport) {
   std::string core = make_core(dir, crashed);
   ASSERT_TRUE(exists(core));
   ServerProcess server(dir);
-  pid_t sleeper = start_sleeper();
+  Sleeper sleeping;
+  pid_t sleeper = sleeping.pid();
   // The client is told the crash was `sleeper`'s pid, as if the pid had been reused.
   RunResult r = run({program("usercrash_c"), "-c", server.config(), "-k::0:0::1:", std::to_string(sleeper), "crasher",
                      "11"},
                     read_file(core));
-  stop(sleeper);
+  sleeping.stop();
   EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
   auto report = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(report) << server.log();
@@ -112,7 +99,8 @@ TEST_F(Identity, APidfdForAnotherProcessIsRefused) {
   pid_t crashed = 0;
   std::string core = make_core(dir, crashed);
   ServerProcess server(dir);
-  pid_t one = start_sleeper(), other = start_sleeper();
+  Sleeper first, second;
+  pid_t one = first.pid(), other = second.pid();
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, other, 0));
   ASSERT_GE(pidfd, 0);
   int inherited = ::fcntl(pidfd, F_DUPFD, 10);  // without FD_CLOEXEC
@@ -121,8 +109,8 @@ TEST_F(Identity, APidfdForAnotherProcessIsRefused) {
                     read_file(core));
   ::close(inherited);
   ::close(pidfd);
-  stop(one);
-  stop(other);
+  first.stop();
+  second.stop();
   auto report = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(report) << server.log() << r.output;
   bool said = false;
@@ -229,7 +217,8 @@ TEST_F(Identity, OurOwnClientCrashingDoesNotComeBackToUs) {
   CorePatternGuard guard(client_pattern(server.config()));
   int in[2];
   ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
-  pid_t sleeper = start_sleeper();
+  Sleeper sleeping;
+  pid_t sleeper = sleeping.pid();
   pid_t client = ::fork();
   if (client == 0) {
     ::dup2(in[0], 0);
@@ -248,7 +237,7 @@ TEST_F(Identity, OurOwnClientCrashingDoesNotComeBackToUs) {
   int status = 0;
   ::waitpid(client, &status, 0);
   ::close(in[1]);
-  stop(sleeper);
+  sleeping.stop();
   EXPECT_TRUE(WIFSIGNALED(status));
   EXPECT_FALSE(WCOREDUMP(status)) << "non-dumpable: the kernel must not dump it";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

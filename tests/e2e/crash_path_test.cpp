@@ -243,14 +243,10 @@ TEST_F(CrashPath, ServerStopsCleanlyOnSigterm) {
 TEST_F(CrashPath, ClientWithoutACoreStreamStillReportsProcFacts) {
   TempDir dir;
   ServerProcess server(dir);
-  pid_t sleeper = ::fork();
-  if (sleeper == 0) {
-    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  Sleeper sleeping;
+  pid_t sleeper = sleeping.pid();
   RunResult r = run({program("usercrash_c"), "--config", server.config(), std::to_string(sleeper), "sleep", "11"}, "");
-  ::kill(sleeper, SIGKILL);
-  ::waitpid(sleeper, nullptr, 0);
+  sleeping.stop();
   EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
   auto report = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(report) << server.log();

@@ -306,6 +306,26 @@ bool wait_for_report_count(const std::string& dir, size_t count, std::chrono::mi
   return eventually([&] { return list_reports(dir).size() >= count; }, timeout);
 }
 
+Sleeper::Sleeper(int seconds) {
+  std::string duration = std::to_string(seconds);
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork");
+  if (pid_ == 0) {
+    ::execl("/bin/sleep", "sleep", duration.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Until it has exec'd, the child is a copy of the test program.
+  if (!eventually([&] { return read_file("/proc/" + std::to_string(pid_) + "/comm") == "sleep\n"; }))
+    throw std::runtime_error("sleep did not start");
+}
+
+void Sleeper::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 bool clients_running(const std::string& config_path) {
   return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c -c " + config_path}).status) == 0;
 }

@@ -126,6 +126,21 @@ std::vector<std::string> list_reports(const std::string& dir);
 // Function names of a thread's frames, in order.
 std::vector<std::string> function_names(const nlohmann::json& thread);
 
+// A `sleep` process to report on (usercrash_c run by hand), killed and
+// reaped on destruction. It exists once it has exec'd, so its comm is "sleep".
+class Sleeper {
+ public:
+  explicit Sleeper(int seconds = 60);
+  ~Sleeper() { stop(); }
+  Sleeper(const Sleeper&) = delete;
+  Sleeper& operator=(const Sleeper&) = delete;
+  pid_t pid() const { return pid_; }
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // Whether any usercrash_c started with this config is still running.
 bool clients_running(const std::string& config_path);
 

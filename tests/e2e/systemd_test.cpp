@@ -44,21 +44,6 @@ void stop(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
-// A process to report on: usercrash_c run by hand, as in the crash path test.
-struct Sleeper {
-  pid_t pid = ::fork();
-  Sleeper() {
-    if (pid == 0) {
-      ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~Sleeper() {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-  }
-};
-
 TEST(Systemd, SocketActivatedServerServesTheClient) {
   REQUIRE_ROOT();
   if (!have("systemd-socket-activate")) GTEST_SKIP() << "systemd-socket-activate not installed";
@@ -77,12 +62,12 @@ TEST(Systemd, SocketActivatedServerServesTheClient) {
 
   Sleeper sleeper;
   auto started = Clock::now();
-  RunResult client = run({program("usercrash_c"), "--config", config.config(), std::to_string(sleeper.pid), "sleep", "11"});
+  RunResult client = run({program("usercrash_c"), "--config", config.config(), std::to_string(sleeper.pid()), "sleep", "11"});
   auto took = Clock::now() - started;
   EXPECT_EQ(WEXITSTATUS(client.status), 0) << client.output;
   auto report = wait_for_report(config.directory(), "usercrash_00");
   ASSERT_TRUE(report) << read_file(log);
-  EXPECT_EQ((*report)["pid"], sleeper.pid);
+  EXPECT_EQ((*report)["pid"], sleeper.pid());
   // Through the server, not the client's fallback.
   EXPECT_EQ(client.output.find("myself"), std::string::npos) << client.output;
   EXPECT_NE(read_file(log).find("report " + config.directory() + "/usercrash_00"), std::string::npos) << read_file(log);
@@ -90,11 +75,11 @@ TEST(Systemd, SocketActivatedServerServesTheClient) {
 
   // A second client is served by the same, now running, server.
   Sleeper second;
-  RunResult again = run({program("usercrash_c"), "--config", config.config(), std::to_string(second.pid), "sleep", "11"});
+  RunResult again = run({program("usercrash_c"), "--config", config.config(), std::to_string(second.pid()), "sleep", "11"});
   EXPECT_EQ(WEXITSTATUS(again.status), 0) << again.output;
   auto second_report = wait_for_report(config.directory(), "usercrash_01");
   ASSERT_TRUE(second_report) << read_file(log);
-  EXPECT_EQ((*second_report)["pid"], second.pid);
+  EXPECT_EQ((*second_report)["pid"], second.pid());
   stop(activator);
 }
 

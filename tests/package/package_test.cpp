@@ -164,14 +164,10 @@ TEST_F(Package, ExtractedServerAndClientWriteAReport) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_TRUE(exists(config.socket())) << read_file(dir / "server.log");
 
-  pid_t sleeper = ::fork();
-  if (sleeper == 0) {
-    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  Sleeper sleeping;
+  pid_t sleeper = sleeping.pid();
   RunResult client = run({root + "/usr/sbin/usercrash_c", "--config", config.config(), std::to_string(sleeper), "sleep", "11"});
-  ::kill(sleeper, SIGKILL);
-  ::waitpid(sleeper, nullptr, 0);
+  sleeping.stop();
   EXPECT_EQ(exit_code(client), 0) << client.output;
   auto report = wait_for_report(config.directory(), "usercrash_00");
   ASSERT_TRUE(report) << read_file(dir / "server.log");
