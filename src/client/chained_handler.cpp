@@ -17,11 +17,11 @@ namespace usercrash::client {
 using util::Result;
 using util::UniqueFd;
 
-Result<std::optional<std::vector<std::string>>> load_saved_handler(const std::string& state_directory) {
+Result<std::optional<SavedHandler>> load_saved_handler(const std::string& state_directory) {
   std::string path = state_directory + "/" + kSavedPatternFile;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (!fd) {
-    if (errno == ENOENT) return std::optional<std::vector<std::string>>();
+    if (errno == ENOENT) return std::optional<SavedHandler>();
     return util::fail_errno(path);
   }
   struct stat st {};
@@ -33,11 +33,12 @@ Result<std::optional<std::vector<std::string>>> load_saved_handler(const std::st
   if (!text) return std::unexpected(text.error());
   std::string pattern = *text;
   while (!pattern.empty() && (pattern.back() == '\n' || pattern.back() == '\0')) pattern.pop_back();
-  if (pattern.empty() || pattern[0] != '|') return std::optional<std::vector<std::string>>();
+  if (pattern.empty() || pattern[0] == '@') return std::optional<SavedHandler>();
+  if (pattern[0] != '|') return std::optional(SavedHandler{SavedHandler::Kind::file, {pattern}});
   auto words = split_pattern(pattern);
   if (words.empty() || words[0].empty() || words[0][0] != '/')
     return util::fail(path + ": the saved handler is not an absolute path");
-  return std::optional(words);
+  return std::optional(SavedHandler{SavedHandler::Kind::pipe, std::move(words)});
 }
 
 std::vector<std::string> split_pattern(const std::string& pattern) {
@@ -56,12 +57,21 @@ std::vector<std::string> split_pattern(const std::string& pattern) {
   return words;
 }
 
+std::string escape_name_component(std::string value) {
+  if (value.empty()) return "!";
+  if (value == "." || value == "..") value[0] = '!';
+  for (char& c : value)
+    if (c == '/') c = '!';
+  return value;
+}
+
 std::vector<std::string> expand_specifiers(const std::vector<std::string>& words, const SpecifierValues& v) {
   auto opt = [](const auto& o) { return o ? std::to_string(*o) : std::string(); };
-  std::string exe_bang = v.exe;
-  for (char& c : exe_bang)
-    if (c == '/') c = '!';
-  std::string exe_file = v.exe.substr(v.exe.rfind('/') == std::string::npos ? 0 : v.exe.rfind('/') + 1);
+  // Names the process chose (its comm, its file) can never add a directory.
+  std::string exe_bang = escape_name_component(v.exe);
+  std::string exe_file = escape_name_component(v.exe.substr(v.exe.rfind('/') == std::string::npos ? 0 : v.exe.rfind('/') + 1));
+  std::string comm = escape_name_component(v.comm);
+  std::string hostname = escape_name_component(v.hostname);
   std::vector<std::string> out;
   for (const auto& word : words) {
     std::string expanded;
@@ -81,8 +91,8 @@ std::vector<std::string> expand_specifiers(const std::vector<std::string>& words
         case 'd': expanded += opt(v.dumpable); break;
         case 's': expanded += std::to_string(v.signal); break;
         case 't': expanded += std::to_string(v.time); break;
-        case 'h': expanded += v.hostname; break;
-        case 'e': expanded += v.comm; break;
+        case 'h': expanded += hostname; break;
+        case 'e': expanded += comm; break;
         case 'f': expanded += exe_file; break;
         case 'E': expanded += exe_bang; break;
         case 'c': expanded += opt(v.core_limit); break;
@@ -107,6 +117,20 @@ Result<ChainedHandler> ChainedHandler::spawn(const std::vector<std::string>& arg
   // Non-blocking, so a handler that stops reading cannot hold us past a deadline.
   ::fcntl(write_end.get(), F_SETFL, ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK);
   return ChainedHandler(*pid, std::move(write_end));
+}
+
+Result<ChainedHandler> ChainedHandler::start_child(const std::function<int(int core_in)>& body) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return util::fail_errno("pipe");
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return util::fail_errno("fork");
+  if (pid == 0) {
+    write_end.reset();
+    ::_exit(body(read_end.get()));
+  }
+  ::fcntl(write_end.get(), F_SETFL, ::fcntl(write_end.get(), F_GETFL) | O_NONBLOCK);
+  return ChainedHandler(pid, std::move(write_end));
 }
 
 bool ChainedHandler::write(std::span<const std::byte> bytes, std::chrono::steady_clock::time_point deadline) {

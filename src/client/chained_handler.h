@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,16 +37,30 @@ struct SpecifierValues {
   int pidfd = -1;  // fd number the handler will find its pidfd at (-1: none)
 };
 
-// The saved pattern, when it was a pipe: its words (the program first),
-// still with their %-specifiers. nullopt when nothing was saved or the saved
-// pattern was not a pipe. Refuses a state file anyone but root could have written.
-util::Result<std::optional<std::vector<std::string>>> load_saved_handler(const std::string& state_directory);
+// What core_pattern was before usercrash, as far as we pass crashes on to it.
+struct SavedHandler {
+  enum class Kind { pipe, file };
+  Kind kind = Kind::pipe;
+  // pipe: the program (an absolute path) and its arguments; file: the one
+  // pattern ("core", "/var/crash/core.%e.%p"). Still with their %-specifiers.
+  std::vector<std::string> words;
+};
+
+// The saved pattern; nullopt when nothing was saved or it was a socket
+// ("@path", which only its own server can take). Refuses a state file anyone
+// but root could have written.
+util::Result<std::optional<SavedHandler>> load_saved_handler(const std::string& state_directory);
 
 // Splits a core_pattern pipe line ("|prog a b") into words, as the kernel does.
 std::vector<std::string> split_pattern(const std::string& pattern);
 
+// A name the process controls (comm, hostname, executable) made safe as
+// part of a path, as the kernel makes it: '/' becomes '!', "." and ".."
+// begin with '!', and an empty name is "!".
+std::string escape_name_component(std::string value);
+
 // Expands the kernel's %-specifiers in each word (core(5)); unknown ones are
-// dropped, as the kernel drops them.
+// dropped, as the kernel drops them. %e %h %f %E are escaped as above.
 std::vector<std::string> expand_specifiers(const std::vector<std::string>& words, const SpecifierValues& values);
 
 class ChainedHandler {
@@ -54,6 +69,11 @@ class ChainedHandler {
   // into, stdout/stderr on /dev/null, the kernel's helper environment, and
   // `pidfd` (if >= 0) as fd 3.
   static util::Result<ChainedHandler> spawn(const std::vector<std::string>& argv, int pidfd);
+
+  // Forks a child that runs `body` with the read end of the core pipe and
+  // exits with what it returns. The child shares nothing with us but that
+  // pipe once `body` closes the rest.
+  static util::Result<ChainedHandler> start_child(const std::function<int(int core_in)>& body);
 
   // Writes core bytes; false once the handler stopped reading or did not
   // take them by `deadline` (it is then left alone and gets no more).

@@ -12,6 +12,7 @@
 
 #include "client/chained_handler.h"
 #include "client/client_context.h"
+#include "client/core_file.h"
 #include "client/core_forwarding.h"
 #include "client/report_job.h"
 #include "engine/core_stream.h"
@@ -118,18 +119,18 @@ ServerAnswer ask_server(const config::Config& config, const client::ClientContex
   return ServerAnswer::perform;
 }
 
-// The handler core_pattern had before usercrash, when it was a pipe, ready
-// to be spawned (but not ourselves: that would loop).
-std::optional<std::vector<std::string>> chained_handler_argv(const config::Config& config) {
+// The handler core_pattern had before usercrash, when there is one to pass
+// the crash on to (but not ourselves: that would loop).
+std::optional<client::SavedHandler> previous_handler(const config::Config& config) {
   auto saved = client::load_saved_handler(config.state_directory);
   if (!saved) {
     log::warn("not passing the core on: {}", saved.error().message);
     return std::nullopt;
   }
-  if (!*saved) return std::nullopt;
+  if (!*saved || (*saved)->kind != client::SavedHandler::Kind::pipe) return *saved;
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0 && std::string_view(self, static_cast<size_t>(n)) == (**saved)[0]) {
+  if (n > 0 && std::string_view(self, static_cast<size_t>(n)) == (*saved)->words[0]) {
     log::warn("the saved core_pattern handler is usercrash_c itself; not chaining to it");
     return std::nullopt;
   }
@@ -294,13 +295,31 @@ int main(int argc, char** argv) {
   if (ctx.time) options.time = *ctx.time;
   report::RenderOptions render;
   render.max_bytes = config.max_report_size;
-  std::optional<std::vector<std::string>> chain = chained_handler_argv(config);
+  // The previous handler: a program fed the core, or the core file the
+  // kernel would have written.
+  std::optional<client::SavedHandler> chain = previous_handler(config);
+  bool chain_is_file = chain && chain->kind == client::SavedHandler::Kind::file;
+  std::string chain_name = !chain ? "" : chain_is_file ? "core file" : "chained handler " + chain->words[0];
   auto spawn_chain = [&]() -> std::optional<client::ChainedHandler> {
     if (!chain) return std::nullopt;
-    auto argv_expanded = client::expand_specifiers(*chain, specifier_values(ctx, *target, head, std::time(nullptr)));
-    auto handler = client::ChainedHandler::spawn(argv_expanded, ctx.pidfd);
+    auto values = specifier_values(ctx, *target, head, std::time(nullptr));
+    auto handler = [&]() -> util::Result<std::optional<client::ChainedHandler>> {
+      if (!chain_is_file) return client::ChainedHandler::spawn(client::expand_specifiers(chain->words, values), ctx.pidfd);
+      auto process = proc::ProcessDir::open(ctx.pid, ctx.pidfd);
+      if (!process) return std::unexpected(process.error());
+      std::string why;
+      auto plan = client::plan_core_file(chain->words[0], values, *process, why);
+      if (!plan) return std::unexpected(plan.error());
+      if (!*plan) {
+        log::info("pid {}: no core file, as the kernel would write none: {}", ctx.pid, why);
+        return std::nullopt;
+      }
+      (*plan)->timeout = std::chrono::duration_cast<std::chrono::seconds>(config.client_timeout) + std::chrono::seconds(1);
+      chain_name = "core file " + util::escape_text((*plan)->path);
+      return client::start_core_file_writer(std::move(**plan));
+    }();
     if (!handler) {
-      log::warn("pid {}: chained handler {}: {}", ctx.pid, (*chain)[0], handler.error().message);
+      log::warn("pid {}: {}: {}", ctx.pid, chain_name, handler.error().message);
       return std::nullopt;
     }
     return std::move(*handler);
@@ -308,9 +327,12 @@ int main(int argc, char** argv) {
   auto finish_chain = [&](std::optional<client::ChainedHandler>& handler) {
     if (!handler) return;
     auto status = handler->finish(config.client_timeout);
-    if (!status) log::warn("pid {}: chained handler {} still running; left alone", ctx.pid, (*chain)[0]);
+    if (!status) log::warn("pid {}: {} still running; left alone", ctx.pid, chain_name);
+    else if (chain_is_file && (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0))
+      log::warn("pid {}: {}: {}", ctx.pid, chain_name, client::explain_core_file_status(*status));
+    else if (chain_is_file) log::info("pid {}: {} written as the kernel would have", ctx.pid, chain_name);
     else if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
-      log::warn("pid {}: chained handler {} failed (status {})", ctx.pid, (*chain)[0], *status);
+      log::warn("pid {}: {} failed (status {})", ctx.pid, chain_name, *status);
   };
 
   // 3. Report fds from the server, or our own when it cannot be reached.

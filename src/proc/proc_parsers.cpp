@@ -99,6 +99,22 @@ std::vector<MapEntry> parse_maps(std::string_view text, size_t max_entries, bool
   return out;
 }
 
+// "1 2\t3 ..." → up to `max` numbers; fields that are not numbers are skipped.
+template <typename T>
+std::vector<T> number_list(std::string_view value, size_t max) {
+  std::string copy(value);
+  for (char& ch : copy)
+    if (ch == '\t') ch = ' ';
+  std::string_view rest(copy);
+  std::vector<T> out;
+  for (size_t i = 0; i < max; ++i) {
+    auto f = next_field(rest);
+    if (f.empty()) break;
+    if (auto n = util::parse_int<T>(f)) out.push_back(*n);
+  }
+  return out;
+}
+
 Status parse_status(std::string_view text) {
   Status s;
   for_each_line(text, [&](std::string_view line) {
@@ -116,17 +132,8 @@ Status parse_status(std::string_view text) {
     else if (key == "Uid") four_ids(value, s.uid, s.euid, s.suid, s.fsuid);
     else if (key == "Gid") four_ids(value, s.gid, s.egid, s.sgid, s.fsgid);
     else if (key == "Threads") s.threads = first_number<unsigned>(value);
-    else if (key == "NSpid") {
-      std::string copy(value);
-      for (char& ch : copy)
-        if (ch == '\t') ch = ' ';
-      std::string_view rest(copy);
-      for (int i = 0; i < 32; ++i) {
-        auto f = next_field(rest);
-        if (f.empty()) break;
-        if (auto n = util::parse_int<pid_t>(f)) s.ns_pids.push_back(*n);
-      }
-    }
+    else if (key == "NSpid") s.ns_pids = number_list<pid_t>(value, 32);
+    else if (key == "Groups") s.groups = number_list<gid_t>(value, kMaxGroups);
     return true;
   });
   return s;
@@ -213,6 +220,20 @@ std::optional<pid_t> parse_pidfd_fdinfo(std::string_view text) {
     return true;
   });
   return pid;
+}
+
+std::optional<uint64_t> parse_core_limit(std::string_view text) {
+  std::optional<uint64_t> limit;
+  constexpr std::string_view kKey = "Max core file size";
+  for_each_line(text, [&](std::string_view line) {
+    if (!line.starts_with(kKey)) return true;
+    std::string_view rest = line.substr(kKey.size());
+    std::string_view soft = next_field(rest);
+    if (soft == "unlimited") limit = UINT64_MAX;
+    else limit = util::parse_int<uint64_t>(soft);
+    return false;
+  });
+  return limit;
 }
 
 }  // namespace usercrash::proc

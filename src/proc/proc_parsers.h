@@ -3,6 +3,8 @@
 // is bounded and never fails on any input, it skips what it cannot read.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -16,7 +18,14 @@ std::vector<MapEntry> parse_maps(std::string_view text, size_t max_entries, bool
 // One maps line; nullopt when malformed.
 std::optional<MapEntry> parse_maps_line(std::string_view line);
 
+// At most this many supplementary groups are read (the kernel's NGROUPS_MAX).
+inline constexpr size_t kMaxGroups = 65536;
+
 Status parse_status(std::string_view text);
+
+// The soft "Max core file size" of /proc/<pid>/limits, in bytes
+// (UINT64_MAX: unlimited); nullopt when the line is missing or malformed.
+std::optional<uint64_t> parse_core_limit(std::string_view text);
 
 // /proc/<pid>/stat: comm may contain spaces and ')' so it is taken up to the last ')'.
 std::optional<Stat> parse_stat(std::string_view text);

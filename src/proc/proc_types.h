@@ -34,6 +34,7 @@ struct Status {
   std::optional<uid_t> uid, euid, suid, fsuid;
   std::optional<gid_t> gid, egid, sgid, fsgid;
   std::vector<pid_t> ns_pids;  // NSpid: outermost first
+  std::vector<gid_t> groups;   // supplementary groups
   std::optional<unsigned> threads;
 };
 

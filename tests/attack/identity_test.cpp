@@ -26,31 +26,6 @@ class Identity : public ::testing::Test {
   void SetUp() override { REQUIRE_ROOT(); }
 };
 
-// Sets a sysctl for the lifetime of the object (the caller holds the
-// core_pattern guard, which serializes machine-wide settings).
-class SysctlGuard {
- public:
-  SysctlGuard(std::string path, const std::string& value) : path_(std::move(path)), saved_(read_file(path_)) {
-    write_file(path_, value + "\n");
-  }
-  ~SysctlGuard() { write_file(path_, saved_); }
-
- private:
-  std::string path_, saved_;
-};
-
-// A copy of a crasher in a directory everyone can reach.
-struct PublicCopy {
-  TempDir dir;
-  std::string path;
-  explicit PublicCopy(const char* name, mode_t mode = 0755) {
-    ::chmod(dir.path().c_str(), 0755);
-    path = dir / name;
-    fs::copy_file(crasher(name), path);
-    ::chmod(path.c_str(), mode);
-  }
-};
-
 // A real core of a crasher, written by the kernel to a file.
 std::string make_core(const TempDir& dir, pid_t& crashed) {
   CorePatternGuard guard(dir / "core.%p");

@@ -7,7 +7,8 @@
  * Environment: CRASHER_STACK_KB sets the stack size of the "threads" mode's
  * threads (64 KiB by default, so that a thousand fit); CRASHER_NODUMP=1 makes the process non-dumpable first (as a
  * setuid program would be); CRASHER_HOSTILE=1 gives it a hostile name,
- * thread names and an open file whose name is hostile.
+ * thread names and an open file whose name is hostile; CRASHER_NAME=NAME
+ * sets its comm.
  *
  * Modes that do not crash, for the debugger (a live process): wait-signal,
  * live N (N more threads ticking in park_in_nanosleep; each line on stdin is
@@ -334,6 +335,8 @@ int main(int argc, char **argv) {
   long arg = argc > 2 ? atol(argv[2]) : 0;
   const char *nodump = getenv("CRASHER_NODUMP");
   if (nodump && !strcmp(nodump, "1")) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const char *name = getenv("CRASHER_NAME");
+  if (name) prctl(PR_SET_NAME, name, 0, 0, 0);
   const char *hostile = getenv("CRASHER_HOSTILE");
   if (hostile && !strcmp(hostile, "1")) become_hostile();
   const char *parked = getenv("CRASHER_PARKED");

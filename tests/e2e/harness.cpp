@@ -326,6 +326,19 @@ void Sleeper::stop() {
   pid_ = -1;
 }
 
+SysctlGuard::SysctlGuard(std::string path, const std::string& value) : path_(std::move(path)), saved_(read_file(path_)) {
+  write_file(path_, value + "\n");
+}
+
+SysctlGuard::~SysctlGuard() { write_file(path_, saved_); }
+
+PublicCopy::PublicCopy(const char* name, mode_t mode) {
+  ::chmod(dir.path().c_str(), 0755);
+  path = dir / name;
+  fs::copy_file(crasher(name), path);
+  ::chmod(path.c_str(), mode);
+}
+
 bool clients_running(const std::string& config_path) {
   return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c -c " + config_path}).status) == 0;
 }

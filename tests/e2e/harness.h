@@ -141,6 +141,27 @@ class Sleeper {
   pid_t pid_ = -1;
 };
 
+// Sets a sysctl for the lifetime of the object (the caller holds the
+// core_pattern guard, which serializes machine-wide settings).
+class SysctlGuard {
+ public:
+  SysctlGuard(std::string path, const std::string& value);
+  ~SysctlGuard();
+  SysctlGuard(const SysctlGuard&) = delete;
+  SysctlGuard& operator=(const SysctlGuard&) = delete;
+
+ private:
+  std::string path_, saved_;
+};
+
+// A copy of a crasher in a directory everyone can reach, for crashing it as
+// another user.
+struct PublicCopy {
+  TempDir dir;
+  std::string path;
+  explicit PublicCopy(const char* name, mode_t mode = 0755);
+};
+
 // Whether any usercrash_c started with this config is still running.
 bool clients_running(const std::string& config_path);
 

@@ -139,6 +139,7 @@ TEST(ParseStatus, RealisticFile) {
   EXPECT_EQ(s.sgid, 102u);
   EXPECT_EQ(s.fsgid, 103u);
   EXPECT_EQ(s.ns_pids, (std::vector<pid_t>{48215, 59, 3}));
+  EXPECT_EQ(s.groups, (std::vector<gid_t>{27, 100}));
   EXPECT_EQ(s.threads, 4u);
 }
 
@@ -177,6 +178,24 @@ TEST(ParseStatus, ManyNamespaceLevelsAreBounded) {
   Status s = parse_status(line + "\n");
   EXPECT_EQ(s.ns_pids.size(), 32u);
   EXPECT_EQ(s.ns_pids.front(), 1);
+}
+
+TEST(ParseStatus, NoGroupsAndBadGroups) {
+  EXPECT_TRUE(parse_status("Groups:\t\n").groups.empty());
+  EXPECT_EQ(parse_status("Groups:\t5 x -1 7 \n").groups, (std::vector<gid_t>{5, 7}));
+}
+
+TEST(ParseCoreLimit, SoftLimitInBytesOrUnlimited) {
+  const char* limits =
+      "Limit                     Soft Limit           Hard Limit           Units     \n"
+      "Max cpu time              unlimited            unlimited            seconds   \n"
+      "Max core file size        0                    unlimited            bytes     \n";
+  EXPECT_EQ(parse_core_limit(limits), 0u);
+  EXPECT_EQ(parse_core_limit("Max core file size        unlimited            unlimited            bytes\n"), UINT64_MAX);
+  EXPECT_EQ(parse_core_limit("Max core file size        1048576              unlimited            bytes\n"), 1048576u);
+  EXPECT_FALSE(parse_core_limit("Max cpu time              unlimited            unlimited            seconds\n"));
+  EXPECT_FALSE(parse_core_limit("Max core file size        lots                 unlimited            bytes\n"));
+  EXPECT_FALSE(parse_core_limit(""));
 }
 
 // --- stat -------------------------------------------------------------------
