@@ -132,6 +132,23 @@ TEST_F(CoreFileChain, NoCoreFileWhereTheKernelWouldWriteNoneAndTheReportStays) {
   }
 }
 
+TEST_F(CoreFileChain, InKernelSocketModeTooFromWhatProcHolds) {
+  // No %d or %c there: the limit comes from /proc/<pid>/limits, and with
+  // fs.suid_dumpable=0 every process the kernel dumps was dumpable.
+  save_pattern(cores + "/core.%p");
+  ServerProcess server(dir, {"state_directory=" + state});
+  CorePatternGuard guard("@@" + (dir / "run/core.sock"));
+  SysctlGuard dumpable("/proc/sys/fs/suid_dumpable", "0");
+  CrashResult crashed = run_crasher(crasher("crasher"), {"null"});
+  auto report = wait_for_report(server.directory(), "usercrash_00");
+  ASSERT_TRUE(report) << server.log();
+  EXPECT_EQ((*report)["source"], "kernel_socket");
+  EXPECT_TRUE(eventually([] { return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c --kernel-connection"}).status) != 0; }));
+  std::string core = cores + "/core." + std::to_string(crashed.pid);
+  ASSERT_TRUE(exists(core)) << run({"ls", "-la", cores}).output;
+  EXPECT_EQ(compare_with_gdb(*report, gdb_backtraces(crasher("crasher"), core)), "");
+}
+
 TEST_F(CoreFileChain, AProcessNameCannotMoveTheCoreFileElsewhere) {
   // %e is the process's own comm, which it can set to anything: a '/' in it
   // becomes '!', as the kernel makes it.
