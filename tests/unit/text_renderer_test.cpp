@@ -2,6 +2,8 @@
 // the fault address marked in Maps, truncation said, the size cap.
 #include <gtest/gtest.h>
 
+#include "util/escape.h"
+
 #include "report/render.h"
 #include "unit/sample_report.h"
 
@@ -203,6 +205,21 @@ TEST(TextRenderer, SizeCapCutsWithANote) {
   EXPECT_TRUE(text.ends_with("*** report cut at 10 bytes (max_report_size) ***\n")) << "the note survives any cap";
   o.max_bytes = 16 << 20;
   EXPECT_EQ(render_text(r, o).find("report cut"), std::string::npos);
+}
+
+TEST(TextRenderer, SizeCapNeverSplitsAUtf8Character) {
+  auto r = sample_report();
+  for (int i = 0; i < 2000; ++i)
+    r.maps.push_back({0x100000000ULL + i * 0x1000ULL, 0x100001000ULL + i * 0x1000ULL, "r--p", 0, "fe:00", 1,
+                      "/usr/lib/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe2\x82\xac.so"});  // 日本語€
+  RenderOptions o;
+  for (size_t cap = 20000; cap < 20100; ++cap) {  // more than a line: every cut position
+    o.max_bytes = cap;
+    std::string text = render_text(r, o);
+    EXPECT_LE(text.size(), cap);
+    std::string body = text.substr(0, text.find("\n*** report cut"));
+    EXPECT_EQ(util::to_valid_utf8(body), body) << "cap " << cap;
+  }
 }
 
 TEST(TextRenderer, Brief) {
