@@ -160,6 +160,17 @@ const Key* find_key(std::string_view name) {
 
 }  // namespace
 
+namespace {
+
+// One pair of double quotes around a value is taken off: `"a b "` keeps
+// its spaces, `""x""` is `"x"`.
+std::string_view unquote(std::string_view value) {
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') return value.substr(1, value.size() - 2);
+  return value;
+}
+
+}  // namespace
+
 Result<Config> parse(std::string_view text, std::string_view filename, Config base) {
   Config config = std::move(base);
   std::map<std::string, size_t, std::less<>> seen;
@@ -183,9 +194,7 @@ Result<Config> parse(std::string_view text, std::string_view filename, Config ba
     if (auto it = seen.find(key); it != seen.end())
       return where(fmt::format("'{}' already set on line {}", key, it->second));
     seen.emplace(std::string(key), line_no);
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-      value = value.substr(1, value.size() - 2);
-    if (auto e = k->set(config, value)) return where(fmt::format("{}: {}", key, *e));
+    if (auto e = k->set(config, unquote(value))) return where(fmt::format("{}: {}", key, *e));
   }
   if (config.socket == config.kernel_socket)
     return util::fail(fmt::format("{}: socket and kernel_socket must differ", filename));
@@ -216,13 +225,18 @@ Result<Config> load(const std::string& path, bool must_exist) {
 Result<void> set(Config& config, std::string_view key, std::string_view value) {
   const Key* k = find_key(key);
   if (!k) return util::fail(fmt::format("unknown setting '{}'", key));
-  if (auto e = k->set(config, value)) return util::fail(fmt::format("{}: {}", key, *e));
+  if (auto e = k->set(config, unquote(value))) return util::fail(fmt::format("{}: {}", key, *e));
   return {};
 }
 
 std::vector<std::pair<std::string, std::string>> dump(const Config& config) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& k : table()) out.emplace_back(k.name, k.get(config));
+  for (const auto& k : table()) {
+    std::string value = k.get(config);
+    // Quoted where reading it back would otherwise change it.
+    if (util::trim(value) != value || unquote(value) != value) value = '"' + value + '"';
+    out.emplace_back(k.name, std::move(value));
+  }
   return out;
 }
 

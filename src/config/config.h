@@ -66,10 +66,13 @@ util::Result<Config> parse(std::string_view text, std::string_view filename, Con
 // returns the defaults. As root, refuses a file other users could have written.
 util::Result<Config> load(const std::string& path, bool must_exist);
 
-// Sets one key from a command-line flag (same validation as the file).
+// Sets one key from a command-line flag (same validation as the file, and
+// a value in double quotes loses them as in the file).
 util::Result<void> set(Config& config, std::string_view key, std::string_view value);
 
-// Every key with its current value, in file syntax (for `usercrashctl status`, docs, tests).
+// Every key with its current value, quoted where needed, so that both the
+// file and `set` read it back to the same value (the server hands its
+// settings to its workers this way).
 std::vector<std::pair<std::string, std::string>> dump(const Config& config);
 
 // Names of every key, in documentation order.

@@ -111,6 +111,25 @@ TEST(Config, EveryKeyParses) {
   EXPECT_EQ(c.rate_limit, 60u);
 }
 
+TEST(Config, OddValuesDumpBackThroughTheFileAndThroughSet) {
+  Config c;
+  c.directory = "/var/log/with spaces ";
+  c.socket = "/run/\"quoted\" ";
+  for (const auto& [key, value] : dump(c)) {
+    Config from_set;
+    ASSERT_TRUE(set(from_set, key, value)) << key << "=" << value;
+    Config from_file = parse_ok(key + "=" + value + "\n");
+    if (key == "directory") {
+      EXPECT_EQ(from_set.directory, c.directory);
+      EXPECT_EQ(from_file.directory, c.directory);
+    }
+    if (key == "socket") {
+      EXPECT_EQ(from_set.socket, c.socket);
+      EXPECT_EQ(from_file.socket, c.socket);
+    }
+  }
+}
+
 TEST(Config, EveryKeyIsDocumentedAndDumpsBackToTheSameConfig) {
   const auto& names = keys();
   EXPECT_EQ(names.size(), 24u);
