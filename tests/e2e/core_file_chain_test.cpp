@@ -2,6 +2,7 @@
 // "core", or "/var/crash/core.%e.%p"), the client still leaves the core file
 // the kernel would have written: same name and place, the crashed user's,
 // mode 0600, and a core gdb reads to the same backtrace as our report.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,6 +14,8 @@
 
 #include "e2e/gdb_oracle.h"
 #include "e2e/harness.h"
+#include "store/core_archive.h"
+#include "util/unique_fd.h"
 
 namespace usercrash::test {
 namespace {
@@ -65,7 +68,7 @@ class CoreFileChain : public ::testing::Test {
 
 TEST_F(CoreFileChain, TheCoreFileIsWrittenWhereThePreviousPatternSaid) {
   save_pattern(cores + "/core.%e.%p");
-  ServerProcess server(dir, {"state_directory=" + state});
+  ServerProcess server(dir, {"state_directory=" + state, "save_core=yes"});
   auto [crashed, report] = crash(server, crasher("crasher"), {"threads", "4"});
   ASSERT_FALSE(report.is_null()) << server.log();
   std::string core = cores + "/core.crasher." + std::to_string(crashed.pid);
@@ -74,8 +77,18 @@ TEST_F(CoreFileChain, TheCoreFileIsWrittenWhereThePreviousPatternSaid) {
   ASSERT_EQ(::stat(core.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
-  EXPECT_EQ(read_file(core).substr(0, 4), "\x7f" "ELF");
-  // The core is whole: gdb reads every thread of it as our report has it.
+  // Byte for byte the core the kernel streamed: the same as the one saved
+  // beside the report, and gdb reads every thread of it as our report has it.
+  std::string saved = dir / "saved.core";
+  {
+    util::UniqueFd in(::open((server.directory() + "/usercrash_00.core.zst").c_str(), O_RDONLY | O_CLOEXEC));
+    util::UniqueFd out(::open(saved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(in && out);
+    ASSERT_TRUE(store::decompress_core(in.get(), out.get()));
+  }
+  EXPECT_FALSE(report["core"]["truncated"].get<bool>());
+  EXPECT_GT(fs::file_size(core), 100000u);
+  EXPECT_EQ(run({"sha256sum", core}).output.substr(0, 64), run({"sha256sum", saved}).output.substr(0, 64));
   auto gdb = gdb_backtraces(crasher("crasher"), core);
   ASSERT_EQ(gdb.size(), report["threads"].size());
   EXPECT_EQ(compare_with_gdb(report, gdb), "");
