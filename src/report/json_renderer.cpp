@@ -176,6 +176,30 @@ std::string iso8601_utc(int64_t seconds) {
   return buffer;
 }
 
+// The last resort when even the crashing thread alone does not fit: every
+// string cut to `max_string` bytes, the crashing thread's frames to
+// `max_frames` (none: registers go too), the environment, kernel stack and
+// all but the program name of the command line left out.
+void shrink(json& j, size_t max_string, size_t max_frames) {
+  auto cut_strings = [max_string](auto& self, json& v) -> void {
+    if (v.is_string()) {
+      const auto& s = v.get_ref<const std::string&>();
+      if (s.size() > max_string) v = std::string(util::utf8_prefix(s, max_string)) + "...";
+    } else if (v.is_structured()) {
+      for (auto& child : v) self(self, child);
+    }
+  };
+  j.erase("environment");
+  j["kernel_stack"] = json::array();
+  if (j["cmdline"].size() > 1) j["cmdline"] = json::array({j["cmdline"][0]});
+  if (j["problems"].size() > 4) j["problems"].erase(j["problems"].begin() + 4, j["problems"].end());
+  for (auto& t : j["threads"]) {
+    if (t["frames"].size() > max_frames) t["frames"].erase(t["frames"].begin() + static_cast<std::ptrdiff_t>(max_frames), t["frames"].end());
+    if (max_frames == 0) t["registers"] = nullptr;
+  }
+  cut_strings(cut_strings, j);
+}
+
 std::string render_json(const Report& r, const RenderOptions& options) {
   int indent = options.pretty_json ? 1 : -1;
   std::string out = build(r, Detail::full, {}).dump(indent, ' ', false, json::error_handler_t::replace);
@@ -183,9 +207,22 @@ std::string render_json(const Report& r, const RenderOptions& options) {
   out = build(r, Detail::no_memory, {"json: memory dumps and code left out to fit max_report_size"})
             .dump(indent, ' ', false, json::error_handler_t::replace);
   if (out.size() <= options.max_bytes) return out + '\n';
-  out = build(r, Detail::crashed_thread_only,
-              {"json: only the crashing thread kept, maps and files left out, to fit max_report_size"})
-            .dump(-1, ' ', false, json::error_handler_t::replace);
+  json least = build(r, Detail::crashed_thread_only,
+                     {"json: only the crashing thread kept, maps and files left out, to fit max_report_size"});
+  out = least.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (out.size() <= options.max_bytes) return out + '\n';
+  // JSON cannot be cut like text: smaller and smaller, down to who crashed
+  // and how, which fits the smallest max_report_size.
+  for (auto [max_string, max_frames] : {std::pair<size_t, size_t>{200, 8}, {64, 0}}) {
+    json small = least;
+    shrink(small, max_string, max_frames);
+    small["truncated"].push_back(fmt::format(
+        "json: strings cut to {} bytes, {} frames of the crashing thread kept, environment, kernel stack and "
+        "arguments left out, to fit max_report_size",
+        max_string, max_frames));
+    out = small.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (out.size() <= options.max_bytes) break;
+  }
   return out + '\n';
 }
 

@@ -228,9 +228,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
   if (out.size() > options.max_bytes) {
     std::string note = fmt::format("\n*** report cut at {} bytes (max_report_size) ***\n", options.max_bytes);
     size_t keep = options.max_bytes > note.size() ? options.max_bytes - note.size() : 0;
-    // Never in the middle of a UTF-8 character (names may be UTF-8).
-    while (keep > 0 && (static_cast<unsigned char>(out[keep]) & 0xC0) == 0x80) --keep;
-    out.resize(keep);
+    out.resize(util::utf8_prefix(out, keep).size());  // names may be UTF-8
     out += note;
   }
   return out;

@@ -66,4 +66,11 @@ std::string to_valid_utf8(std::string_view raw) {
   return out;
 }
 
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t keep = max_bytes;
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  return text.substr(0, keep);
+}
+
 }  // namespace usercrash::util

@@ -15,4 +15,8 @@ std::string escape_text(std::string_view raw);
 // valid; the JSON serializer escapes control characters itself.
 std::string to_valid_utf8(std::string_view raw);
 
+// The longest prefix of `text` of at most `max_bytes` that does not end
+// inside a UTF-8 character.
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
+
 }  // namespace usercrash::util

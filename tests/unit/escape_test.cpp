@@ -136,5 +136,17 @@ TEST(ValidUtf8Checker, SelfTest) {
   EXPECT_FALSE(has_raw_control("\xC2\xA0"));
 }
 
+TEST(Utf8Prefix, NeverEndsInsideACharacter) {
+  std::string text = "ab\xe6\x97\xa5\xe2\x82\xac";  // ab日€
+  EXPECT_EQ(utf8_prefix(text, 100), text);
+  EXPECT_EQ(utf8_prefix(text, 2), "ab");
+  EXPECT_EQ(utf8_prefix(text, 3), "ab");
+  EXPECT_EQ(utf8_prefix(text, 4), "ab");
+  EXPECT_EQ(utf8_prefix(text, 5), "ab\xe6\x97\xa5");
+  EXPECT_EQ(utf8_prefix(text, 7), "ab\xe6\x97\xa5");
+  EXPECT_EQ(utf8_prefix(text, 0), "");
+  EXPECT_EQ(utf8_prefix("\x80\x80\x80", 2), "") << "stray continuation bytes: nothing to keep";
+}
+
 }  // namespace
 }  // namespace usercrash::util

@@ -197,5 +197,39 @@ TEST(JsonRenderer, SizeCapKeepsTheJsonValidAndSaysWhatWasLeftOut) {
   EXPECT_EQ(least["signal"]["name"], "SIGSEGV") << "the essentials stay";
 }
 
+TEST(JsonRenderer, EvenAHugeCrashingThreadFitsTheSmallestCap) {
+  auto r = sample_report();
+  std::string huge_name(5000, 'T');
+  for (int i = 0; i < 256; ++i) {
+    engine::Frame f = r.threads[0].frames[0];
+    f.function = huge_name;
+    f.file = "/src/" + huge_name + ".cpp";
+    r.threads[0].frames.insert(r.threads[0].frames.begin(), f);
+  }
+  r.cmdline.assign(100, std::string(2000, 'a'));
+  r.environment = std::vector<std::string>(500, "VAR=" + std::string(1000, 'v'));
+  r.exe = "/opt/" + std::string(4000, 'e');
+  for (int i = 0; i < 100; ++i) r.problems.push_back("problem " + std::to_string(i) + std::string(300, '!'));
+  RenderOptions o;
+  o.max_bytes = 4096;  // the smallest max_report_size allows
+  std::string text = render_json(r, o);
+  EXPECT_LE(text.size(), 4096u);
+  json j = parse(text);
+  EXPECT_EQ(j["pid"], r.pid);
+  EXPECT_EQ(j["signal"]["name"], "SIGSEGV");
+  EXPECT_EQ(j["signal"]["code_name"], "SEGV_MAPERR");
+  ASSERT_EQ(j["threads"].size(), 1u);
+  EXPECT_TRUE(j["threads"][0]["crashed"].get<bool>());
+  EXPECT_FALSE(j.contains("environment"));
+  EXPECT_NE(j["truncated"].back().get<std::string>().find("to fit max_report_size"), std::string::npos);
+
+  o.max_bytes = 16384;  // room for the top frames, their names cut
+  j = parse(render_json(r, o));
+  ASSERT_EQ(j["threads"][0]["frames"].size(), 8u);
+  std::string function = j["threads"][0]["frames"][1]["function"];
+  EXPECT_EQ(function, std::string(200, 'T') + "...");
+  EXPECT_FALSE(j["threads"][0]["registers"].is_null());
+}
+
 }  // namespace
 }  // namespace usercrash::report
