@@ -466,6 +466,12 @@ bool print_status(const config::Config& config) {
     fmt::print("enabled:         yes, since {}; disable restores core_pattern {}, core_pipe_limit {}\n",
                report::iso8601_utc(state->enabled_at), single_quoted(state->saved_pattern), state->saved_pipe_limit);
     fmt::print("persistent:      {}\n", state->sysctl_file.empty() ? "no" : state->sysctl_file);
+    const std::string& saved = state->saved_pattern;
+    if (saved.starts_with('|'))
+      fmt::print("passed on:       every core, to the previous handler {}\n", util::escape_text(saved.substr(1)));
+    else if (!saved.empty() && !saved.starts_with('@'))
+      fmt::print("passed on:       core files named {}, written as the kernel would (ulimit -c permitting)\n",
+                 single_quoted(saved));
     if (*pattern != state->installed_pattern)
       fmt::print("warning:         core_pattern is no longer the line enable installed ({})\n",
                  util::escape_text(state->installed_pattern));

@@ -286,6 +286,8 @@ TEST_F(CtlEnable, StatusAndIsActiveSayHowThingsStand) {
   EXPECT_NE(on.output.find("core_pipe_limit: 0\n"), std::string::npos) << on.output;
   EXPECT_NE(on.output.find("enabled:         yes"), std::string::npos) << on.output;
   EXPECT_NE(on.output.find("disable restores core_pattern 'core', core_pipe_limit 0"), std::string::npos) << on.output;
+  EXPECT_NE(on.output.find("passed on:       core files named 'core', written as the kernel would"), std::string::npos)
+      << on.output;
   EXPECT_NE(on.output.find("server:          running (answers on " + s.server.socket() + ")"), std::string::npos)
       << on.output;
   EXPECT_NE(on.output.find("reports:         0 in " + s.server.directory()), std::string::npos) << on.output;
