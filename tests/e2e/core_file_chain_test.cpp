@@ -2,7 +2,6 @@
 // "core", or "/var/crash/core.%e.%p"), the client still leaves the core file
 // the kernel would have written: same name and place, the crashed user's,
 // mode 0600, and a core gdb reads to the same backtrace as our report.
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,8 +13,6 @@
 
 #include "e2e/gdb_oracle.h"
 #include "e2e/harness.h"
-#include "store/core_archive.h"
-#include "util/unique_fd.h"
 
 namespace usercrash::test {
 namespace {
@@ -79,13 +76,8 @@ TEST_F(CoreFileChain, TheCoreFileIsWrittenWhereThePreviousPatternSaid) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   // Byte for byte the core the kernel streamed: the same as the one saved
   // beside the report, and gdb reads every thread of it as our report has it.
-  std::string saved = dir / "saved.core";
-  {
-    util::UniqueFd in(::open((server.directory() + "/usercrash_00.core.zst").c_str(), O_RDONLY | O_CLOEXEC));
-    util::UniqueFd out(::open(saved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    ASSERT_TRUE(in && out);
-    ASSERT_TRUE(store::decompress_core(in.get(), out.get()));
-  }
+  std::string saved = unpack_saved_core(server.directory(), "usercrash_00", dir.path());
+  ASSERT_FALSE(saved.empty());
   EXPECT_FALSE(report["core"]["truncated"].get<bool>());
   EXPECT_GT(fs::file_size(core), 100000u);
   EXPECT_EQ(run({"sha256sum", core}).output.substr(0, 64), run({"sha256sum", saved}).output.substr(0, 64));

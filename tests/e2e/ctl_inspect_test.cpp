@@ -13,8 +13,6 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
-#include "store/core_archive.h"
-#include "util/unique_fd.h"
 
 namespace usercrash::test {
 namespace {
@@ -250,12 +248,8 @@ TEST_F(CtlInspect, AnalyzeGivesTheReportOfACoreFromAnywhere) {
   EXPECT_EQ(std::vector<std::string>(zst_frames.begin(), zst_frames.begin() + 5), head);
 
   // ... and a plain core file elsewhere, as text.
-  std::string plain = dir_ / "core.plain";
-  {
-    util::UniqueFd in(::open(slot("usercrash_00.core.zst").c_str(), O_RDONLY | O_CLOEXEC));
-    util::UniqueFd out(::open(plain.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    ASSERT_TRUE(store::decompress_core(in.get(), out.get()));
-  }
+  std::string plain = unpack_saved_core(directory(), "usercrash_00", dir_.path());
+  ASSERT_FALSE(plain.empty());
   RunResult text = ctl({"analyze", "--exe", crasher("crasher"), plain});
   ASSERT_EQ(exit_code(text), 0) << text.output;
   EXPECT_TRUE(text.output.starts_with("*** *** ***")) << text.output.substr(0, 200);

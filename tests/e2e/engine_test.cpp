@@ -1,7 +1,6 @@
 // The collection engine on real crashes, checked against gdb on the saved
 // core of the same crash: signal, code, address, crashing thread, and the
 // function names of every thread's frames, in order.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -13,8 +12,6 @@
 
 #include "e2e/gdb_oracle.h"
 #include "e2e/harness.h"
-#include "store/core_archive.h"
-#include "util/unique_fd.h"
 
 namespace usercrash::test {
 namespace {
@@ -43,17 +40,6 @@ bool has_function(const json& thread, const std::string& name) {
   return false;
 }
 
-// Decompresses the saved core next to the report, for gdb.
-std::string unpack_core(const std::string& directory, const std::string& slot, const TempDir& into) {
-  std::string packed = directory + "/" + slot + ".core.zst";
-  std::string core = into / (slot + ".core");
-  util::UniqueFd in(::open(packed.c_str(), O_RDONLY | O_CLOEXEC));
-  util::UniqueFd out(::open(core.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!in || !out) return "";
-  auto n = store::decompress_core(in.get(), out.get());
-  return n ? core : "";
-}
-
 class EngineAgainstGdb : public ::testing::TestWithParam<Scenario> {
  protected:
   void SetUp() override { REQUIRE_ROOT(); }
@@ -75,7 +61,7 @@ class EngineAgainstGdb : public ::testing::TestWithParam<Scenario> {
   void check_against_gdb(const json& report, const ServerProcess& server, const std::string& exe,
                          size_t max_groups = 1000) {
     TempDir scratch;
-    std::string core = unpack_core(server.directory(), "usercrash_00", scratch);
+    std::string core = unpack_saved_core(server.directory(), "usercrash_00", scratch.path());
     ASSERT_FALSE(core.empty()) << "no saved core";
     auto gdb = gdb_backtraces(exe, core, 256);
     ASSERT_FALSE(gdb.empty()) << "gdb printed no threads";

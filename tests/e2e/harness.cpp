@@ -19,6 +19,9 @@
 
 #include <gtest/gtest.h>
 
+#include "store/core_archive.h"
+#include "util/unique_fd.h"
+
 namespace usercrash::test {
 
 namespace fs = std::filesystem;
@@ -337,6 +340,15 @@ PublicCopy::PublicCopy(const char* name, mode_t mode) {
   path = dir / name;
   fs::copy_file(crasher(name), path);
   ::chmod(path.c_str(), mode);
+}
+
+std::string unpack_saved_core(const std::string& directory, const std::string& slot, const std::string& into) {
+  std::string packed = directory + "/" + slot + ".core.zst";
+  std::string core = into + "/" + slot + ".core";
+  util::UniqueFd in(::open(packed.c_str(), O_RDONLY | O_CLOEXEC));
+  util::UniqueFd out(::open(core.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!in || !out) return "";
+  return store::decompress_core(in.get(), out.get()) ? core : "";
 }
 
 bool clients_running(const std::string& config_path) {

@@ -162,6 +162,10 @@ struct PublicCopy {
   explicit PublicCopy(const char* name, mode_t mode = 0755);
 };
 
+// Decompresses DIRECTORY/SLOT.core.zst (a core kept with save_core) to
+// INTO/SLOT.core; returns that path, or "" when it cannot.
+std::string unpack_saved_core(const std::string& directory, const std::string& slot, const std::string& into);
+
 // Whether any usercrash_c started with this config is still running.
 bool clients_running(const std::string& config_path);
 

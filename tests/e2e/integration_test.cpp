@@ -1,6 +1,5 @@
 // The kernel's coredump socket mode, and passing each crash on to the
 // handler core_pattern had before usercrash.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,8 +13,6 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
-#include "store/core_archive.h"
-#include "util/unique_fd.h"
 
 namespace usercrash::test {
 namespace {
@@ -126,13 +123,8 @@ TEST_F(Integration, ThePreviousPipeHandlerGetsTheWholeCoreAndItsArguments) {
   EXPECT_EQ(read_file(chain.record + "/pidfd"), "Pid:\t" + std::to_string(crash.pid) + "\n");
 
   // The whole core: the same bytes as the core saved beside the report.
-  std::string saved = dir / "saved.core";
-  {
-    util::UniqueFd in(::open((server.directory() + "/usercrash_00.core.zst").c_str(), O_RDONLY | O_CLOEXEC));
-    util::UniqueFd out(::open(saved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    ASSERT_TRUE(in && out);
-    ASSERT_TRUE(store::decompress_core(in.get(), out.get()));
-  }
+  std::string saved = unpack_saved_core(server.directory(), "usercrash_00", dir.path());
+  ASSERT_FALSE(saved.empty());
   RunResult a = run({"sha256sum", chain.record + "/core"});
   RunResult b = run({"sha256sum", saved});
   EXPECT_EQ(a.output.substr(0, 64), b.output.substr(0, 64));
