@@ -12,8 +12,8 @@
 
 #include "client/chained_handler.h"
 #include "client/client_context.h"
-#include "client/core_file.h"
 #include "client/core_forwarding.h"
+#include "client/previous_handler.h"
 #include "client/report_job.h"
 #include "engine/core_stream.h"
 #include "engine/dying_process_target.h"
@@ -117,24 +117,6 @@ ServerAnswer ask_server(const config::Config& config, const client::ClientContex
   session.sock = std::move(*sock);
   session.fds = std::move(message->fds);
   return ServerAnswer::perform;
-}
-
-// The handler core_pattern had before usercrash, when there is one to pass
-// the crash on to (but not ourselves: that would loop).
-std::optional<client::SavedHandler> previous_handler(const config::Config& config) {
-  auto saved = client::load_saved_handler(config.state_directory);
-  if (!saved) {
-    log::warn("not passing the core on: {}", saved.error().message);
-    return std::nullopt;
-  }
-  if (!*saved || (*saved)->kind != client::SavedHandler::Kind::pipe) return *saved;
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0 && std::string_view(self, static_cast<size_t>(n)) == (*saved)->words[0]) {
-    log::warn("the saved core_pattern handler is usercrash_c itself; not chaining to it");
-    return std::nullopt;
-  }
-  return *saved;
 }
 
 client::SpecifierValues specifier_values(const client::ClientContext& ctx, const engine::Target& target,
@@ -297,42 +279,27 @@ int main(int argc, char** argv) {
   render.max_bytes = config.max_report_size;
   // The previous handler: a program fed the core, or the core file the
   // kernel would have written.
-  std::optional<client::SavedHandler> chain = previous_handler(config);
-  bool chain_is_file = chain && chain->kind == client::SavedHandler::Kind::file;
-  std::string chain_name = !chain ? "" : chain_is_file ? "core file" : "chained handler " + chain->words[0];
+  std::optional<client::SavedHandler> chain = client::load_previous_handler(config.state_directory);
+  std::string chain_name;
   auto spawn_chain = [&]() -> std::optional<client::ChainedHandler> {
     if (!chain) return std::nullopt;
-    auto values = specifier_values(ctx, *target, head, std::time(nullptr));
-    auto handler = [&]() -> util::Result<std::optional<client::ChainedHandler>> {
-      if (!chain_is_file) return client::ChainedHandler::spawn(client::expand_specifiers(chain->words, values), ctx.pidfd);
-      auto process = proc::ProcessDir::open(ctx.pid, ctx.pidfd);
-      if (!process) return std::unexpected(process.error());
-      std::string why;
-      auto plan = client::plan_core_file(chain->words[0], values, *process, why);
-      if (!plan) return std::unexpected(plan.error());
-      if (!*plan) {
-        log::info("pid {}: no core file, as the kernel would write none: {}", ctx.pid, why);
-        return std::nullopt;
-      }
-      (*plan)->timeout = std::chrono::duration_cast<std::chrono::seconds>(config.client_timeout) + std::chrono::seconds(1);
-      chain_name = "core file " + util::escape_text((*plan)->path);
-      return client::start_core_file_writer(std::move(**plan));
-    }();
+    std::string why_none;
+    auto handler = client::start_previous_handler(*chain, specifier_values(ctx, *target, head, std::time(nullptr)),
+                                                  ctx.pid, ctx.pidfd, config.client_timeout, chain_name, why_none);
     if (!handler) {
       log::warn("pid {}: {}: {}", ctx.pid, chain_name, handler.error().message);
       return std::nullopt;
     }
+    if (!*handler) log::info("pid {}: no {}, as the kernel would write none: {}", ctx.pid, chain_name, why_none);
     return std::move(*handler);
   };
   auto finish_chain = [&](std::optional<client::ChainedHandler>& handler) {
     if (!handler) return;
     auto status = handler->finish(config.client_timeout);
     if (!status) log::warn("pid {}: {} still running; left alone", ctx.pid, chain_name);
-    else if (chain_is_file && (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0))
-      log::warn("pid {}: {}: {}", ctx.pid, chain_name, client::explain_core_file_status(*status));
-    else if (chain_is_file) log::info("pid {}: {} written as the kernel would have", ctx.pid, chain_name);
-    else if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
-      log::warn("pid {}: {} failed (status {})", ctx.pid, chain_name, *status);
+    else if (auto failure = client::previous_handler_failure(*chain, *status))
+      log::warn("pid {}: {}: {}", ctx.pid, chain_name, *failure);
+    else log::info("pid {}: {} done", ctx.pid, chain_name);
   };
 
   // 3. Report fds from the server, or our own when it cannot be reached.
