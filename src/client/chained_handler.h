@@ -77,6 +77,7 @@ class ChainedHandler {
 
   // Writes core bytes; false once the handler stopped reading or did not
   // take them by `deadline` (it is then left alone and gets no more).
+  // The caller ignores SIGPIPE: a handler that exits early is an EPIPE here.
   bool write(std::span<const std::byte> bytes, std::chrono::steady_clock::time_point deadline);
   bool alive() const { return in_.valid(); }
 

@@ -13,9 +13,21 @@
 
 namespace usercrash::engine {
 
+namespace {
+
+// A dying task spends its last moments in the kernel writing its core, and
+// is off the CPU (blocked on the pipe or socket, or waiting for us) for
+// most of them: worth a short wait for its kernel stack.
+ProcessLimits dying_limits(ProcessLimits limits) {
+  limits.kernel_stack_wait = std::chrono::milliseconds(200);
+  return limits;
+}
+
+}  // namespace
+
 DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& notes,
                                        const ProcessLimits& limits, std::string kind)
-    : ProcessTarget(std::move(dir), limits), kind_(std::move(kind)), siginfo_(notes.siginfo) {
+    : ProcessTarget(std::move(dir), dying_limits(limits)), kind_(std::move(kind)), siginfo_(notes.siginfo) {
   size_t limit = limits.max_threads;
   for (const auto& t : notes.threads) {
     if (threads_.size() >= limit) {

@@ -15,6 +15,8 @@ struct ProcessLimits {
   size_t max_open_files = 4096;
   size_t max_cmdline_args = 4096;
   size_t max_kernel_stack_lines = 128;
+  // How long an empty /proc/<pid>/stack is asked again (see ProcessDir).
+  std::chrono::milliseconds kernel_stack_wait{0};
   bool include_environment = false;
 };
 

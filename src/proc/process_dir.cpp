@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -138,10 +139,19 @@ Result<std::vector<std::string>> ProcessDir::environment(size_t max_items, bool*
   return vars;
 }
 
-Result<std::vector<std::string>> ProcessDir::kernel_stack(size_t max_lines) const {
-  auto text = read("stack", kMaxSmallFile);
-  if (!text) return std::unexpected(text.error());
-  return parse_kernel_stack(*text, max_lines);
+Result<std::vector<std::string>> ProcessDir::kernel_stack(size_t max_lines, std::chrono::milliseconds wait) const {
+  constexpr auto kPause = std::chrono::milliseconds(2);
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    auto text = read("stack", kMaxSmallFile);
+    if (!text) return std::unexpected(text.error());
+    auto lines = parse_kernel_stack(*text, max_lines);
+    if (!lines.empty() || std::chrono::steady_clock::now() >= deadline) return lines;
+    // A task that has exited has no kernel stack to wait for.
+    auto st = stat();
+    if (!st || st->state == 'Z' || st->state == 'X') return lines;
+    std::this_thread::sleep_for(kPause);
+  }
 }
 
 Result<std::vector<AuxvEntry>> ProcessDir::auxv() const {

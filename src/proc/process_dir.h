@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,12 @@ class ProcessDir {
   util::Result<std::vector<MapEntry>> maps(size_t max_entries, bool* truncated) const;
   util::Result<std::vector<std::string>> cmdline(size_t max_items, bool* truncated) const;
   util::Result<std::vector<std::string>> environment(size_t max_items, bool* truncated) const;
-  util::Result<std::vector<std::string>> kernel_stack(size_t max_lines) const;
+  // The kernel's unwinder prints nothing for a task that is on a CPU at
+  // that moment (a dying task copying its core out, say); with `wait`, an
+  // empty answer is asked again every few milliseconds until then, since a
+  // task in the kernel that is off the CPU always has frames.
+  util::Result<std::vector<std::string>> kernel_stack(size_t max_lines,
+                                                      std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
   util::Result<std::vector<AuxvEntry>> auxv() const;
   util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated) const;
   // Threads in task/, in directory order; names and states read per thread.

@@ -3,10 +3,14 @@
 #include "proc/process_dir.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -223,6 +227,69 @@ TEST(ProcessDirPidfd, AnFdThatIsNotAPidfdFails) {
   ASSERT_FALSE(d);
   EXPECT_NE(d.error().message.find("is not a pidfd"), std::string::npos) << d.error().message;
   EXPECT_FALSE(pidfd_pid(-1));
+}
+
+// The kernel prints no stack for a task that is on a CPU at that moment:
+// this child spins on a CPU of its own for a while, then sleeps in pause().
+// (Pinned apart: sharing our CPU, it would be off it whenever we read.)
+TEST(ProcessDirKernelStack, WaitsUntilTheTaskIsOffTheCpu) {
+  cpu_set_t mine;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof mine, &mine), 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &mine)) cpus.push_back(c);
+  auto pin = [](int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+  };
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    pin(cpus.back());
+    timespec start{}, now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    ssize_t ignored = ::write(ready[1], "x", 1);
+    (void)ignored;
+    do {
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 < 300);
+    for (;;) ::pause();
+  }
+  ASSERT_GT(pid, 0);
+  pin(cpus.front());
+  ::close(ready[1]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  auto d = ProcessDir::open(pid);
+  ASSERT_TRUE(d);
+  auto stack = d->kernel_stack(100, std::chrono::seconds(20));
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::sched_setaffinity(0, sizeof mine, &mine);
+  ASSERT_TRUE(stack) << stack.error().message;
+  EXPECT_FALSE(stack->empty()) << "asked again until the child was off its CPU";
+}
+
+TEST(ProcessDirKernelStack, AnExitedTaskIsNotWaitedFor) {
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ASSERT_GT(pid, 0);
+  siginfo_t info{};
+  ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT), 0);  // a zombie now
+  auto d = ProcessDir::open(pid);
+  ASSERT_TRUE(d);
+  auto start = std::chrono::steady_clock::now();
+  auto stack = d->kernel_stack(100, std::chrono::seconds(60));
+  auto waited = std::chrono::steady_clock::now() - start;
+  ::waitpid(pid, nullptr, 0);
+  if (stack) {
+    EXPECT_TRUE(stack->empty());
+  }
+  EXPECT_LT(waited, std::chrono::seconds(30)) << "a zombie has no kernel stack to wait for";
 }
 
 }  // namespace
