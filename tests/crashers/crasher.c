@@ -39,12 +39,21 @@ static int never;
 static int pipe_fds[2];
 volatile int sink;
 
-NOINLINE void park_in_pause(void) { for (;;) pause(); }
+/* Threads count themselves in on reaching the function they park in. */
+static int arrived;
+static void arrive(void) { __atomic_add_fetch(&arrived, 1, __ATOMIC_RELEASE); }
+
+NOINLINE void park_in_pause(void) {
+  arrive();
+  for (;;) pause();
+}
 NOINLINE void park_in_read(void) {
   char c;
+  arrive();
   for (;;) (void)!read(pipe_fds[0], &c, 1);
 }
 NOINLINE void park_in_cond_wait(void) {
+  arrive();
   pthread_mutex_lock(&lock);
   while (!never) pthread_cond_wait(&cond, &lock);
   pthread_mutex_unlock(&lock);
@@ -54,16 +63,22 @@ static void *pause_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "
 static void *read_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-read"); park_in_read(); return 0; }
 static void *cond_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-cond"); park_in_cond_wait(); return 0; }
 
+static int parked_threads;
 static void start_parked_threads(void) {
   pthread_t t;
+  parked_threads = 3;
   (void)!pipe(pipe_fds);
   pthread_create(&t, 0, pause_main, 0);
   pthread_create(&t, 0, read_main, 0);
   pthread_create(&t, 0, cond_main, 0);
 }
 
-/* Waits until every thread has reached its parking function. */
-static void settle(void) { usleep(20000); }
+/* Waits until `threads` threads have reached their parking function, then
+ * a little longer for them to block there. */
+static void settle(int threads) {
+  while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < threads) usleep(1000);
+  usleep(20000);
+}
 
 static void ready(void) {
   struct timespec now;
@@ -137,7 +152,12 @@ NOINLINE void wait_then_crash(void) {
 
 NOINLINE void wait_for_signal(void) { for (;;) pause(); }
 
-static void *idle_main(void *a) { (void)a; for (;;) pause(); return 0; }
+static void *idle_main(void *a) {
+  (void)a;
+  arrive();
+  for (;;) pause();
+  return 0;
+}
 
 /* --- live processes, for the debugger --- */
 
@@ -145,6 +165,7 @@ static volatile long ticks;
 
 NOINLINE void park_in_nanosleep(void) {
   struct timespec period = {0, 5 * 1000 * 1000};
+  arrive();
   for (;;) {
     nanosleep(&period, 0);
     __atomic_add_fetch(&ticks, 1, __ATOMIC_RELAXED);
@@ -208,7 +229,7 @@ NOINLINE void crash_with_threads(int n) {
     pthread_attr_setstacksize(&attr, (size_t)(stack_kb ? atol(stack_kb) : 64) * 1024);
     if (pthread_create(&t, &attr, idle_main, 0) != 0) abort();
   }
-  usleep(50000);
+  settle(parked_threads + n);
   ready();
   null_level1();
 }
@@ -342,12 +363,13 @@ int main(int argc, char **argv) {
   const char *parked = getenv("CRASHER_PARKED");
   if (!parked || strcmp(parked, "0") != 0) start_parked_threads();
   if (!strcmp(mode, "live")) start_workers(arg);
+  int parking = parked_threads + (!strcmp(mode, "live") ? (int)arg : 0);
   if (!strcmp(mode, "churn")) {
     pthread_t t;
     pthread_create(&t, 0, spawner_main, 0);
   }
   if (!strcmp(mode, "nodump")) prctl(PR_SET_DUMPABLE, 0);
-  settle();
+  settle(parking);
   /* Modes that set up more first say "ready" themselves, right before crashing. */
   if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0 &&
       strcmp(mode, "maps") != 0 && strcmp(mode, "garbage-stack") != 0 && strcmp(mode, "fp-loop") != 0 &&

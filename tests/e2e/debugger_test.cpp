@@ -113,6 +113,15 @@ class LiveProcess {
     std::smatch m;
     if (!std::regex_search(line, m, std::regex("^ready (\\d+)"))) throw std::runtime_error("crasher said: " + line);
     pid_ = std::stoi(m[1]);
+    // "ready" comes just before the main thread parks: wait until it has
+    // (asleep in pause, read or vfork), or its backtrace is still printf's.
+    auto main_state = [&] {
+      std::string stat = read_file("/proc/" + std::to_string(pid_) + "/stat");
+      size_t paren = stat.rfind(')');
+      return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+    };
+    if (!eventually([&] { return main_state() == 'S' || main_state() == 'D'; }))
+      throw std::runtime_error("the crasher's main thread never parked");
   }
   ~LiveProcess() {
     ::kill(child_, SIGKILL);
