@@ -63,7 +63,7 @@ static void *pause_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "
 static void *read_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-read"); park_in_read(); return 0; }
 static void *cond_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-cond"); park_in_cond_wait(); return 0; }
 
-static int parked_threads;
+static int parked_threads, hostile_threads;
 static void start_parked_threads(void) {
   pthread_t t;
   parked_threads = 3;
@@ -229,7 +229,7 @@ NOINLINE void crash_with_threads(int n) {
     pthread_attr_setstacksize(&attr, (size_t)(stack_kb ? atol(stack_kb) : 64) * 1024);
     if (pthread_create(&t, &attr, idle_main, 0) != 0) abort();
   }
-  settle(parked_threads + n);
+  settle(hostile_threads + parked_threads + n);
   ready();
   null_level1();
 }
@@ -272,7 +272,6 @@ static void become_hostile(void) {
   char name[] = "/dev/shm/crasher-\n\x1b[1m$(reboot)-%n-\xff\xfe-XXXXXX";
   (void)mkstemp(name); /* kept open: it shows in the open files */
   unlink(name);
-  usleep(20000);
 }
 
 /* The stack pointer and frame pointer moved into junk: words that look like
@@ -359,11 +358,14 @@ int main(int argc, char **argv) {
   const char *name = getenv("CRASHER_NAME");
   if (name) prctl(PR_SET_NAME, name, 0, 0, 0);
   const char *hostile = getenv("CRASHER_HOSTILE");
-  if (hostile && !strcmp(hostile, "1")) become_hostile();
+  if (hostile && !strcmp(hostile, "1")) {
+    become_hostile();
+    hostile_threads = 1;
+  }
   const char *parked = getenv("CRASHER_PARKED");
   if (!parked || strcmp(parked, "0") != 0) start_parked_threads();
   if (!strcmp(mode, "live")) start_workers(arg);
-  int parking = parked_threads + (!strcmp(mode, "live") ? (int)arg : 0);
+  int parking = hostile_threads + parked_threads + (!strcmp(mode, "live") ? (int)arg : 0);
   if (!strcmp(mode, "churn")) {
     pthread_t t;
     pthread_create(&t, 0, spawner_main, 0);
