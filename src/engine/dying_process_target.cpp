@@ -23,6 +23,18 @@ ProcessLimits dying_limits(ProcessLimits limits) {
   return limits;
 }
 
+// Boot time (seconds since the epoch), from /proc/stat's btime.
+std::optional<int64_t> boot_time() {
+  util::UniqueFd fd(::open("/proc/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  auto text = util::read_all(fd.get(), 1 << 20);
+  if (!text) return std::nullopt;
+  size_t at = text->find("\nbtime ");
+  if (at == std::string::npos) return std::nullopt;
+  size_t end = text->find('\n', at + 1);
+  return util::parse_int<int64_t>(std::string_view(*text).substr(at + 7, end - at - 7));
+}
+
 }  // namespace
 
 DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& notes,
@@ -46,22 +58,6 @@ DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& no
   // The auxv in the notes is the kernel's own copy; prefer it.
   if (!notes.auxv.empty()) facts_.auxv = notes.auxv;
 }
-
-namespace {
-
-// Boot time (seconds since the epoch), from /proc/stat's btime.
-std::optional<int64_t> boot_time() {
-  util::UniqueFd fd(::open("/proc/stat", O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  auto text = util::read_all(fd.get(), 1 << 20);
-  if (!text) return std::nullopt;
-  size_t at = text->find("\nbtime ");
-  if (at == std::string::npos) return std::nullopt;
-  size_t end = text->find('\n', at + 1);
-  return util::parse_int<int64_t>(std::string_view(*text).substr(at + 7, end - at - 7));
-}
-
-}  // namespace
 
 std::optional<std::string> DyingProcessTarget::identity_mismatch(const proc::ProcessDir& dir, const CoreNotes& notes,
                                                                  std::optional<int64_t> crash_time) {

@@ -51,6 +51,14 @@ class CoreFileChain : public ::testing::Test {
     return {crash, r.value_or(json())};
   }
 
+  // Crashes `program` (a copy others can run) as nobody, in `cwd`.
+  std::pair<CrashResult, json> crash_as_nobody(ServerProcess& server, const std::string& program,
+                                               const std::string& cwd) {
+    ::chmod(dir.path().c_str(), 0711);  // nobody passes through to cwd
+    return crash(server, "/usr/bin/setpriv",
+                 {"--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/env", "-C", cwd, program, "null"});
+  }
+
   static std::string kernel_name(const std::string& name, pid_t pid) {
     return read_file("/proc/sys/kernel/core_uses_pid") == "1\n" ? name + "." + std::to_string(pid) : name;
   }
@@ -90,13 +98,10 @@ TEST_F(CoreFileChain, ARelativePatternWritesIntoTheProcesssCwdAsItsUser) {
   save_pattern("core");
   ServerProcess server(dir, {"state_directory=" + state});
   PublicCopy program("crasher");
-  ::chmod(dir.path().c_str(), 0711);
   std::string home = dir / "home";
   ::mkdir(home.c_str(), 0700);
   ASSERT_EQ(::chown(home.c_str(), kNobody, kNobody), 0);
-  auto [crashed, report] = crash(server, "/usr/bin/setpriv",
-                                 {"--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/env", "-C", home,
-                                  program.path, "null"});
+  auto [crashed, report] = crash_as_nobody(server, program.path, home);
   ASSERT_FALSE(report.is_null()) << server.log();
   std::string core = home + "/" + kernel_name("core", crashed.pid);
   ASSERT_TRUE(exists(core)) << run({"ls", "-la", home}).output;
@@ -113,7 +118,6 @@ TEST_F(CoreFileChain, NoCoreFileWhereTheKernelWouldWriteNoneAndTheReportStays) {
   save_pattern("core.%p");
   ServerProcess server(dir, {"state_directory=" + state});
   PublicCopy program("crasher");
-  ::chmod(dir.path().c_str(), 0711);
   std::string rootonly = dir / "rootonly";
   ::mkdir(rootonly.c_str(), 0755);
   {
@@ -129,9 +133,7 @@ TEST_F(CoreFileChain, NoCoreFileWhereTheKernelWouldWriteNoneAndTheReportStays) {
   ::unlink((server.directory() + "/usercrash_00.json").c_str());
   {
     // A user whose cwd it cannot write: nothing, and nothing as root either.
-    auto [crashed, report] = crash(server, "/usr/bin/setpriv",
-                                   {"--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/env", "-C", rootonly,
-                                    program.path, "null"});
+    auto [crashed, report] = crash_as_nobody(server, program.path, rootonly);
     EXPECT_FALSE(report.is_null()) << server.log();
     EXPECT_TRUE(fs::is_empty(rootonly)) << run({"ls", "-la", rootonly}).output;
   }
