@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void save_stdin(const char *path) {
+static void save_stdin(const char* path) {
   int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (out < 0) exit(1);
   static char buffer[1 << 20];
@@ -30,7 +30,7 @@ static void save_stdin(const char *path) {
   close(out);
 }
 
-static void run_to(const char *out, char *const argv[]) {
+static void run_to(const char* out, char* const argv[]) {
   pid_t child = fork();
   if (child == 0) {
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -42,22 +42,45 @@ static void run_to(const char *out, char *const argv[]) {
   waitpid(child, NULL, 0);
 }
 
-static const char *seed_commands[] = {
-    "bt", "printf \"\\nRegisters\\n\"", "info registers",
-    "printf \"\\n\\nMemory near rax\\n\"", "x/16x $rax-0x20", "x/48x $rax",
-    "printf \"\\n\\nMemory near rbx\\n\"", "x/16x $rbx-0x20", "x/48x $rbx",
-    "printf \"\\n\\nMemory near rcx\\n\"", "x/16x $rcx-0x20", "x/48x $rcx",
-    "printf \"\\n\\nMemory near rdx\\n\"", "x/16x $rdx-0x20", "x/48x $rdx",
-    "printf \"\\n\\nMemory near rsi\\n\"", "x/16x $rsi-0x20", "x/48x $rsi",
-    "printf \"\\n\\nMemory near rdi\\n\"", "x/16x $rdi-0x20", "x/48x $rdi",
-    "printf \"\\n\\nMemory near rbp\\n\"", "x/16x $rbp-0x20", "x/48x $rbp",
-    "printf \"\\n\\nMemory near rsp\\n\"", "x/16x $rsp-0x20", "x/48x $rsp",
-    "printf \"\\n\\ncode around rip\\n\"", "x/8i $rip-0x20", "x/48i $rip",
-    "printf \"\\nThreads\\n\\n\"", "info threads",
-    "printf \"\\nThreads backtrace\\n\\n\"", "thread apply all bt", "quit",
+static const char* seed_commands[] = {
+    "bt",
+    "printf \"\\nRegisters\\n\"",
+    "info registers",
+    "printf \"\\n\\nMemory near rax\\n\"",
+    "x/16x $rax-0x20",
+    "x/48x $rax",
+    "printf \"\\n\\nMemory near rbx\\n\"",
+    "x/16x $rbx-0x20",
+    "x/48x $rbx",
+    "printf \"\\n\\nMemory near rcx\\n\"",
+    "x/16x $rcx-0x20",
+    "x/48x $rcx",
+    "printf \"\\n\\nMemory near rdx\\n\"",
+    "x/16x $rdx-0x20",
+    "x/48x $rdx",
+    "printf \"\\n\\nMemory near rsi\\n\"",
+    "x/16x $rsi-0x20",
+    "x/48x $rsi",
+    "printf \"\\n\\nMemory near rdi\\n\"",
+    "x/16x $rdi-0x20",
+    "x/48x $rdi",
+    "printf \"\\n\\nMemory near rbp\\n\"",
+    "x/16x $rbp-0x20",
+    "x/48x $rbp",
+    "printf \"\\n\\nMemory near rsp\\n\"",
+    "x/16x $rsp-0x20",
+    "x/48x $rsp",
+    "printf \"\\n\\ncode around rip\\n\"",
+    "x/8i $rip-0x20",
+    "x/48i $rip",
+    "printf \"\\nThreads\\n\\n\"",
+    "info threads",
+    "printf \"\\nThreads backtrace\\n\\n\"",
+    "thread apply all bt",
+    "quit",
 };
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc >= 4 && !strcmp(argv[1], "rss")) {
     char self[512], client[600], conf[600], out[600];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -67,7 +90,7 @@ int main(int argc, char **argv) {
     snprintf(client, sizeof client, "%s/../bin/usercrash_c", self);
     snprintf(conf, sizeof conf, "%s/c.conf", argv[2]);
     snprintf(out, sizeof out, "%s/rss", argv[2]);
-    char *args[64];
+    char* args[64];
     int k = 0;
     args[k++] = client;
     args[k++] = "-c";
@@ -82,7 +105,7 @@ int main(int argc, char **argv) {
     int status;
     struct rusage usage;
     wait4(child, &status, 0, &usage);
-    FILE *f = fopen(out, "w");
+    FILE* f = fopen(out, "w");
     if (f) {
       fprintf(f, "%ld\n", usage.ru_maxrss);
       fclose(f);
@@ -99,11 +122,11 @@ int main(int argc, char **argv) {
   /* %E is the path with '/' replaced by '!'. */
   char path[512];
   snprintf(path, sizeof path, "%s", exe);
-  for (char *p = path; *p; ++p)
+  for (char* p = path; *p; ++p)
     if (*p == '!') *p = '/';
   save_stdin(core);
   if (!strcmp(mode, "seed")) {
-    char *args[128];
+    char* args[128];
     int n = 0;
     args[n++] = "gdb";
     args[n++] = "-nx";
@@ -116,14 +139,14 @@ int main(int argc, char **argv) {
     args[n++] = "-batch";
     for (size_t i = 0; i < sizeof seed_commands / sizeof *seed_commands; ++i) {
       args[n++] = "-ex";
-      args[n++] = (char *)seed_commands[i];
+      args[n++] = (char*)seed_commands[i];
     }
     args[n] = NULL;
     run_to(tmp, args);
   } else {
     char core_arg[600];
     snprintf(core_arg, sizeof core_arg, "--core=%s", core);
-    char *args[] = {"eu-stack", "-s", "-e", path, core_arg, hide ? "--debuginfo-path=/var/empty" : NULL, NULL};
+    char* args[] = {"eu-stack", "-s", "-e", path, core_arg, hide ? "--debuginfo-path=/var/empty" : NULL, NULL};
     run_to(tmp, args);
   }
   unlink(core);

@@ -69,7 +69,8 @@ std::vector<std::string> expand_specifiers(const std::vector<std::string>& words
   auto opt = [](const auto& o) { return o ? std::to_string(*o) : std::string(); };
   // Names the process chose (its comm, its file) can never add a directory.
   std::string exe_bang = escape_name_component(v.exe);
-  std::string exe_file = escape_name_component(v.exe.substr(v.exe.rfind('/') == std::string::npos ? 0 : v.exe.rfind('/') + 1));
+  std::string exe_file =
+      escape_name_component(v.exe.substr(v.exe.rfind('/') == std::string::npos ? 0 : v.exe.rfind('/') + 1));
   std::string comm = escape_name_component(v.comm);
   std::string hostname = escape_name_component(v.hostname);
   std::vector<std::string> out;
@@ -96,7 +97,9 @@ std::vector<std::string> expand_specifiers(const std::vector<std::string>& words
         case 'f': expanded += exe_file; break;
         case 'E': expanded += exe_bang; break;
         case 'c': expanded += opt(v.core_limit); break;
-        case 'F': if (v.pidfd >= 0) expanded += std::to_string(v.pidfd); break;
+        case 'F':
+          if (v.pidfd >= 0) expanded += std::to_string(v.pidfd);
+          break;
         default: break;  // unknown: dropped, as the kernel does
       }
     }

@@ -44,8 +44,9 @@ Result<void> parse_kernel_spec(const std::string& spec, ClientContext& ctx) {
   };
   std::optional<int> pidfd;
   std::optional<pid_t> tid;
-  for (auto r : {field(0, "pidfd", pidfd), field(1, "tid", tid), field(2, "uid", ctx.uid), field(3, "gid", ctx.gid),
-                 field(4, "time", ctx.time), field(5, "dumpable", ctx.dumpable), field(6, "core limit", ctx.core_limit)})
+  for (auto r :
+       {field(0, "pidfd", pidfd), field(1, "tid", tid), field(2, "uid", ctx.uid), field(3, "gid", ctx.gid),
+        field(4, "time", ctx.time), field(5, "dumpable", ctx.dumpable), field(6, "core limit", ctx.core_limit)})
     if (!r) return r;
   if (pidfd) {
     if (*pidfd < 0) return util::fail("-k: negative pidfd");
@@ -195,7 +196,8 @@ Result<ClientContext> parse_client_args(int argc, char** argv) {
   ctx.pid = *pid;
   ctx.comm = positional[1];
   auto sig = util::parse_int<int>(positional[2]);
-  if (!sig || *sig < 1 || *sig > SIGRTMAX) return util::fail(fmt::format("SIGNAL '{}' is not a signal number", positional[2]));
+  if (!sig || *sig < 1 || *sig > SIGRTMAX)
+    return util::fail(fmt::format("SIGNAL '{}' is not a signal number", positional[2]));
   ctx.signal = *sig;
   return ctx;
 }

@@ -15,16 +15,16 @@
 namespace usercrash::client {
 
 struct ClientContext {
-  std::string config_path;  // empty: the default
-  pid_t pid = 0;            // %P: global pid
-  std::string comm;         // %e
-  int signal = 0;           // %s; 0 in kernel socket mode until the notes say
-  int pidfd = -1;           // %F: a pidfd the kernel opened for us
-  pid_t tid = 0;            // %I: global tid of the crashing thread
-  std::optional<uid_t> uid;  // %u
-  std::optional<gid_t> gid;  // %g
-  std::optional<int64_t> time;  // %t
-  std::optional<int> dumpable;  // %d: 0, 1 or 2 (suid_dumpable)
+  std::string config_path;             // empty: the default
+  pid_t pid = 0;                       // %P: global pid
+  std::string comm;                    // %e
+  int signal = 0;                      // %s; 0 in kernel socket mode until the notes say
+  int pidfd = -1;                      // %F: a pidfd the kernel opened for us
+  pid_t tid = 0;                       // %I: global tid of the crashing thread
+  std::optional<uid_t> uid;            // %u
+  std::optional<gid_t> gid;            // %g
+  std::optional<int64_t> time;         // %t
+  std::optional<int> dumpable;         // %d: 0, 1 or 2 (suid_dumpable)
   std::optional<uint64_t> core_limit;  // %c: RLIMIT_CORE of the crashed process
   // Where the core comes from: stdin, or (kernel socket mode) the kernel's
   // coredump connection the server handed us.

@@ -26,9 +26,9 @@ namespace {
 // The writer's exit statuses past the errno values of a failed open.
 enum WriterStatus : int {
   kWritten = 0,
-  kCannotEnter = 200,       // the process's root or cwd
+  kCannotEnter = 200,  // the process's root or cwd
   kCannotTakeCredentials = 201,
-  kNotTheUsersFile = 202,   // exists, and is not a plain file of the user's
+  kNotTheUsersFile = 202,  // exists, and is not a plain file of the user's
   kWriteFailed = 203,
   kReadFailed = 204,
 };
@@ -119,7 +119,7 @@ Result<uint64_t> copy_core(int core_in, int out_fd, uint64_t limit) {
   // page at a time (however the reads fall), so every zero page at an
   // aligned offset becomes a hole, as the kernel leaves it.
   std::vector<std::byte> buffer(1 << 20);
-  uint64_t base = 0;   // file offset of buffer[0]
+  uint64_t base = 0;  // file offset of buffer[0]
   size_t filled = 0;
   auto write_out = [&](size_t size) -> Result<void> {
     size_t run = 0;  // start of the bytes not yet written
@@ -160,14 +160,15 @@ int write_core_file(const CoreFileRequest& request, int core_in) {
   ::close_range(3, ~0U, 0);
   // Its credentials, all of them, before the file is touched.
   if (::setgroups(request.groups.size(), request.groups.data()) != 0 ||
-      ::setresgid(request.gid, request.gid, request.gid) != 0 || ::setresuid(request.uid, request.uid, request.uid) != 0)
+      ::setresgid(request.gid, request.gid, request.gid) != 0 ||
+      ::setresuid(request.uid, request.uid, request.uid) != 0)
     return kCannotTakeCredentials;
   ::prctl(PR_SET_DUMPABLE, 0);
   // The kernel's rules: never through a final symlink, never block on a
   // fifo, and an existing file only when it is a plain file of the user's
   // with one link and no more than mode 0600 allows.
-  UniqueFd out(::open(request.path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_LARGEFILE,
-                      0600));
+  UniqueFd out(
+      ::open(request.path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_LARGEFILE, 0600));
   if (!out) return std::clamp(errno, 1, kCannotEnter - 1);
   struct stat st {};
   if (::fstat(out.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != request.uid ||
@@ -186,7 +187,8 @@ Result<ChainedHandler> start_core_file_writer(CoreFileRequest request) {
 
 std::string explain_core_file_status(int status) {
   if (WIFSIGNALED(status))
-    return WTERMSIG(status) == SIGALRM ? "the writer timed out" : fmt::format("the writer was killed by signal {}", WTERMSIG(status));
+    return WTERMSIG(status) == SIGALRM ? "the writer timed out"
+                                       : fmt::format("the writer was killed by signal {}", WTERMSIG(status));
   if (!WIFEXITED(status)) return fmt::format("the writer ended with status {}", status);
   int code = WEXITSTATUS(status);
   switch (code) {

@@ -37,7 +37,7 @@ struct CoreFileRequest {
   uid_t uid = 0;        // its fsuid, fsgid and supplementary groups
   gid_t gid = 0;
   std::vector<gid_t> groups;
-  uint64_t limit = 0;   // its RLIMIT_CORE (soft), in bytes
+  uint64_t limit = 0;                // its RLIMIT_CORE (soft), in bytes
   std::chrono::seconds timeout{30};  // the writer gives up after this
 };
 

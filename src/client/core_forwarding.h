@@ -12,14 +12,14 @@
 namespace usercrash::client {
 
 struct CoreSinks {
-  store::CoreWriter* saved = nullptr;   // not owned
-  ChainedHandler* chained = nullptr;    // not owned
+  store::CoreWriter* saved = nullptr;  // not owned
+  ChainedHandler* chained = nullptr;   // not owned
 };
 
 struct ForwardResult {
-  uint64_t bytes = 0;         // of the core passed on (head included)
-  bool complete = false;      // the stream was read to its end
-  std::string problem;        // a read error, when there was one
+  uint64_t bytes = 0;     // of the core passed on (head included)
+  bool complete = false;  // the stream was read to its end
+  std::string problem;    // a read error, when there was one
 };
 
 // Passes `head` then the rest of `in_fd` to the sinks. Stops reading once no

@@ -66,8 +66,8 @@ enum class ServerAnswer { perform, dropped, unavailable };
 // process's crash, never of a setuid, setgid or non-dumpable one.
 bool owner_may_read(const config::Config& config, const engine::Target& target) {
   const auto& f = target.facts();
-  return config.report_access == config::ReportAccess::owner && f.uid && *f.uid != 0 && f.dumpable &&
-         *f.dumpable && !engine::is_secure_process(f);
+  return config.report_access == config::ReportAccess::owner && f.uid && *f.uid != 0 && f.dumpable && *f.dumpable &&
+         !engine::is_secure_process(f);
 }
 
 // Asks the server for report fds. `dropped`: the server refused on purpose
@@ -171,7 +171,9 @@ void pass_core_on(const config::Config& config, const client::ClientContext& ctx
   auto saved = writer->finish();
   if (saved) {
     note_core(*files,
-              {{"saved", true}, {"bytes", saved->bytes_in}, {"compressed_bytes", saved->bytes_out},
+              {{"saved", true},
+               {"bytes", saved->bytes_in},
+               {"compressed_bytes", saved->bytes_out},
                {"truncated", saved->truncated}},
               fmt::format("\nCore: saved beside this report (.core.zst): {} bytes of core, {} compressed{}\n",
                           saved->bytes_in, saved->bytes_out, saved->truncated ? ", cut at max_core_size" : ""));

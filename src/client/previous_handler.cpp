@@ -29,9 +29,9 @@ std::optional<SavedHandler> load_previous_handler(const std::string& state_direc
 }
 
 util::Result<std::optional<ChainedHandler>> start_previous_handler(const SavedHandler& saved,
-                                                                  const SpecifierValues& values, pid_t pid, int pidfd,
-                                                                  std::chrono::milliseconds timeout, std::string& name,
-                                                                  std::string& why_none) {
+                                                                   const SpecifierValues& values, pid_t pid, int pidfd,
+                                                                   std::chrono::milliseconds timeout, std::string& name,
+                                                                   std::string& why_none) {
   if (saved.kind == SavedHandler::Kind::pipe) {
     name = "chained handler " + saved.words[0];
     return ChainedHandler::spawn(expand_specifiers(saved.words, values), pidfd);

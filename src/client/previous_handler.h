@@ -22,9 +22,9 @@ std::optional<SavedHandler> load_previous_handler(const std::string& state_direc
 // log ("chained handler /usr/lib/...", "core file core.1234"). nullopt,
 // with `why_none`, when the kernel would have written no core file.
 util::Result<std::optional<ChainedHandler>> start_previous_handler(const SavedHandler& saved,
-                                                                  const SpecifierValues& values, pid_t pid, int pidfd,
-                                                                  std::chrono::milliseconds timeout, std::string& name,
-                                                                  std::string& why_none);
+                                                                   const SpecifierValues& values, pid_t pid, int pidfd,
+                                                                   std::chrono::milliseconds timeout, std::string& name,
+                                                                   std::string& why_none);
 
 // What its exit status says went wrong; nullopt when it went well.
 std::optional<std::string> previous_handler_failure(const SavedHandler& saved, int status);

@@ -33,8 +33,7 @@ struct Key {
 std::optional<std::string> check_path(std::string_view value, size_t max_len) {
   if (value.empty() || value[0] != '/') return "must be an absolute path";
   if (value.size() > max_len) return fmt::format("longer than {} characters", max_len);
-  if (value.find("/../") != std::string_view::npos || value.ends_with("/.."))
-    return "must not contain '..'";
+  if (value.find("/../") != std::string_view::npos || value.ends_with("/..")) return "must not contain '..'";
   return std::nullopt;
 }
 

@@ -33,21 +33,21 @@ struct Config {
   std::string state_directory = "/var/lib/usercrash";
   // Listening socket for the kernel's coredump connections (core_pattern "@@").
   std::string kernel_socket = "/run/usercrash/coredump.sock";
-  unsigned count = 50;            // ring size
-  unsigned max_concurrent = 1;    // dumps running at once
-  unsigned max_queue = 64;        // dumps waiting for a slot; more are dropped and counted
+  unsigned count = 50;          // ring size
+  unsigned max_concurrent = 1;  // dumps running at once
+  unsigned max_queue = 64;      // dumps waiting for a slot; more are dropped and counted
   milliseconds request_timeout{1000};
   milliseconds completion_timeout{100'000};
   milliseconds client_timeout{50'000};
   bool save_core = false;
   uint64_t max_core_size = 2ULL << 30;  // bytes of core (uncompressed) kept per crash
   bool include_environment = false;
-  unsigned max_threads = 1024;    // threads unwound per report
-  unsigned max_frames = 256;      // frames per thread
-  unsigned max_maps = 20000;      // lines of /proc/<pid>/maps kept
-  unsigned max_open_files = 4096; // fds listed
+  unsigned max_threads = 1024;     // threads unwound per report
+  unsigned max_frames = 256;       // frames per thread
+  unsigned max_maps = 20000;       // lines of /proc/<pid>/maps kept
+  unsigned max_open_files = 4096;  // fds listed
   uint64_t max_report_size = 16ULL << 20;
-  milliseconds time_budget{5000}; // whole report, crash to written
+  milliseconds time_budget{5000};  // whole report, crash to written
   SourceLines source_lines = SourceLines::own;
   // Where separate debug files are looked up (by build-id). Root-owned
   // trees only: a module's own directory may belong to whoever crashed.

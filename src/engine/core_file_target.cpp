@@ -44,7 +44,8 @@ Result<std::unique_ptr<CoreFileTarget>> CoreFileTarget::open(const std::string& 
   // Program headers (the count may be in section 0 for PN_XNUM; read up to the notes).
   uint64_t ph_bytes = static_cast<uint64_t>(layout->phnum == 0xffff ? 0 : layout->phnum) * kProgramHeaderSize;
   if (layout->phnum == 0xffff || ph_bytes > kMaxProgramHeaders) ph_bytes = kMaxProgramHeaders;
-  ph_bytes = std::min<uint64_t>(ph_bytes, static_cast<uint64_t>(st.st_size) - std::min<uint64_t>(st.st_size, layout->phoff));
+  ph_bytes =
+      std::min<uint64_t>(ph_bytes, static_cast<uint64_t>(st.st_size) - std::min<uint64_t>(st.st_size, layout->phoff));
   head.resize(layout->phoff + ph_bytes);
   ssize_t n = ::pread(fd.get(), head.data() + kElfHeaderSize, head.size() - kElfHeaderSize, kElfHeaderSize);
   if (n < 0) return util::fail_errno(path);
@@ -78,9 +79,8 @@ size_t CoreFileTarget::read_memory(uint64_t address, std::span<std::byte> out) {
   size_t done = 0;
   while (done < out.size()) {
     uint64_t at = address + done;
-    auto seg = std::find_if(layout_.loads.begin(), layout_.loads.end(), [&](const CoreSegment& s) {
-      return at >= s.vaddr && at < s.vaddr + s.mem_size;
-    });
+    auto seg = std::find_if(layout_.loads.begin(), layout_.loads.end(),
+                            [&](const CoreSegment& s) { return at >= s.vaddr && at < s.vaddr + s.mem_size; });
     if (seg == layout_.loads.end()) break;
     uint64_t in_seg = at - seg->vaddr;
     size_t want = static_cast<size_t>(std::min<uint64_t>(out.size() - done, seg->mem_size - in_seg));

@@ -16,13 +16,14 @@ namespace usercrash::engine {
 
 struct CoreFileOptions {
   std::optional<std::string> executable;  // use this file for the main program
-  std::string sysroot;                     // prefix for module paths ("" = /)
+  std::string sysroot;                    // prefix for module paths ("" = /)
 };
 
 class CoreFileTarget : public NotesTarget {
  public:
   // Opens and parses `path`. Errors name what is wrong with the file.
-  static util::Result<std::unique_ptr<CoreFileTarget>> open(const std::string& path, const CoreFileOptions& options = {});
+  static util::Result<std::unique_ptr<CoreFileTarget>> open(const std::string& path,
+                                                            const CoreFileOptions& options = {});
 
   size_t read_memory(uint64_t address, std::span<std::byte> out) override;
   util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override;

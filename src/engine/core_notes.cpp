@@ -208,11 +208,8 @@ CoreNotes parse_core_notes(std::span<const std::byte> notes, const CoreLimits& l
         }
         break;
       }
-      case NT_FILE:
-        parse_file_note(desc, limits, out);
-        break;
-      default:
-        break;
+      case NT_FILE: parse_file_note(desc, limits, out); break;
+      default: break;
     }
   }
   if (threads_capped)

@@ -21,8 +21,8 @@ struct Capstone {
 
 // Decodes from `start` until past `pc`; the instructions, or empty if
 // decoding does not land on `pc` exactly.
-std::vector<Instruction> decode_from(Capstone& cs, std::span<const uint8_t> code, uint64_t code_address,
-                                     uint64_t start, uint64_t pc, size_t after) {
+std::vector<Instruction> decode_from(Capstone& cs, std::span<const uint8_t> code, uint64_t code_address, uint64_t start,
+                                     uint64_t pc, size_t after) {
   std::vector<Instruction> out;
   size_t offset = static_cast<size_t>(start - code_address);
   const uint8_t* p = code.data() + offset;

@@ -37,8 +37,8 @@ std::optional<int64_t> boot_time() {
 
 }  // namespace
 
-DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& notes,
-                                       const ProcessLimits& limits, std::string kind)
+DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& notes, const ProcessLimits& limits,
+                                       std::string kind)
     : ProcessTarget(std::move(dir), dying_limits(limits)), kind_(std::move(kind)), siginfo_(notes.siginfo) {
   size_t limit = limits.max_threads;
   for (const auto& t : notes.threads) {

@@ -101,8 +101,10 @@ std::string why_denied(const proc::ProcessDir& dir) {
       return (a && *a != mine) || (b && *b != mine) || (c && *c != mine);
     };
     if (st->uid && *st->uid != uid)
-      return fmt::format("it runs as uid {} and you are uid {}; only root (CAP_SYS_PTRACE) may trace another "
-                         "user's process", *st->uid, uid);
+      return fmt::format(
+          "it runs as uid {} and you are uid {}; only root (CAP_SYS_PTRACE) may trace another "
+          "user's process",
+          *st->uid, uid);
     if (differs(uid, st->uid, st->euid, st->suid) || differs(gid, st->gid, st->egid, st->sgid))
       return "its credentials differ from yours (a setuid or setgid program); only root (CAP_SYS_PTRACE) may "
              "trace it";
@@ -173,16 +175,17 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   if (!listed) return no_such_process();
   auto live = [](const proc::ThreadInfo& t) { return t.state != "Z" && t.state != "X"; };
   if (std::none_of(listed->begin(), listed->end(), live))
-    return util::fail("it is a zombie: it has exited and waits for its parent to collect its exit status; there is "
-                      "nothing left to report", EINVAL);
+    return util::fail(
+        "it is a zombie: it has exited and waits for its parent to collect its exit status; there is "
+        "nothing left to report",
+        EINVAL);
   auto listed_thread = [&](pid_t tid) -> const proc::ThreadInfo* {
     for (const auto& t : *listed)
       if (t.tid == tid) return &t;
     return nullptr;
   };
   for (pid_t tid : options.only_threads)
-    if (!listed_thread(tid) && !cut)
-      return util::fail(fmt::format("{} is not one of its threads", tid), ESRCH);
+    if (!listed_thread(tid) && !cut) return util::fail(fmt::format("{} is not one of its threads", tid), ESRCH);
 
   // One thread is seized first, before anything else is read: it proves
   // ptrace is allowed (the error names the rule when it is not). Seizing
@@ -251,8 +254,9 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
   int round = 0;
   while (seize_new())
     if (++round == kMaxScanRounds) {
-      facts_.problems.push_back("threads: the process kept creating threads while the debugger attached; some may "
-                                "be missing");
+      facts_.problems.push_back(
+          "threads: the process kept creating threads while the debugger attached; some may "
+          "be missing");
       break;
     }
 
@@ -316,8 +320,9 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
   for (round = 0; seize_new(); ++round) {
     pass();
     if (round + 1 == kMaxScanRounds) {
-      facts_.problems.push_back("threads: the process kept creating threads while the debugger captured; some may "
-                                "be missing");
+      facts_.problems.push_back(
+          "threads: the process kept creating threads while the debugger captured; some may "
+          "be missing");
       break;
     }
   }
@@ -332,9 +337,10 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
     if (t.released_at != Clock::time_point{}) last = std::max(last, t.released_at);
     if (t.state == SeizedThreads::State::exited && wanted(t.tid) && !contains(gone, t.tid)) gone.push_back(t.tid);
     if (t.state == SeizedThreads::State::interrupted) {
-      facts_.problems.push_back(fmt::format("thread {}: did not stop within {} ms (uninterruptible sleep?): no "
-                                            "registers; should it wake before the debugger exits, it waits for that",
-                                            t.tid, options.stop_timeout.count()));
+      facts_.problems.push_back(
+          fmt::format("thread {}: did not stop within {} ms (uninterruptible sleep?): no "
+                      "registers; should it wake before the debugger exits, it waits for that",
+                      t.tid, options.stop_timeout.count()));
       ++not_stopped_;
     }
   }
@@ -385,7 +391,8 @@ void LiveProcessTarget::copy_stack(uint64_t sp, size_t max_bytes) {
 void LiveProcessTarget::settle_thread_info(const std::vector<pid_t>& seen, const std::vector<pid_t>& gone) {
   std::vector<proc::ThreadInfo> settled;
   for (auto& t : facts_.thread_info) {
-    bool captured = std::any_of(threads_.begin(), threads_.end(), [&](const ThreadRegisters& r) { return r.tid == t.tid; });
+    bool captured =
+        std::any_of(threads_.begin(), threads_.end(), [&](const ThreadRegisters& r) { return r.tid == t.tid; });
     if (!contains(seen, t.tid) || (contains(gone, t.tid) && !captured)) continue;
     for (const auto& b : before_)
       if (b.tid == t.tid && !b.state.empty()) t.state = b.state;

@@ -65,7 +65,8 @@ NotesTarget::NotesTarget(const CoreNotes& notes, pid_t pid, std::string kind, co
     it->path = f.path;
     it->inode = 1;  // file-backed; the real inode is not in the core
   }
-  std::sort(maps_.begin(), maps_.end(), [](const proc::MapEntry& a, const proc::MapEntry& b) { return a.start < b.start; });
+  std::sort(maps_.begin(), maps_.end(),
+            [](const proc::MapEntry& a, const proc::MapEntry& b) { return a.start < b.start; });
 }
 
 util::Result<util::UniqueFd> NotesTarget::open_mapped_file(const proc::MapEntry& mapping) {

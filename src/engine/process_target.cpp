@@ -75,7 +75,8 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   } else {
     note("fd", files.error());
   }
-  if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines, limits.kernel_stack_wait)) f.kernel_stack = std::move(*stack);
+  if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines, limits.kernel_stack_wait))
+    f.kernel_stack = std::move(*stack);
   else note("stack", stack.error());
   if (auto auxv = dir_.auxv()) f.auxv = std::move(*auxv);
   else note("auxv", auxv.error());

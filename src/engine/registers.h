@@ -12,8 +12,33 @@
 namespace usercrash::engine {
 
 enum class Reg : unsigned {
-  r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi,
-  orig_rax, rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs,
+  r15,
+  r14,
+  r13,
+  r12,
+  rbp,
+  rbx,
+  r11,
+  r10,
+  r9,
+  r8,
+  rax,
+  rcx,
+  rdx,
+  rsi,
+  rdi,
+  orig_rax,
+  rip,
+  cs,
+  eflags,
+  rsp,
+  ss,
+  fs_base,
+  gs_base,
+  ds,
+  es,
+  fs,
+  gs,
 };
 inline constexpr size_t kRegisterCount = 27;
 inline constexpr size_t kGregsetBytes = kRegisterCount * sizeof(uint64_t);

@@ -18,18 +18,18 @@ inline constexpr int kReportVersion = 1;
 
 // How the unwinder found a frame.
 enum class FrameMethod {
-  context,  // the thread's registers (frame #0)
-  cfi,      // DWARF call frame information (.eh_frame / .debug_frame)
+  context,        // the thread's registers (frame #0)
+  cfi,            // DWARF call frame information (.eh_frame / .debug_frame)
   frame_pointer,  // rbp chain, where no CFI covered the caller
-  stack,    // the return address on top of the stack (after a call to a bad address)
-  inlined,  // an inlined call inside the physical frame that follows
+  stack,          // the return address on top of the stack (after a call to a bad address)
+  inlined,        // an inlined call inside the physical frame that follows
 };
 
 struct Frame {
   uint64_t pc = 0;
-  std::optional<std::string> module;    // file name of the module, as mapped
+  std::optional<std::string> module;      // file name of the module, as mapped
   std::optional<uint64_t> module_offset;  // pc relative to the module's load address
-  std::optional<std::string> build_id;  // hex
+  std::optional<std::string> build_id;    // hex
   std::optional<std::string> function;
   std::optional<uint64_t> function_offset;
   std::optional<std::string> file;
@@ -62,7 +62,7 @@ struct SignalReport {
 };
 
 struct MemoryDump {
-  std::string label;  // register name
+  std::string label;     // register name
   uint64_t address = 0;  // the register's value
   uint64_t start = 0;    // first byte dumped
   std::vector<uint8_t> bytes;
@@ -84,17 +84,17 @@ struct Report {
   pid_t pid = 0;  // global pid
   std::optional<pid_t> tgid;
   std::optional<pid_t> namespace_pid;  // pid inside its own pid namespace, when different
-  pid_t tid = 0;  // crashing (or first) thread
+  pid_t tid = 0;                       // crashing (or first) thread
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
   std::string comm;
   std::optional<std::string> exe;
   std::vector<std::string> cmdline;
   std::optional<std::vector<std::string>> environment;  // only when configured
-  int64_t time = 0;  // seconds since the epoch, UTC
+  int64_t time = 0;                                     // seconds since the epoch, UTC
   std::optional<std::string> kernel;
   std::optional<std::string> hostname;
-  std::string source;  // "core_pattern", "kernel_socket", "live", "core_file"
+  std::string source;   // "core_pattern", "kernel_socket", "live", "core_file"
   bool secure = false;  // setuid/setgid/non-dumpable: memory left out unless configured
 
   std::optional<SignalReport> signal;  // absent for a live process

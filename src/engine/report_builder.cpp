@@ -73,7 +73,8 @@ std::optional<std::string> likely_cause(const SignalReport& sig, const Registers
       const proc::MapEntry* at = find_mapping(maps, addr);
       if (regs && addr == pc) {
         if (pc == 0) return "call through a null function pointer";
-        if (!at) return fmt::format("jump to unmapped address 0x{:x} (corrupt function pointer or return address?)", pc);
+        if (!at)
+          return fmt::format("jump to unmapped address 0x{:x} (corrupt function pointer or return address?)", pc);
         if (!at->executable()) return fmt::format("execution of non-executable memory ({} mapping)", at->perms);
       }
       if (regs) {
@@ -88,8 +89,8 @@ std::optional<std::string> likely_cause(const SignalReport& sig, const Registers
         if (!sp_ok && sp != 0 && (addr >= sp - 0x10000 && addr <= sp + 0x10000))
           return "stack overflow (stack pointer outside any writable mapping)";
       }
-      if (addr < kNullPageLimit) return addr == 0 ? "null-pointer dereference"
-                                                  : fmt::format("null-pointer dereference (offset 0x{:x})", addr);
+      if (addr < kNullPageLimit)
+        return addr == 0 ? "null-pointer dereference" : fmt::format("null-pointer dereference (offset 0x{:x})", addr);
       if (!at) return fmt::format("access to unmapped address 0x{:x}", addr);
       if (sig.code == 2 /* SEGV_ACCERR */) {
         if (!at->writable() && at->readable()) return fmt::format("write to read-only memory ({} mapping)", at->perms);
@@ -121,8 +122,7 @@ std::optional<std::string> likely_cause(const SignalReport& sig, const Registers
       }
       if (sig.sender_pid && *sig.sender_pid == pid) return "abort() called";
       break;
-    default:
-      break;
+    default: break;
   }
   if (sig.sender_pid && signal_sent_by_process(sig.code)) {
     if (*sig.sender_pid == pid) return "raised by the process itself";
@@ -258,14 +258,13 @@ Report build_report(Target& target, const CollectOptions& options) {
       sig.sender_pid = s->sender_pid;
       sig.sender_uid = s->sender_uid;
     }
-    sig.cause = likely_cause(sig, threads.empty() ? nullptr : &threads.front().regs, r.maps, memory,
-                             r.abort_message, f.namespace_pid.value_or(f.pid));
+    sig.cause = likely_cause(sig, threads.empty() ? nullptr : &threads.front().regs, r.maps, memory, r.abort_message,
+                             f.namespace_pid.value_or(f.pid));
     r.signal = sig;
   }
 
   size_t count = std::min(threads.size(), options.max_threads);
-  if (threads.size() > count)
-    r.truncated.push_back(fmt::format("threads: {} of {} unwound", count, threads.size()));
+  if (threads.size() > count) r.truncated.push_back(fmt::format("threads: {} of {} unwound", count, threads.size()));
   bool budget_noted = false;
   for (size_t i = 0; i < count; ++i) {
     const ThreadRegisters& t = threads[i];
@@ -286,8 +285,7 @@ Report build_report(Target& target, const CollectOptions& options) {
         Backtrace bt = unwinder->backtrace(t);
         tr.frames = std::move(bt.frames);
         tr.unwind_stopped = bt.stopped;
-        if (bt.truncated)
-          r.truncated.push_back(fmt::format("thread {}: frames cut at {}", t.tid, options.max_frames));
+        if (bt.truncated) r.truncated.push_back(fmt::format("thread {}: frames cut at {}", t.tid, options.max_frames));
       }
     }
     r.threads.push_back(std::move(tr));
@@ -295,7 +293,8 @@ Report build_report(Target& target, const CollectOptions& options) {
   // Threads /proc lists but the registers source did not (a live process
   // where a thread could not be stopped): named, without a backtrace.
   for (const auto& info : f.thread_info) {
-    bool seen = std::any_of(threads.begin(), threads.end(), [&](const ThreadRegisters& t) { return t.tid == info.tid; });
+    bool seen =
+        std::any_of(threads.begin(), threads.end(), [&](const ThreadRegisters& t) { return t.tid == info.tid; });
     if (seen || r.threads.size() >= options.max_threads) continue;
     ThreadReport tr;
     tr.tid = info.tid;

@@ -18,8 +18,8 @@ struct CollectOptions {
   size_t max_frames = 256;
   config::SourceLines source_lines = config::SourceLines::own;
   std::string debuginfo_path = "/usr/lib/debug";
-  bool unwind = true;           // false: registers and /proc facts only
-  bool include_memory = true;   // memory near registers, code around pc, abort message
+  bool unwind = true;          // false: registers and /proc facts only
+  bool include_memory = true;  // memory near registers, code around pc, abort message
   bool dump_secure_memory = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   int64_t time = 0;  // seconds since the epoch of the crash; 0: now

@@ -199,9 +199,8 @@ void SeizedThreads::release_all(std::chrono::milliseconds timeout) {
     poll_stop(t);  // an unstoppable one may have stopped since
     detach(t);
   }
-  bool running = std::any_of(threads_.begin(), threads_.end(), [](const Thread& t) {
-    return t.state == State::seized || t.state == State::interrupted;
-  });
+  bool running = std::any_of(threads_.begin(), threads_.end(),
+                             [](const Thread& t) { return t.state == State::seized || t.state == State::interrupted; });
   if (!running) return;
   interrupt_all();
   wait_for_stops(Clock::now() + timeout);

@@ -65,48 +65,46 @@ std::string signal_code_name(int signo, int code) {
   if (code <= 0) return "?";
   switch (signo) {
     case SIGSEGV: {
-      static const char* names[] = {nullptr, "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR",
-                                    "SEGV_ACCADI", "SEGV_ADIDERR", "SEGV_ADIPERR", "SEGV_MTEAERR",
-                                    "SEGV_MTESERR", "SEGV_CPERR"};
+      static const char* names[] = {nullptr,        "SEGV_MAPERR",  "SEGV_ACCERR",  "SEGV_BNDERR",
+                                    "SEGV_PKUERR",  "SEGV_ACCADI",  "SEGV_ADIDERR", "SEGV_ADIPERR",
+                                    "SEGV_MTEAERR", "SEGV_MTESERR", "SEGV_CPERR"};
       if (code < static_cast<int>(std::size(names))) return names[code];
       break;
     }
     case SIGBUS: {
-      static const char* names[] = {nullptr, "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR",
-                                    "BUS_MCEERR_AO"};
+      static const char* names[] = {nullptr,      "BUS_ADRALN",    "BUS_ADRERR",
+                                    "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"};
       if (code < static_cast<int>(std::size(names))) return names[code];
       break;
     }
     case SIGFPE: {
-      static const char* names[] = {nullptr, "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF",
-                                    "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB", "FPE_FLTUNK",
-                                    "FPE_CONDTRAP"};
+      static const char* names[] = {nullptr,      "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF",  "FPE_FLTUND",
+                                    "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB", "FPE_FLTUNK", "FPE_CONDTRAP"};
       if (code < static_cast<int>(std::size(names))) return names[code];
       break;
     }
     case SIGILL: {
-      static const char* names[] = {nullptr, "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP",
+      static const char* names[] = {nullptr,      "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP",
                                     "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK", "ILL_BADIADDR"};
       if (code < static_cast<int>(std::size(names))) return names[code];
       break;
     }
     case SIGTRAP: {
-      static const char* names[] = {nullptr, "TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT",
-                                    "TRAP_UNK", "TRAP_PERF"};
+      static const char* names[] = {nullptr,       "TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH",
+                                    "TRAP_HWBKPT", "TRAP_UNK",   "TRAP_PERF"};
       if (code < static_cast<int>(std::size(names))) return names[code];
       break;
     }
     case SIGCHLD: {
-      static const char* names[] = {nullptr, "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED",
-                                    "CLD_STOPPED", "CLD_CONTINUED"};
+      static const char* names[] = {nullptr,       "CLD_EXITED",  "CLD_KILLED",   "CLD_DUMPED",
+                                    "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"};
       if (code < static_cast<int>(std::size(names))) return names[code];
       break;
     }
     case SIGSYS:
       if (code == 1) return "SYS_SECCOMP";
       break;
-    default:
-      break;
+    default: break;
   }
   return "?";
 }
@@ -117,8 +115,6 @@ bool signal_has_fault_address(int signo, int code) {
   return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL || signo == SIGTRAP;
 }
 
-bool signal_sent_by_process(int code) {
-  return code == SI_USER || code == SI_TKILL || code == SI_QUEUE;
-}
+bool signal_sent_by_process(int code) { return code == SI_USER || code == SI_TKILL || code == SI_QUEUE; }
 
 }  // namespace usercrash::engine

@@ -45,8 +45,8 @@ struct ProcessFacts {
   std::vector<proc::OpenFile> open_files;
   std::vector<std::string> kernel_stack;
   std::vector<proc::AuxvEntry> auxv;
-  std::optional<bool> dumpable;  // the kernel's %d, or /proc's view
-  std::optional<std::string> kernel;    // uname -r of the machine that saw the crash
+  std::optional<bool> dumpable;       // the kernel's %d, or /proc's view
+  std::optional<std::string> kernel;  // uname -r of the machine that saw the crash
   std::optional<std::string> hostname;
   std::vector<std::string> truncated;  // what was cut for size
   std::vector<std::string> problems;   // what could not be read, and why

@@ -7,10 +7,10 @@
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -18,7 +18,6 @@
 #include <tuple>
 
 #include <fmt/format.h>
-
 
 namespace usercrash::engine {
 namespace {
@@ -83,7 +82,7 @@ struct Unwinder::Impl {
     std::string path;      // as the process names it, " (deleted)" removed
     uint64_t low = 0, high = 0;
     bool vdso = false;
-    std::vector<char> image;  // the vdso's bytes, read from the target
+    std::vector<char> image;        // the vdso's bytes, read from the target
     std::optional<bool> own_dwarf;  // .debug_info in the module itself
   };
 
@@ -100,7 +99,7 @@ struct Unwinder::Impl {
   // share most of their pcs, and libdwfl's symbol lookup scans the whole
   // symbol table on every call.
   std::map<std::tuple<uint64_t, bool, FrameMethod>, std::vector<Frame>> symbolized;
-  std::optional<uint64_t> failed_read;   // last unreadable address since the latest frame
+  std::optional<uint64_t> failed_read;  // last unreadable address since the latest frame
 
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
@@ -165,8 +164,7 @@ struct Unwinder::Impl {
   Dwfl_Module* module_at(uint64_t address);
 };
 
-int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name,
-                             Elf** elfp) {
+int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp) {
   auto* m = static_cast<Module*>(*userdata);
   if (!m) return -1;
   if (m->vdso) {
@@ -196,16 +194,16 @@ int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_A
 // tree only. (libdwfl's standard lookup would also search next to the module,
 // and in elfutils 0.188 loads the network-capable debuginfod client — 7 ms
 // and a library a root crash handler has no use for.)
-int Unwinder::Impl::find_debuginfo(Dwfl_Module* mod, void** userdata, const char*, Dwarf_Addr, const char*,
-                                   const char*, GElf_Word, char** debuginfo_file_name) {
+int Unwinder::Impl::find_debuginfo(Dwfl_Module* mod, void** userdata, const char*, Dwarf_Addr, const char*, const char*,
+                                   GElf_Word, char** debuginfo_file_name) {
   auto* m = static_cast<Module*>(*userdata);
   if (!m || m->owner->options.debuginfo_path.empty()) return -1;
   const unsigned char* bits = nullptr;
   GElf_Addr vaddr;
   int len = dwfl_module_build_id(mod, &bits, &vaddr);
   if (len < 2) return -1;
-  std::string path = fmt::format("{}/.build-id/{}/{}.debug", m->owner->options.debuginfo_path, hex(bits, 1),
-                                 hex(bits + 1, len - 1));
+  std::string path =
+      fmt::format("{}/.build-id/{}/{}.debug", m->owner->options.debuginfo_path, hex(bits, 1), hex(bits + 1, len - 1));
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   struct stat st {};
   if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
@@ -570,8 +568,8 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
       } else if (!in_code) {
         walk.stopped = fmt::format("pc 0x{:x} is not in any code (corrupt stack?)", last_pc);
       } else if (walk.last_rbp != 0 && d.method_for_caller(last_pc, !last_activation) == FrameMethod::frame_pointer) {
-        walk.stopped = fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)",
-                                   walk.last_rbp);
+        walk.stopped =
+            fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)", walk.last_rbp);
       } else if (err != 0 && walk.pcs.size() < 2) {
         // The normal end of a stack also comes back as an error from some backends.
         walk.stopped = dwfl_errmsg(err);

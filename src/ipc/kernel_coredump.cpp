@@ -17,8 +17,8 @@ constexpr size_t kMaxRequestSize = 4096;
 
 util::Result<kernel::CoredumpReq> check_coredump_request(const void* bytes, size_t size) {
   if (size < kernel::kCoredumpReqSizeVer0)
-    return util::fail(fmt::format("coredump request of {} bytes, at least {} expected", size,
-                                  kernel::kCoredumpReqSizeVer0));
+    return util::fail(
+        fmt::format("coredump request of {} bytes, at least {} expected", size, kernel::kCoredumpReqSizeVer0));
   kernel::CoredumpReq req;
   std::memcpy(&req, bytes, sizeof req);
   if (req.size < kernel::kCoredumpReqSizeVer0 || req.size > kMaxRequestSize || req.size != size)
@@ -27,8 +27,8 @@ util::Result<kernel::CoredumpReq> check_coredump_request(const void* bytes, size
     return util::fail(fmt::format("the kernel accepts acks of {} bytes only", req.size_ack));
   uint64_t needed = kernel::kCoredumpKernel | kernel::kCoredumpWait;
   if ((req.mask & needed) != needed)
-    return util::fail(fmt::format("the kernel offers features 0x{:x}; kernel-written cores with wait are needed",
-                                  req.mask));
+    return util::fail(
+        fmt::format("the kernel offers features 0x{:x}; kernel-written cores with wait are needed", req.mask));
   return req;
 }
 

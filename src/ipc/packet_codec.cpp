@@ -25,12 +25,11 @@ Result<P> decode_common(std::span<const std::byte> bytes) {
   auto type = peek_type(bytes);
   if (!type) return std::unexpected(type.error());
   if (*type != P::kType)
-    return util::fail(fmt::format("expected a {} packet, got a {} packet",
-                                  type_name(static_cast<uint16_t>(P::kType)),
+    return util::fail(fmt::format("expected a {} packet, got a {} packet", type_name(static_cast<uint16_t>(P::kType)),
                                   type_name(static_cast<uint16_t>(*type))));
   if (bytes.size() != sizeof(P))
-    return util::fail(fmt::format("{} packet has {} bytes, expected {}",
-                                  type_name(static_cast<uint16_t>(P::kType)), bytes.size(), sizeof(P)));
+    return util::fail(fmt::format("{} packet has {} bytes, expected {}", type_name(static_cast<uint16_t>(P::kType)),
+                                  bytes.size(), sizeof(P)));
   P p;
   std::memcpy(&p, bytes.data(), sizeof p);
   if (p.header.reserved != 0) return util::fail("reserved header field is not zero");
@@ -45,8 +44,7 @@ bool has_nul(const char (&field)[N]) {
 }  // namespace
 
 Result<PacketType> peek_type(std::span<const std::byte> bytes) {
-  if (bytes.size() < sizeof(PacketHeader))
-    return util::fail(fmt::format("short packet: {} bytes", bytes.size()));
+  if (bytes.size() < sizeof(PacketHeader)) return util::fail(fmt::format("short packet: {} bytes", bytes.size()));
   PacketHeader h;
   std::memcpy(&h, bytes.data(), sizeof h);
   if (h.magic != kMagic) return util::fail(fmt::format("bad magic 0x{:08x}", h.magic));
@@ -59,8 +57,7 @@ Result<PacketType> peek_type(std::span<const std::byte> bytes) {
     case PacketType::perform_dump:
     case PacketType::completed:
     case PacketType::published:
-    case PacketType::rejected:
-      return static_cast<PacketType>(h.type);
+    case PacketType::rejected: return static_cast<PacketType>(h.type);
   }
   return util::fail(fmt::format("unknown packet type {}", h.type));
 }
@@ -70,8 +67,7 @@ Result<DumpRequest> decode_dump_request(std::span<const std::byte> bytes) {
   if (!p) return p;
   if (p->pid <= 0) return util::fail(fmt::format("bad pid {}", p->pid));
   if (p->tid < 0) return util::fail(fmt::format("bad tid {}", p->tid));
-  if (p->signal < 1 || p->signal > SIGRTMAX)
-    return util::fail(fmt::format("bad signal {}", p->signal));
+  if (p->signal < 1 || p->signal > SIGRTMAX) return util::fail(fmt::format("bad signal {}", p->signal));
   if (p->flags & ~(kWantCoreFd | kOwnerMayRead)) return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
   if (p->reserved != 0) return util::fail("reserved field is not zero");
   if (!has_nul(p->comm)) return util::fail("comm is not NUL-terminated");
@@ -81,8 +77,7 @@ Result<DumpRequest> decode_dump_request(std::span<const std::byte> bytes) {
 Result<PerformDump> decode_perform_dump(std::span<const std::byte> bytes) {
   auto p = decode_common<PerformDump>(bytes);
   if (!p) return p;
-  if (p->fd_count < 2 || p->fd_count > kMaxReportFds)
-    return util::fail(fmt::format("bad fd count {}", p->fd_count));
+  if (p->fd_count < 2 || p->fd_count > kMaxReportFds) return util::fail(fmt::format("bad fd count {}", p->fd_count));
   if (p->reserved != 0) return util::fail("reserved field is not zero");
   return p;
 }
@@ -112,8 +107,7 @@ Result<Rejected> decode_rejected(std::span<const std::byte> bytes) {
   return p;
 }
 
-DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm,
-                              uint32_t flags) {
+DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm, uint32_t flags) {
   auto p = make_packet<DumpRequest>();
   p.pid = pid;
   p.tid = tid;

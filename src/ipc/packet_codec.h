@@ -33,8 +33,7 @@ util::Result<Completed> decode_completed(std::span<const std::byte> bytes);
 util::Result<Published> decode_published(std::span<const std::byte> bytes);
 util::Result<Rejected> decode_rejected(std::span<const std::byte> bytes);
 
-DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm,
-                              uint32_t flags);
+DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm, uint32_t flags);
 Published make_published(std::string_view name);
 
 // The NUL-terminated string in a fixed field (decoders have checked the NUL).

@@ -30,8 +30,8 @@ enum class PacketType : uint16_t {
 struct PacketHeader {
   uint32_t magic;
   uint16_t version;
-  uint16_t type;  // PacketType
-  uint32_t size;  // of the whole packet, header included
+  uint16_t type;      // PacketType
+  uint32_t size;      // of the whole packet, header included
   uint32_t reserved;  // zero
 };
 
@@ -39,7 +39,7 @@ inline constexpr unsigned kCommSize = 64;  // NUL-terminated, from the kernel's 
 inline constexpr unsigned kNameSize = 64;
 
 // DumpRequest.flags
-inline constexpr uint32_t kWantCoreFd = 1u << 0;  // the client will stream a saved core
+inline constexpr uint32_t kWantCoreFd = 1u << 0;    // the client will stream a saved core
 inline constexpr uint32_t kOwnerMayRead = 1u << 1;  // report_access=owner, and the crash is not a secure one
 
 struct DumpRequest {
@@ -49,7 +49,7 @@ struct DumpRequest {
   int32_t tid;     // crashing thread, 0 when not known
   int32_t signal;  // 1..64
   uint32_t flags;
-  uint32_t uid;    // real uid of the crashed process (for report_access=owner)
+  uint32_t uid;  // real uid of the crashed process (for report_access=owner)
   uint32_t reserved;
   char comm[kCommSize];
 };
@@ -98,8 +98,9 @@ struct Rejected {
 inline constexpr unsigned kMaxPacketSize = 512;
 
 template <typename P>
-concept Packet = std::is_standard_layout_v<P> && std::is_trivially_copyable_v<P> &&
-                 requires { P::kType; } && sizeof(P) <= kMaxPacketSize;
+concept Packet = std::is_standard_layout_v<P> && std::is_trivially_copyable_v<P> && requires {
+  P::kType;
+} && sizeof(P) <= kMaxPacketSize;
 
 static_assert(sizeof(PacketHeader) == 16);
 static_assert(sizeof(DumpRequest) == 104);

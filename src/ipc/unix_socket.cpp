@@ -31,14 +31,13 @@ Result<sockaddr_un> make_address(const std::string& path) {
 // The socket's directory decides who can replace the socket: it must be ours alone.
 Result<void> ensure_private_parent(const std::string& path) {
   size_t slash = path.rfind('/');
-  std::string parent(slash == 0 || slash == std::string::npos ? std::string_view("/") : std::string_view(path).substr(0, slash));
-  if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST)
-    return util::fail_errno("create " + parent);
+  std::string parent(slash == 0 || slash == std::string::npos ? std::string_view("/")
+                                                              : std::string_view(path).substr(0, slash));
+  if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) return util::fail_errno("create " + parent);
   struct stat st {};
   if (::lstat(parent.c_str(), &st) != 0) return util::fail_errno(parent);
   if (!S_ISDIR(st.st_mode)) return util::fail(parent + " is not a directory");
-  if (st.st_uid != ::geteuid())
-    return util::fail(fmt::format("{} belongs to uid {}, not to us", parent, st.st_uid));
+  if (st.st_uid != ::geteuid()) return util::fail(fmt::format("{} belongs to uid {}, not to us", parent, st.st_uid));
   if (st.st_mode & (S_IWGRP | S_IWOTH))
     return util::fail(parent + " is writable by group or others; refusing to put the socket there");
   return {};

@@ -25,8 +25,7 @@ struct PeerCredentials {
 util::Result<util::UniqueFd> listen_unix(const std::string& path, int type, int backlog);
 
 // Connects with a deadline; the returned socket is blocking.
-util::Result<util::UniqueFd> connect_unix(const std::string& path, int type,
-                                          std::chrono::milliseconds timeout);
+util::Result<util::UniqueFd> connect_unix(const std::string& path, int type, std::chrono::milliseconds timeout);
 
 util::Result<PeerCredentials> peer_credentials(int sock);
 

@@ -23,7 +23,7 @@ using util::UniqueFd;
 namespace {
 
 // Bounds on what we read from /proc files a process can inflate.
-constexpr size_t kMaxSmallFile = 64 * 1024;        // status, stat, stack, auxv
+constexpr size_t kMaxSmallFile = 64 * 1024;         // status, stat, stack, auxv
 constexpr size_t kMaxMapsBytes = 64 * 1024 * 1024;  // 10k+ maps fit easily
 constexpr size_t kMaxCmdlineBytes = 256 * 1024;
 
@@ -76,8 +76,8 @@ Result<ProcessDir> ProcessDir::open_at(const std::string& proc_root, pid_t pid, 
     auto named = pidfd_pid(pidfd);
     if (!named) return std::unexpected(named.error());
     if (*named != pid)
-      return util::fail(fmt::format("pidfd names pid {}, not {}: the process is gone or the pid was reused",
-                                    *named, pid), ESRCH);
+      return util::fail(
+          fmt::format("pidfd names pid {}, not {}: the process is gone or the pid was reused", *named, pid), ESRCH);
     // Alive after the open: the directory cannot belong to a later process
     // with the same number.
     if (::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != 0 && errno != EPERM)
@@ -203,8 +203,6 @@ Result<std::vector<ThreadInfo>> ProcessDir::threads(size_t max_threads, bool* tr
   return out;
 }
 
-Result<UniqueFd> ProcessDir::open_mem() const {
-  return util::open_at(dir_.get(), "mem", O_NOFOLLOW);
-}
+Result<UniqueFd> ProcessDir::open_mem() const { return util::open_at(dir_.get(), "mem", O_NOFOLLOW); }
 
 }  // namespace usercrash::proc

@@ -43,8 +43,8 @@ class ProcessDir {
   // that moment (a dying task copying its core out, say); with `wait`, an
   // empty answer is asked again every few milliseconds until then, since a
   // task in the kernel that is off the CPU always has frames.
-  util::Result<std::vector<std::string>> kernel_stack(size_t max_lines,
-                                                      std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
+  util::Result<std::vector<std::string>> kernel_stack(
+      size_t max_lines, std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
   util::Result<std::vector<AuxvEntry>> auxv() const;
   util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated) const;
   // Threads in task/, in directory order; names and states read per thread.
@@ -54,8 +54,7 @@ class ProcessDir {
   util::Result<util::UniqueFd> open_mem() const;
 
  private:
-  ProcessDir(pid_t pid, util::UniqueFd dir, bool verified)
-      : pid_(pid), dir_(std::move(dir)), verified_(verified) {}
+  ProcessDir(pid_t pid, util::UniqueFd dir, bool verified) : pid_(pid), dir_(std::move(dir)), verified_(verified) {}
 
   pid_t pid_;
   util::UniqueFd dir_;

@@ -131,10 +131,12 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   json code = json::array();
   if (detail == Detail::full) {
     for (const auto& d : r.memory_near_registers)
-      memory.push_back({{"register", d.label}, {"address", hex(d.address)}, {"start", hex(d.start)},
-                        {"bytes", bytes_hex(d.bytes)}});
+      memory.push_back(
+          {{"register", d.label}, {"address", hex(d.address)}, {"start", hex(d.start)}, {"bytes", bytes_hex(d.bytes)}});
     for (const auto& i : r.disassembly)
-      code.push_back({{"address", hex(i.address)}, {"bytes", bytes_hex(i.bytes)}, {"instruction", i.text},
+      code.push_back({{"address", hex(i.address)},
+                      {"bytes", bytes_hex(i.bytes)},
+                      {"instruction", i.text},
                       {"faulting", i.faulting}});
   }
   j["memory_near_registers"] = memory;
@@ -143,8 +145,13 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   json maps = json::array();
   if (detail != Detail::crashed_thread_only)
     for (const auto& m : r.maps)
-      maps.push_back({{"start", hex(m.start)}, {"end", hex(m.end)}, {"perms", m.perms}, {"offset", hex(m.offset)},
-                      {"device", m.device}, {"inode", m.inode}, {"path", to_valid_utf8(m.path)}});
+      maps.push_back({{"start", hex(m.start)},
+                      {"end", hex(m.end)},
+                      {"perms", m.perms},
+                      {"offset", hex(m.offset)},
+                      {"device", m.device},
+                      {"inode", m.inode},
+                      {"path", to_valid_utf8(m.path)}});
   j["maps"] = maps;
   json files = json::array();
   if (detail != Detail::crashed_thread_only)
@@ -194,7 +201,8 @@ void shrink(json& j, size_t max_string, size_t max_frames) {
   if (j["cmdline"].size() > 1) j["cmdline"] = json::array({j["cmdline"][0]});
   if (j["problems"].size() > 4) j["problems"].erase(j["problems"].begin() + 4, j["problems"].end());
   for (auto& t : j["threads"]) {
-    if (t["frames"].size() > max_frames) t["frames"].erase(t["frames"].begin() + static_cast<std::ptrdiff_t>(max_frames), t["frames"].end());
+    if (t["frames"].size() > max_frames)
+      t["frames"].erase(t["frames"].begin() + static_cast<std::ptrdiff_t>(max_frames), t["frames"].end());
     if (max_frames == 0) t["registers"] = nullptr;
   }
   cut_strings(cut_strings, j);

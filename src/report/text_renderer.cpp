@@ -14,8 +14,7 @@ using engine::FrameMethod;
 using engine::Report;
 using util::escape_text;
 
-constexpr const char* kBanner =
-    "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***";
+constexpr const char* kBanner = "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***";
 
 std::string hex_address(uint64_t v) { return fmt::format("0x{:016x}", v); }
 
@@ -108,7 +107,8 @@ void append_maps(std::string& out, const Report& r) {
     if (!m.path.empty()) out += "  " + escape_text(m.path);
     out += '\n';
   }
-  if (fault && !marked) out += fmt::format("--->Fault address falls at {} after the last mapping\n", hex_address(*fault));
+  if (fault && !marked)
+    out += fmt::format("--->Fault address falls at {} after the last mapping\n", hex_address(*fault));
 }
 
 }  // namespace
@@ -146,8 +146,8 @@ std::string render_text(const Report& r, const RenderOptions& options) {
   const engine::ThreadReport* crashed = r.threads.empty() ? nullptr : &r.threads.front();
   out += kBanner;
   out += '\n';
-  out += fmt::format("pid: {}, tgid: {}, comm: {}\n", r.pid, r.tgid ? std::to_string(*r.tgid) : "?",
-                     escape_text(r.comm));
+  out +=
+      fmt::format("pid: {}, tgid: {}, comm: {}\n", r.pid, r.tgid ? std::to_string(*r.tgid) : "?", escape_text(r.comm));
   if (r.namespace_pid) out += fmt::format("pid in its namespace: {}\n", *r.namespace_pid);
   if (crashed) {
     out += fmt::format("thread: {}, tid: {}\n", crashed->name ? escape_text(*crashed->name) : "?", crashed->tid);

@@ -51,12 +51,17 @@ int main(int argc, char** argv) {
   using namespace usercrash;
   util::log::init(kProgram);
   static const option options[] = {
-      {"config", required_argument, nullptr, 'c'},   {"directory", required_argument, nullptr, 'd'},
-      {"socket", required_argument, nullptr, 's'},   {"count", required_argument, nullptr, 'n'},
-      {"max-concurrent", required_argument, nullptr, 'j'}, {"set", required_argument, nullptr, 'o'},
-      {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
+      {"config", required_argument, nullptr, 'c'},
+      {"directory", required_argument, nullptr, 'd'},
+      {"socket", required_argument, nullptr, 's'},
+      {"count", required_argument, nullptr, 'n'},
+      {"max-concurrent", required_argument, nullptr, 'j'},
+      {"set", required_argument, nullptr, 'o'},
+      {"verbose", no_argument, nullptr, 'v'},
+      {"help", no_argument, nullptr, 'h'},
       {"client", required_argument, nullptr, 'C'},
-      {"version", no_argument, nullptr, 'V'},        {nullptr, 0, nullptr, 0},
+      {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0},
   };
   std::string config_path;
   std::string client_path;
@@ -88,7 +93,8 @@ int main(int argc, char** argv) {
   config::Config config = util::load_config_or_exit(kProgram, config_path);
   for (const auto& [k, v] : overrides) util::override_or_exit(kProgram, config, k.c_str(), v.c_str());
 
-  if (::geteuid() != 0) util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");
+  if (::geteuid() != 0)
+    util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");
 
   // A crash of ours must not come back to us through the kernel socket.
   ::prctl(PR_SET_DUMPABLE, 0);

@@ -18,8 +18,8 @@
 #include "ipc/fd_passing.h"
 #include "ipc/kernel_coredump.h"
 #include "ipc/packet_codec.h"
-#include "util/file_io.h"
 #include "util/escape.h"
+#include "util/file_io.h"
 #include "util/log.h"
 #include "util/spawn.h"
 
@@ -147,8 +147,7 @@ int Server::run() {
       } else if (auto it = connections_.find(tag); it != connections_.end()) {
         if (it->second.state == State::kernel_request || it->second.state == State::kernel_marker)
           on_kernel_readable(it->second);
-        else
-          on_readable(it->second);
+        else on_readable(it->second);
       }
     }
     expire(Clock::now());
@@ -249,8 +248,7 @@ void Server::on_readable(Connection& c) {
       return;
     }
     case State::kernel_request:
-    case State::kernel_marker:
-      return;  // handled in on_kernel_readable
+    case State::kernel_marker: return;  // handled in on_kernel_readable
     case State::queued:
       ++counters_.malformed;
       log::warn("{}: dropped: sent a packet while queued", describe(c));
@@ -491,8 +489,8 @@ void Server::on_kernel_accept() {
 
 void Server::on_kernel_readable(Connection& c) {
   char buffer[4096];
-  ssize_t n = ::recv(c.sock.get(), buffer, c.state == State::kernel_marker ? sizeof(uint32_t) : sizeof buffer,
-                     MSG_DONTWAIT);
+  ssize_t n =
+      ::recv(c.sock.get(), buffer, c.state == State::kernel_marker ? sizeof(uint32_t) : sizeof buffer, MSG_DONTWAIT);
   if (n <= 0) {
     ++counters_.kernel_dropped;
     log::warn("{}: kernel coredump connection closed during the handshake", describe(c));

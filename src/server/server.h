@@ -27,11 +27,11 @@ struct Counters {
   uint64_t malformed = 0;         // bad packet
   uint64_t request_timeouts = 0;  // connected, never asked
   uint64_t completed = 0;
-  uint64_t partial = 0;           // client died or timed out; report kept with a note
-  uint64_t lost = 0;              // client died before writing anything
-  uint64_t queue_full = 0;        // dropped: queue at max_queue
-  uint64_t rate_limited = 0;      // dropped: over rate_limit
-  uint64_t write_errors = 0;      // publish failed (disk full...)
+  uint64_t partial = 0;             // client died or timed out; report kept with a note
+  uint64_t lost = 0;                // client died before writing anything
+  uint64_t queue_full = 0;          // dropped: queue at max_queue
+  uint64_t rate_limited = 0;        // dropped: over rate_limit
+  uint64_t write_errors = 0;        // publish failed (disk full...)
   uint64_t kernel_connections = 0;  // coredump connections from the kernel
   uint64_t kernel_dropped = 0;      // refused: too many workers, or a bad handshake
   uint64_t worker_failures = 0;     // workers that exited with an error

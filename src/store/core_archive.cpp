@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <zstd.h>
+#include <cstring>
 
 #include <vector>
 
@@ -132,7 +132,8 @@ util::Result<uint64_t> decompress_core(int in_fd, int out_fd) {
       ZSTD_outBuffer output{out.data(), out.size(), 0};
       last = ZSTD_decompressStream(dctx.get(), &output, &input);
       if (ZSTD_isError(last)) return util::fail(std::string("zstd: ") + ZSTD_getErrorName(last));
-      if (auto w = write_sparse(out_fd, std::string_view(out.data(), output.pos)); !w) return std::unexpected(w.error());
+      if (auto w = write_sparse(out_fd, std::string_view(out.data(), output.pos)); !w)
+        return std::unexpected(w.error());
       total += output.pos;
     }
   }

@@ -12,9 +12,9 @@
 namespace usercrash::store {
 
 struct CoreSaveResult {
-  uint64_t bytes_in = 0;    // uncompressed bytes kept
-  uint64_t bytes_out = 0;   // compressed bytes written
-  bool truncated = false;   // stopped at max_bytes with more to come
+  uint64_t bytes_in = 0;   // uncompressed bytes kept
+  uint64_t bytes_out = 0;  // compressed bytes written
+  bool truncated = false;  // stopped at max_bytes with more to come
 };
 
 // Compresses what it is given into `out_fd` (owned by the caller), keeping

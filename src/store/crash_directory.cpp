@@ -43,7 +43,8 @@ Result<CrashDirectory> CrashDirectory::open(const std::string& path, unsigned co
   auto dir = util::open_private_directory(path, rules, &st);
   if (!dir) return std::unexpected(dir.error());
 
-  if (options.searchable_by_others && (st.st_mode & 0011) != 0011 && ::fchmod(dir->get(), (st.st_mode & 07777) | 0011) != 0)
+  if (options.searchable_by_others && (st.st_mode & 0011) != 0011 &&
+      ::fchmod(dir->get(), (st.st_mode & 07777) | 0011) != 0)
     return util::fail_errno("make " + path + " searchable");
 
   bool named_temp = options.force_named_temp;
@@ -130,7 +131,8 @@ Result<DirectoryLock> CrashDirectory::lock(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) return util::fail_errno("flock");
-    if (std::chrono::steady_clock::now() > deadline) return util::fail("timed out waiting for the directory lock", ETIMEDOUT);
+    if (std::chrono::steady_clock::now() > deadline)
+      return util::fail("timed out waiting for the directory lock", ETIMEDOUT);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return DirectoryLock(std::move(fd));

@@ -102,8 +102,8 @@ class SummarySax final : public nlohmann::json_sax<json> {
   }
 
   ReportSummary& out_;
-  std::vector<bool> objects_;     // open containers: true for an object
-  std::vector<std::string> keys_; // the current key of each open object
+  std::vector<bool> objects_;      // open containers: true for an object
+  std::vector<std::string> keys_;  // the current key of each open object
 };
 
 struct Entry {

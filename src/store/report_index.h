@@ -4,9 +4,9 @@
 // For usercrashctl; the crash path never reads reports.
 #pragma once
 
-#include <ctime>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>

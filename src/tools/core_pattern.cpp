@@ -14,7 +14,8 @@ namespace {
 constexpr std::string_view kClientArguments = " -k%F:%I:%u:%g:%t:%d:%c %P %e %s";
 
 util::Result<void> check_pattern_path(std::string_view what, std::string_view path) {
-  if (path.empty() || path[0] != '/') return util::fail(fmt::format("{} '{}' is not an absolute path", what, util::escape_text(path)));
+  if (path.empty() || path[0] != '/')
+    return util::fail(fmt::format("{} '{}' is not an absolute path", what, util::escape_text(path)));
   for (char c : path) {
     auto byte = static_cast<unsigned char>(c);
     if (c == ' ' || byte < 0x20 || byte == 0x7f)
@@ -71,7 +72,8 @@ PatternInfo classify_pattern(std::string_view pattern, std::string_view kernel_s
   if (pattern.starts_with('@')) {
     std::string_view path = pattern.substr(pattern.starts_with("@@") ? 2 : 1);
     info.target = std::string(path);
-    info.kind = !kernel_socket.empty() && path == kernel_socket ? PatternKind::usercrash_socket : PatternKind::other_socket;
+    info.kind =
+        !kernel_socket.empty() && path == kernel_socket ? PatternKind::usercrash_socket : PatternKind::other_socket;
     return info;
   }
   info.kind = PatternKind::file;

@@ -97,12 +97,17 @@ std::vector<pid_t> parse_tid_list(const char* text) {
 
 Options parse_args(int argc, char** argv) {
   static const option options[] = {
-      {"json", no_argument, nullptr, 'j'},        {"output", required_argument, nullptr, 'o'},
-      {"threads", required_argument, nullptr, 't'}, {"brief", no_argument, nullptr, 'b'},
-      {"no-memory", no_argument, nullptr, 'M'},   {"config", required_argument, nullptr, 'c'},
-      {"verbose", no_argument, nullptr, 'v'},     {"all-stop", no_argument, nullptr, 'a'},
+      {"json", no_argument, nullptr, 'j'},
+      {"output", required_argument, nullptr, 'o'},
+      {"threads", required_argument, nullptr, 't'},
+      {"brief", no_argument, nullptr, 'b'},
+      {"no-memory", no_argument, nullptr, 'M'},
+      {"config", required_argument, nullptr, 'c'},
+      {"verbose", no_argument, nullptr, 'v'},
+      {"all-stop", no_argument, nullptr, 'a'},
       {"help", no_argument, nullptr, 'h'},
-      {"version", no_argument, nullptr, 'V'},     {nullptr, 0, nullptr, 0},
+      {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0},
   };
   Options o;
   opterr = 0;
@@ -163,12 +168,14 @@ void print_holds(const engine::LiveProcessTarget& target) {
     fmt::print(stderr, "{}: tid {} ({}) held {}\n", kProgram, h.tid, name, micros(h.held));
   }
   auto longest = target.longest_hold();
-  fmt::print(stderr, "{}: held {} threads of pid {} stopped for at most {} (tid {}); the last released {} after the "
-             "first stop\n", kProgram, target.holds().size(), target.facts().pid, micros(longest.held), longest.tid,
+  fmt::print(stderr,
+             "{}: held {} threads of pid {} stopped for at most {} (tid {}); the last released {} after the "
+             "first stop\n",
+             kProgram, target.holds().size(), target.facts().pid, micros(longest.held), longest.tid,
              micros(target.stopped_window()));
   if (size_t n = target.threads_not_stopped())
-    fmt::print(stderr, "{}: {} thread(s) did not stop (uninterruptible sleep?); reported without registers\n",
-               kProgram, n);
+    fmt::print(stderr, "{}: {} thread(s) did not stop (uninterruptible sleep?); reported without registers\n", kProgram,
+               n);
 }
 
 }  // namespace
@@ -218,7 +225,8 @@ int main(int argc, char** argv) {
   if (!job.complete)
     fmt::print(stderr, "{}: warning: the report of process {} is partial: {}\n", kProgram, o.pid, job.note);
 
-  if (::lseek(memory.get(), 0, SEEK_SET) != 0) give_up(fmt::format("reading the report back: {}", std::strerror(errno)));
+  if (::lseek(memory.get(), 0, SEEK_SET) != 0)
+    give_up(fmt::format("reading the report back: {}", std::strerror(errno)));
   auto text = util::read_all(memory.get(), kMaxOutput);
   if (!text) give_up("reading the report back: " + text.error().message);
   int out = output ? output.get() : STDOUT_FILENO;

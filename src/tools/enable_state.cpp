@@ -33,7 +33,8 @@ Result<void> replace_file_at(int dirfd, const std::string& name, std::string_vie
   // The umask may have taken bits away; the mode asked for is the mode meant.
   if (written && ::fchmod(fd.get(), mode) != 0) written = util::fail_errno("chmod " + temp);
   if (written && ::fsync(fd.get()) != 0) written = util::fail_errno("fsync " + temp);
-  if (written && ::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) written = util::fail_errno("rename to " + name);
+  if (written && ::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0)
+    written = util::fail_errno("rename to " + name);
   if (!written) {
     ::unlinkat(dirfd, temp.c_str(), 0);
     return std::unexpected(written.error());
@@ -43,7 +44,8 @@ Result<void> replace_file_at(int dirfd, const std::string& name, std::string_vie
 }
 
 Result<std::optional<StateDirectory>> StateDirectory::open(const std::string& path, bool create) {
-  if (path.empty() || path[0] != '/') return util::fail(fmt::format("state directory '{}' is not an absolute path", path));
+  if (path.empty() || path[0] != '/')
+    return util::fail(fmt::format("state directory '{}' is not an absolute path", path));
   util::DirectoryRules rules;
   rules.what = "state directory";
   if (create) rules.create_mode = 0700;
@@ -73,7 +75,8 @@ Result<std::optional<std::string>> StateDirectory::read(const char* name, size_t
 }
 
 Result<void> StateDirectory::remove(const char* name) {
-  if (::unlinkat(dir_.get(), name, 0) != 0 && errno != ENOENT) return util::fail_errno(fmt::format("remove {}/{}", path_, name));
+  if (::unlinkat(dir_.get(), name, 0) != 0 && errno != ENOENT)
+    return util::fail_errno(fmt::format("remove {}/{}", path_, name));
   ::fsync(dir_.get());
   return {};
 }
@@ -132,9 +135,10 @@ Result<EnableState> parse_state(std::string_view text, std::string saved_pattern
     // Unknown keys are left for a newer version to use.
   }
   if (!have_version || !have_mode || !have_limit || !have_pattern || !have_installed_limit)
-    return util::fail(fmt::format("{}: incomplete (version, mode, saved_core_pipe_limit, installed_core_pattern and "
-                                  "installed_core_pipe_limit are all needed)",
-                                  kStateName));
+    return util::fail(
+        fmt::format("{}: incomplete (version, mode, saved_core_pipe_limit, installed_core_pattern and "
+                    "installed_core_pipe_limit are all needed)",
+                    kStateName));
   if (!util::parse_int<int>(s.saved_pipe_limit))
     return util::fail(fmt::format("{}: saved_core_pipe_limit '{}' is not a number", kStateName, s.saved_pipe_limit));
   return s;

@@ -64,8 +64,8 @@ struct EnableState {
   std::string saved_pipe_limit;   // core_pipe_limit before the first enable, as text ("0")
   std::string installed_pattern;  // what enable wrote
   std::string installed_pipe_limit;
-  std::string sysctl_file;        // written by --persist; empty when none
-  int64_t enabled_at = 0;         // seconds since the epoch, of the first enable
+  std::string sysctl_file;  // written by --persist; empty when none
+  int64_t enabled_at = 0;   // seconds since the epoch, of the first enable
 };
 
 // The text of enable.state (the saved pattern lives in its own file).

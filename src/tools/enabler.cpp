@@ -101,7 +101,8 @@ Result<void> write_setting(const std::string& path, std::string_view value) {
     std::string line = std::string(value) + '\n';
     ssize_t n = ::write(fd.get(), line.data(), line.size());
     if (n < 0) return util::fail_errno(fmt::format("write {} to {}", single_quoted(value), path));
-    if (static_cast<size_t>(n) != line.size()) return util::fail(fmt::format("write {} to {}: short write", single_quoted(value), path));
+    if (static_cast<size_t>(n) != line.size())
+      return util::fail(fmt::format("write {} to {}: short write", single_quoted(value), path));
   }
   auto back = read_setting(path);
   if (!back) return std::unexpected(back.error());
@@ -140,7 +141,8 @@ Result<EnableOutcome> enable(const EnablePaths& paths, const EnableRequest& requ
     state = **previous;
     out.first = false;
     if (*current_pattern != state.installed_pattern && *current_pattern != request.pattern)
-      out.notes.push_back(fmt::format("core_pattern was changed to {} since the last enable; replacing it", single_quoted(*current_pattern)));
+      out.notes.push_back(fmt::format("core_pattern was changed to {} since the last enable; replacing it",
+                                      single_quoted(*current_pattern)));
   } else {
     PatternInfo info = classify_pattern(*current_pattern, request.kernel_socket);
     if (info.ours())
@@ -163,7 +165,8 @@ Result<EnableOutcome> enable(const EnablePaths& paths, const EnableRequest& requ
     auto existing = read_sysctl_file(state.sysctl_file);
     if (!existing) return std::unexpected(existing.error());
     if (*existing && !is_our_sysctl_file(**existing))
-      return util::fail(fmt::format("{} exists and was not written by usercrashctl; not replacing it", state.sysctl_file));
+      return util::fail(
+          fmt::format("{} exists and was not written by usercrashctl; not replacing it", state.sysctl_file));
   }
 
   // 1. Save first: once core_pattern changes, the old value must be on disk.
@@ -179,7 +182,8 @@ Result<EnableOutcome> enable(const EnablePaths& paths, const EnableRequest& requ
     if (auto r = write_setting(paths.kernel.core_pipe_limit, *current_limit); !r) problems += "; " + r.error().message;
     auto r = out.first ? remove_state(dir) : save_state(dir, **previous, false);
     if (!r) problems += "; " + r.error().message;
-    if (problems.empty()) return {why.message + "; nothing changed (core_pattern and core_pipe_limit restored)", why.errno_value};
+    if (problems.empty())
+      return {why.message + "; nothing changed (core_pattern and core_pipe_limit restored)", why.errno_value};
     return {why.message + "; and restoring failed" + problems, why.errno_value};
   };
 
@@ -190,7 +194,8 @@ Result<EnableOutcome> enable(const EnablePaths& paths, const EnableRequest& requ
 
   // 3. The sysctl.d file, so the settings survive a reboot.
   if (!state.sysctl_file.empty()) {
-    if (auto r = write_sysctl_file(state.sysctl_file, sysctl_file_text(request.pattern, state.installed_pipe_limit)); !r)
+    if (auto r = write_sysctl_file(state.sysctl_file, sysctl_file_text(request.pattern, state.installed_pipe_limit));
+        !r)
       return std::unexpected(undo(r.error()));
   }
   return out;
@@ -215,10 +220,10 @@ Result<DisableOutcome> disable(const EnablePaths& paths, bool force) {
   if (!current_limit) return std::unexpected(current_limit.error());
   if (*current_pattern != state.installed_pattern) {
     if (!force)
-      return util::fail(fmt::format(
-          "core_pattern is no longer the line enable installed (it is now {}); nothing changed. "
-          "`disable --force` restores the saved core_pattern {} and core_pipe_limit {} anyway",
-          single_quoted(*current_pattern), single_quoted(state.saved_pattern), state.saved_pipe_limit));
+      return util::fail(
+          fmt::format("core_pattern is no longer the line enable installed (it is now {}); nothing changed. "
+                      "`disable --force` restores the saved core_pattern {} and core_pipe_limit {} anyway",
+                      single_quoted(*current_pattern), single_quoted(state.saved_pattern), state.saved_pipe_limit));
     out.notes.push_back(fmt::format("core_pattern was {}, not the line enable installed; restored anyway (--force)",
                                     single_quoted(*current_pattern)));
   }
@@ -227,7 +232,8 @@ Result<DisableOutcome> disable(const EnablePaths& paths, bool force) {
     return util::fail(r.error().message + "; the saved state is kept, run disable again");
   if (auto r = write_setting(paths.kernel.core_pipe_limit, state.saved_pipe_limit); !r) {
     std::string message = r.error().message;
-    if (auto back = write_setting(paths.kernel.core_pattern, *current_pattern); !back) message += "; " + back.error().message;
+    if (auto back = write_setting(paths.kernel.core_pattern, *current_pattern); !back)
+      message += "; " + back.error().message;
     return util::fail(message + "; the saved state is kept, run disable again");
   }
 

@@ -31,7 +31,7 @@ util::Result<void> write_setting(const std::string& path, std::string_view value
 
 struct EnablePaths {
   KernelFiles kernel;
-  std::string state_directory;  // config key state_directory
+  std::string state_directory;            // config key state_directory
   std::string sysctl_file = kSysctlFile;  // where --persist writes
 };
 

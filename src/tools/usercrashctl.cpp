@@ -11,9 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -165,7 +165,8 @@ VerbArgs parse_verb_args(const std::string& verb, std::span<char*> args, std::ve
       else out.options[name] = value;
       continue;
     }
-    if (arg.size() > 1 && arg[0] == '-') usage_error(fmt::format("{}: unknown option '{}'", verb, util::escape_text(arg)));
+    if (arg.size() > 1 && arg[0] == '-')
+      usage_error(fmt::format("{}: unknown option '{}'", verb, util::escape_text(arg)));
     out.positional.push_back(arg);
   }
   if (out.positional.size() < min_positional || out.positional.size() > max_positional) {
@@ -246,7 +247,8 @@ std::string find_client(const std::optional<std::string>& given) {
     char resolved[PATH_MAX];
     if (!::realpath(c.c_str(), resolved)) continue;
     if (auto trusted = check_trusted(resolved); !trusted)
-      fail(fmt::format("will not let the kernel run {} as root for every crash: {}", resolved, trusted.error().message));
+      fail(
+          fmt::format("will not let the kernel run {} as root for every crash: {}", resolved, trusted.error().message));
     return resolved;
   }
   if (given) fail(fmt::format("--client {}: {}", util::escape_text(*given), std::strerror(ENOENT)));
@@ -333,7 +335,8 @@ int print_file(int dirfd, const std::string& name) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail(fmt::format("read {}: {}", name, std::strerror(errno)));
     if (n == 0) break;
-    if (auto w = util::write_all(STDOUT_FILENO, std::string_view(buffer, static_cast<size_t>(n))); !w) return kExitFailure;
+    if (auto w = util::write_all(STDOUT_FILENO, std::string_view(buffer, static_cast<size_t>(n))); !w)
+      return kExitFailure;
   }
   return 0;
 }
@@ -348,8 +351,8 @@ tools::EnablePaths enable_paths(const config::Config& config) {
 
 int cmd_enable(std::span<char*> args, Globals& globals) {
   VerbArgs a = parse_verb_args("enable", args,
-                               {{"--mode", true}, {"--persist", false}, {"--client", true}, {"--sysctl-file", true}}, 0, 0,
-                               false, globals);
+                               {{"--mode", true}, {"--persist", false}, {"--client", true}, {"--sysctl-file", true}}, 0,
+                               0, false, globals);
   std::string mode_text = a.get("--mode").value_or("pipe");
   if (mode_text != "pipe" && mode_text != "socket" && mode_text != "auto")
     usage_error(fmt::format("enable: --mode must be pipe, socket or auto, not '{}'", util::escape_text(mode_text)));
@@ -368,8 +371,9 @@ int cmd_enable(std::span<char*> args, Globals& globals) {
     if (kernel_socket_ok && listening) {
       mode = tools::Mode::socket;
     } else {
-      note(kernel_socket_ok ? fmt::format("--mode auto: nothing listens on {}; using pipe mode", config.kernel_socket)
-                            : fmt::format("--mode auto: kernel {} has no core_pattern sockets; using pipe mode", release));
+      note(kernel_socket_ok
+               ? fmt::format("--mode auto: nothing listens on {}; using pipe mode", config.kernel_socket)
+               : fmt::format("--mode auto: kernel {} has no core_pattern sockets; using pipe mode", release));
     }
   }
 
@@ -411,7 +415,8 @@ int cmd_enable(std::span<char*> args, Globals& globals) {
              outcome->first ? "" : " (kept from the first enable)");
   if (!s.sysctl_file.empty()) fmt::print("  persistent:      {}\n", s.sysctl_file);
   if (mode == tools::Mode::socket && !listening)
-    note(fmt::format("nothing listens on {} yet: until usercrash_s does, the kernel drops crashes", config.kernel_socket));
+    note(fmt::format("nothing listens on {} yet: until usercrash_s does, the kernel drops crashes",
+                     config.kernel_socket));
   return 0;
 }
 
@@ -445,11 +450,21 @@ bool print_status(const config::Config& config) {
   tools::PatternInfo info = tools::classify_pattern(*pattern, config.kernel_socket);
   fmt::print("core_pattern:    {}\n", util::escape_text(*pattern));
   switch (info.kind) {
-    case tools::PatternKind::usercrash_pipe: fmt::print("handler:         usercrash (pipe mode, {})\n", util::escape_text(info.target)); break;
-    case tools::PatternKind::usercrash_socket: fmt::print("handler:         usercrash (socket mode, {})\n", util::escape_text(info.target)); break;
-    case tools::PatternKind::other_pipe: fmt::print("handler:         another program: {}\n", util::escape_text(info.target)); break;
-    case tools::PatternKind::other_socket: fmt::print("handler:         another socket: {}\n", util::escape_text(info.target)); break;
-    case tools::PatternKind::file: fmt::print("handler:         none: the kernel writes core files named {}\n", single_quoted(*pattern)); break;
+    case tools::PatternKind::usercrash_pipe:
+      fmt::print("handler:         usercrash (pipe mode, {})\n", util::escape_text(info.target));
+      break;
+    case tools::PatternKind::usercrash_socket:
+      fmt::print("handler:         usercrash (socket mode, {})\n", util::escape_text(info.target));
+      break;
+    case tools::PatternKind::other_pipe:
+      fmt::print("handler:         another program: {}\n", util::escape_text(info.target));
+      break;
+    case tools::PatternKind::other_socket:
+      fmt::print("handler:         another socket: {}\n", util::escape_text(info.target));
+      break;
+    case tools::PatternKind::file:
+      fmt::print("handler:         none: the kernel writes core files named {}\n", single_quoted(*pattern));
+      break;
   }
   fmt::print("core_pipe_limit: {}\n", limit ? *limit : "? (" + limit.error().message + ")");
 
@@ -483,7 +498,8 @@ bool print_status(const config::Config& config) {
   if (answers) fmt::print("server:          running (answers on {})\n", config.socket);
   else fmt::print("server:          not running ({}); usercrash_c writes reports itself\n", answers.error().message);
   if (info.kind == tools::PatternKind::usercrash_socket) {
-    if (tools::socket_listening(config.kernel_socket)) fmt::print("kernel socket:   listening on {}\n", config.kernel_socket);
+    if (tools::socket_listening(config.kernel_socket))
+      fmt::print("kernel socket:   listening on {}\n", config.kernel_socket);
     else fmt::print("kernel socket:   nothing listens on {}: the kernel drops crashes\n", config.kernel_socket);
   }
 
@@ -638,7 +654,8 @@ int cmd_info(std::span<char*> args, Globals& globals) {
   OpenedReports opened = open_reports(config);
   store::ReportSummary r = resolve(opened, a.positional[0], a.has("--pid"));
   if (a.has("--json")) {
-    if (!r.has_json) fail(fmt::format("{} has no JSON report (see '{} info {}' for its text)", r.name, g_program, r.name));
+    if (!r.has_json)
+      fail(fmt::format("{} has no JSON report (see '{} info {}' for its text)", r.name, g_program, r.name));
     return print_file(opened.dir.get(), r.name + store::slot_suffix(store::SlotFile::json));
   }
   return print_file(opened.dir.get(), r.name);
@@ -647,7 +664,8 @@ int cmd_info(std::span<char*> args, Globals& globals) {
 int run_gdb(const std::vector<std::string>& argv) {
   // gdb owns the terminal while it runs: ^C and ^\ are for it, and we must
   // live on to remove the core we wrote.
-  struct sigaction ignore {}, old_int {}, old_quit {};
+  struct sigaction ignore {
+  }, old_int{}, old_quit{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGINT, &ignore, &old_int);
   ::sigaction(SIGQUIT, &ignore, &old_quit);
@@ -684,10 +702,10 @@ int cmd_gdb(std::span<char*> args, Globals& globals) {
   OpenedReports opened = open_reports(config);
   store::ReportSummary r = resolve(opened, a.positional[0], a.has("--pid"));
   if (!r.has_core)
-    fail(fmt::format("{} has no saved core: the crash was collected with save_core=no. Set save_core=yes in {} to keep "
-                     "the cores of future crashes; the report itself is in {}/{}",
-                     r.name, globals.config_path.empty() ? config::kDefaultPath : globals.config_path, config.directory,
-                     r.name));
+    fail(fmt::format(
+        "{} has no saved core: the crash was collected with save_core=no. Set save_core=yes in {} to keep "
+        "the cores of future crashes; the report itself is in {}/{}",
+        r.name, globals.config_path.empty() ? config::kDefaultPath : globals.config_path, config.directory, r.name));
   std::optional<std::string> exe = a.get("--exe");
   if (!exe) exe = r.exe;
   if (!exe) fail(fmt::format("{}: the report does not name the executable; give it with --exe PATH", r.name));
@@ -732,8 +750,9 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
     core = *decompressed;
   }
   auto target = engine::CoreFileTarget::open(core, options);
-  if (!target) return util::fail(zstd ? util::escape_text(path) + " (decompressed): " + target.error().message
-                                      : target.error().message);
+  if (!target)
+    return util::fail(zstd ? util::escape_text(path) + " (decompressed): " + target.error().message
+                           : target.error().message);
   engine::CollectOptions collect = engine::collect_options(config);
   // Whoever holds the core holds its memory already.
   collect.dump_secure_memory = true;
@@ -746,8 +765,8 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
 }
 
 int cmd_analyze(std::span<char*> args, Globals& globals) {
-  VerbArgs a = parse_verb_args("analyze", args, {{"--json", false}, {"--exe", true}, {"--sysroot", true}}, 1, 1, false,
-                               globals);
+  VerbArgs a =
+      parse_verb_args("analyze", args, {{"--json", false}, {"--exe", true}, {"--sysroot", true}}, 1, 1, false, globals);
   config::Config config = load_config(globals);
   std::string path = a.positional[0];
   engine::CoreFileOptions options;
@@ -764,8 +783,9 @@ int cmd_clean(std::span<char*> args, Globals& globals) {
   std::optional<std::chrono::milliseconds> older_than;
   if (auto d = a.get("--older-than")) {
     older_than = util::parse_duration(*d);
-    if (!older_than) usage_error(fmt::format("clean: --older-than '{}' is not a duration (examples: 30m, 12h, 7d)",
-                                             util::escape_text(*d)));
+    if (!older_than)
+      usage_error(
+          fmt::format("clean: --older-than '{}' is not a duration (examples: 30m, 12h, 7d)", util::escape_text(*d)));
   }
   config::Config config = load_config(globals);
   store::OpenOptions open_options;

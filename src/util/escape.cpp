@@ -12,10 +12,16 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   size_t len;
   uint32_t cp;
   if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-  else return 0;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else return 0;
   if (i + len > s.size()) return 0;
   for (size_t k = 1; k < len; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
@@ -37,13 +43,37 @@ std::string escape_text(std::string_view raw) {
   out.reserve(raw.size());
   for (size_t i = 0; i < raw.size();) {
     unsigned char c = static_cast<unsigned char>(raw[i]);
-    if (c == '\\') { out += "\\\\"; ++i; continue; }
-    if (c == '\n') { out += "\\n"; ++i; continue; }
-    if (c == '\t') { out += "\\t"; ++i; continue; }
-    if (c == '\r') { out += "\\r"; ++i; continue; }
-    if (c < 0x20 || c == 0x7F) { out += fmt::format("\\x{:02x}", c); ++i; continue; }
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (c == '\n') {
+      out += "\\n";
+      ++i;
+      continue;
+    }
+    if (c == '\t') {
+      out += "\\t";
+      ++i;
+      continue;
+    }
+    if (c == '\r') {
+      out += "\\r";
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
     size_t len = utf8_sequence_length(raw, i);
-    if (len == 0) { out += fmt::format("\\x{:02x}", c); ++i; continue; }
+    if (len == 0) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
     out.append(raw.substr(i, len));
     i += len;
   }

@@ -24,7 +24,9 @@ Result<std::string> read_all(int fd, size_t max_bytes, bool* truncated) {
   if (truncated) {
     char probe;
     ssize_t n;
-    do { n = ::read(fd, &probe, 1); } while (n < 0 && errno == EINTR);
+    do {
+      n = ::read(fd, &probe, 1);
+    } while (n < 0 && errno == EINTR);
     *truncated = n > 0;
   }
   return out;

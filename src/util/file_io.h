@@ -17,8 +17,7 @@ namespace usercrash::util {
 Result<std::string> read_all(int fd, size_t max_bytes, bool* truncated = nullptr);
 
 // Opens `name` under `dirfd` (O_RDONLY|O_NOFOLLOW|O_CLOEXEC) and reads it.
-Result<std::string> read_file_at(int dirfd, const char* name, size_t max_bytes,
-                                 bool* truncated = nullptr);
+Result<std::string> read_file_at(int dirfd, const char* name, size_t max_bytes, bool* truncated = nullptr);
 
 // Writes everything or fails (EINTR and short writes handled).
 Result<void> write_all(int fd, std::string_view data);

@@ -20,8 +20,8 @@ Result<UniqueFd> open_private_directory(const std::string& path, const Directory
   struct stat st {};
   if (::fstat(dir.get(), &st) != 0) return fail_errno(path);
   if (rules.must_be_ours && st.st_uid != ::geteuid())
-    return fail(fmt::format("{} {} belongs to uid {}, not to uid {}; refusing it", rules.what, path, st.st_uid,
-                            ::geteuid()));
+    return fail(
+        fmt::format("{} {} belongs to uid {}, not to uid {}; refusing it", rules.what, path, st.st_uid, ::geteuid()));
   if (st.st_mode & (S_IWGRP | S_IWOTH))
     return fail(fmt::format("{} {} is writable by group or others (mode {:04o}); refusing it", rules.what, path,
                             st.st_mode & 07777));

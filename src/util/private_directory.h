@@ -15,9 +15,9 @@
 namespace usercrash::util {
 
 struct DirectoryRules {
-  const char* what = "directory";        // for messages: "crash directory"
-  bool must_be_ours = true;              // owned by our euid
-  std::optional<mode_t> create_mode;     // mkdir with this mode when missing
+  const char* what = "directory";     // for messages: "crash directory"
+  bool must_be_ours = true;           // owned by our euid
+  std::optional<mode_t> create_mode;  // mkdir with this mode when missing
 };
 
 // Opens `path` (absolute) O_DIRECTORY|O_NOFOLLOW. Refuses a symlink, a

@@ -9,7 +9,8 @@
 namespace usercrash::util {
 
 Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds) {
-  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') return fail("not an absolute path: " + (argv.empty() ? "" : argv[0]));
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+    return fail("not an absolute path: " + (argv.empty() ? "" : argv[0]));
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   for (auto [from, to] : fds.map) posix_spawn_file_actions_adddup2(&actions, from, to);

@@ -23,8 +23,8 @@ void expect_no_control_bytes(const std::string& text) {
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == '\n' || c == '\t') continue;
-    ASSERT_FALSE(c < 0x20 || c == 0x7f) << "control byte 0x" << std::hex << int(c) << " at " << std::dec << i
-                                        << ": ..." << text.substr(i > 40 ? i - 40 : 0, 80);
+    ASSERT_FALSE(c < 0x20 || c == 0x7f) << "control byte 0x" << std::hex << int(c) << " at " << std::dec << i << ": ..."
+                                        << text.substr(i > 40 ? i - 40 : 0, 80);
   }
 }
 
@@ -58,7 +58,8 @@ TEST_F(HostileProcess, NamesArgumentsEnvironmentAndFilesAreEscapedAndTheJsonStay
   for (const auto& t : (*r)["threads"]) thread = thread || t["name"] == "t\n\x1b[2J$(id)%n";
   EXPECT_TRUE(thread) << (*r)["threads"].dump();
   bool file = false;
-  for (const auto& f : (*r)["open_files"]) file = file || f["path"].get<std::string>().find("$(reboot)") != std::string::npos;
+  for (const auto& f : (*r)["open_files"])
+    file = file || f["path"].get<std::string>().find("$(reboot)") != std::string::npos;
   EXPECT_TRUE(file);
   bool env = false;
   for (const auto& e : (*r)["environment"]) env = env || e.get<std::string>().starts_with("HOSTILE_VAR=x\n\x1b[31m");
@@ -98,7 +99,8 @@ TEST_P(HostileMemoryTest, EndsInABoundedPartialReport) {
   }
   if (h.args[0] == "crafted-elf") {
     bool listed = false;
-    for (const auto& m : (*r)["maps"]) listed = listed || m["path"].get<std::string>().find("crasher-elf-") != std::string::npos;
+    for (const auto& m : (*r)["maps"])
+      listed = listed || m["path"].get<std::string>().find("crasher-elf-") != std::string::npos;
     EXPECT_TRUE(listed);
   }
 }

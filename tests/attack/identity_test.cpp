@@ -45,9 +45,9 @@ TEST_F(Identity, ARecycledPidNeverLendsItsDataToTheReport) {
   Sleeper sleeping;
   pid_t sleeper = sleeping.pid();
   // The client is told the crash was `sleeper`'s pid, as if the pid had been reused.
-  RunResult r = run({program("usercrash_c"), "-c", server.config(), "-k::0:0::1:", std::to_string(sleeper), "crasher",
-                     "11"},
-                    read_file(core));
+  RunResult r =
+      run({program("usercrash_c"), "-c", server.config(), "-k::0:0::1:", std::to_string(sleeper), "crasher", "11"},
+          read_file(core));
   sleeping.stop();
   EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
   auto report = wait_for_report(server.directory(), "usercrash_00");
@@ -79,8 +79,8 @@ TEST_F(Identity, APidfdForAnotherProcessIsRefused) {
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, other, 0));
   ASSERT_GE(pidfd, 0);
   int inherited = ::fcntl(pidfd, F_DUPFD, 10);  // without FD_CLOEXEC
-  RunResult r = run({program("usercrash_c"), "-c", server.config(), "-k" + std::to_string(inherited) + ":::::1:",
-                     std::to_string(one), "crasher", "11"},
+  RunResult r = run({program("usercrash_c"), "-c", server.config(),
+                     "-k" + std::to_string(inherited) + ":::::1:", std::to_string(one), "crasher", "11"},
                     read_file(core));
   ::close(inherited);
   ::close(pidfd);
@@ -89,7 +89,8 @@ TEST_F(Identity, APidfdForAnotherProcessIsRefused) {
   auto report = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(report) << server.log() << r.output;
   bool said = false;
-  for (const auto& p : (*report)["problems"]) said = said || p.get<std::string>().find("pidfd names pid") != std::string::npos;
+  for (const auto& p : (*report)["problems"])
+    said = said || p.get<std::string>().find("pidfd names pid") != std::string::npos;
   EXPECT_TRUE(said) << (*report)["problems"].dump();
   EXPECT_TRUE((*report)["exe"].is_null());
 }
@@ -100,8 +101,8 @@ TEST_F(Identity, ASetuidCrashIsRootOnlyAndHasNoMemory) {
   PublicCopy setuid("crasher", 04755);
   CorePatternGuard guard(client_pattern(server.config()));
   SysctlGuard suid("/proc/sys/fs/suid_dumpable", "2");
-  CrashResult crash = run_crasher("/usr/bin/setpriv",
-                                  {"--reuid=65534", "--regid=65534", "--clear-groups", setuid.path, "null"});
+  CrashResult crash =
+      run_crasher("/usr/bin/setpriv", {"--reuid=65534", "--regid=65534", "--clear-groups", setuid.path, "null"});
   ASSERT_TRUE(WIFSIGNALED(crash.status)) << crash.output;
   auto r = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(r) << server.log();
@@ -122,8 +123,8 @@ TEST_F(Identity, AUsersOwnCrashIsReadableByThatUserOnly) {
   ServerProcess server(dir, {"report_access=owner"});
   PublicCopy program_copy("crasher");
   CorePatternGuard guard(client_pattern(server.config()));
-  CrashResult crash = run_crasher("/usr/bin/setpriv",
-                                  {"--reuid=65534", "--regid=65534", "--clear-groups", program_copy.path, "null"});
+  CrashResult crash =
+      run_crasher("/usr/bin/setpriv", {"--reuid=65534", "--regid=65534", "--clear-groups", program_copy.path, "null"});
   ASSERT_TRUE(WIFSIGNALED(crash.status));
   auto r = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(r) << server.log();
@@ -205,8 +206,9 @@ TEST_F(Identity, OurOwnClientCrashingDoesNotComeBackToUs) {
   ::close(in[0]);
   // Wait until it is blocked reading the core head (read(0, ...) is syscall 0 on
   // x86_64), well past the point where it made itself non-dumpable.
-  EXPECT_TRUE(eventually([&] { return read_file("/proc/" + std::to_string(client) + "/syscall").starts_with("0 0x0 "); },
-                         std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      eventually([&] { return read_file("/proc/" + std::to_string(client) + "/syscall").starts_with("0 0x0 "); },
+                 std::chrono::seconds(10)));
   // SIGABRT, a core-dumping signal that sanitizer builds do not intercept.
   ::kill(client, SIGABRT);
   int status = 0;

@@ -55,9 +55,9 @@ TEST_F(Peers, ANonRootPeerGetsNoSlotEvenThroughAnOpenSocket) {
       // The server may refuse at accept, before the request is sent: then
       // sending fails with EPIPE, which is as much a refusal as a close.
       (void)c.request();
-      if (!c.await_fds(3000).empty()) verdict = 'g';        // got report fds
-      else if (c.closed_by_server(3000)) verdict = 'r';     // refused
-      else verdict = 'h';                                   // left hanging
+      if (!c.await_fds(3000).empty()) verdict = 'g';     // got report fds
+      else if (c.closed_by_server(3000)) verdict = 'r';  // refused
+      else verdict = 'h';                                // left hanging
     }
     (void)!::write(result[1], &verdict, 1);
     ::_exit(0);
@@ -82,10 +82,10 @@ TEST_F(Peers, MalformedTrafficIsDroppedAndLoggedAndTheServerGoesOn) {
   bad_version.header.version = 99;
   auto completed = ipc::make_packet<ipc::Completed>();
   std::vector<std::string> garbage = {
-      std::string(),                                                          // empty
-      good.substr(0, 7),                                                      // short
-      std::string(400, 'A'),                                                  // garbage
-      std::string(1000, 'A'),                                                 // larger than any packet
+      std::string(),                                                                 // empty
+      good.substr(0, 7),                                                             // short
+      std::string(400, 'A'),                                                         // garbage
+      std::string(1000, 'A'),                                                        // larger than any packet
       std::string(reinterpret_cast<const char*>(&bad_version), sizeof bad_version),  // wrong version
       std::string(reinterpret_cast<const char*>(&completed), sizeof completed),      // completion before request
   };

@@ -18,13 +18,13 @@
  */
 #define _GNU_SOURCE
 #include <assert.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -59,9 +59,24 @@ NOINLINE void park_in_cond_wait(void) {
   pthread_mutex_unlock(&lock);
 }
 
-static void *pause_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-pause"); park_in_pause(); return 0; }
-static void *read_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-read"); park_in_read(); return 0; }
-static void *cond_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "parked-cond"); park_in_cond_wait(); return 0; }
+static void* pause_main(void* a) {
+  (void)a;
+  pthread_setname_np(pthread_self(), "parked-pause");
+  park_in_pause();
+  return 0;
+}
+static void* read_main(void* a) {
+  (void)a;
+  pthread_setname_np(pthread_self(), "parked-read");
+  park_in_read();
+  return 0;
+}
+static void* cond_main(void* a) {
+  (void)a;
+  pthread_setname_np(pthread_self(), "parked-cond");
+  park_in_cond_wait();
+  return 0;
+}
 
 static int parked_threads, hostile_threads;
 static void start_parked_threads(void) {
@@ -89,12 +104,24 @@ static void ready(void) {
 
 /* --- the crashes --- */
 
-NOINLINE void write_through(int *p) { *p = 42; sink = 1; }
-NOINLINE void null_level3(int *p) { write_through(p); sink = 3; }
-NOINLINE void null_level2(int *p) { null_level3(p); sink = 2; }
-NOINLINE void null_level1(void) { null_level2(NULL); sink = 1; }
+NOINLINE void write_through(int* p) {
+  *p = 42;
+  sink = 1;
+}
+NOINLINE void null_level3(int* p) {
+  write_through(p);
+  sink = 3;
+}
+NOINLINE void null_level2(int* p) {
+  null_level3(p);
+  sink = 2;
+}
+NOINLINE void null_level1(void) {
+  null_level2(NULL);
+  sink = 1;
+}
 
-static void *assert_worker_main(void *a) {
+static void* assert_worker_main(void* a) {
   int value = (int)(long)a;
   pthread_setname_np(pthread_self(), "asserter");
   assert(value == 1 && "the worker's value must be 1");
@@ -102,7 +129,7 @@ static void *assert_worker_main(void *a) {
 }
 NOINLINE void assert_in_worker(void) {
   pthread_t t;
-  pthread_create(&t, 0, assert_worker_main, (void *)2L);
+  pthread_create(&t, 0, assert_worker_main, (void*)2L);
   pthread_join(t, 0);
 }
 
@@ -121,12 +148,12 @@ NOINLINE void touch_truncated_mapping(void) {
   int fd = mkstemp(path);
   unlink(path);
   (void)!ftruncate(fd, 8192);
-  char *p = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  char* p = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   (void)!ftruncate(fd, 0);
   p[4096] = 1; /* beyond the end of the file now */
 }
 
-NOINLINE size_t length_of(const char *s) { return strlen(s); }
+NOINLINE size_t length_of(const char* s) { return strlen(s); }
 
 NOINLINE void call_null_function(void) {
   void (*volatile fn)(void) = 0;
@@ -139,9 +166,15 @@ NOINLINE void jump_to_stack(void) {
   fn();
 }
 
-static inline __attribute__((always_inline)) void store_inlined(int *p) { *p = 7; }
-static inline __attribute__((always_inline)) void call_inlined(int *p) { store_inlined(p); sink = 2; }
-NOINLINE void crash_in_inline(int *p) { call_inlined(p); sink = 3; }
+static inline __attribute__((always_inline)) void store_inlined(int* p) { *p = 7; }
+static inline __attribute__((always_inline)) void call_inlined(int* p) {
+  store_inlined(p);
+  sink = 2;
+}
+NOINLINE void crash_in_inline(int* p) {
+  call_inlined(p);
+  sink = 3;
+}
 
 NOINLINE void wait_then_crash(void) {
   char c;
@@ -150,9 +183,11 @@ NOINLINE void wait_then_crash(void) {
   null_level1();
 }
 
-NOINLINE void wait_for_signal(void) { for (;;) pause(); }
+NOINLINE void wait_for_signal(void) {
+  for (;;) pause();
+}
 
-static void *idle_main(void *a) {
+static void* idle_main(void* a) {
   (void)a;
   arrive();
   for (;;) pause();
@@ -172,7 +207,7 @@ NOINLINE void park_in_nanosleep(void) {
   }
 }
 
-static void *worker_main(void *a) {
+static void* worker_main(void* a) {
   char name[16];
   snprintf(name, sizeof name, "worker-%ld", (long)a);
   pthread_setname_np(pthread_self(), name);
@@ -183,7 +218,7 @@ static void *worker_main(void *a) {
 static void start_workers(long n) {
   for (long i = 0; i < n; i++) {
     pthread_t t;
-    if (pthread_create(&t, 0, worker_main, (void *)i) != 0) abort();
+    if (pthread_create(&t, 0, worker_main, (void*)i) != 0) abort();
   }
 }
 
@@ -209,23 +244,31 @@ NOINLINE void vfork_and_wait(long seconds) {
   wait_for_signal();
 }
 
-static void *ephemeral_main(void *a) { sink = (int)(long)a; return 0; }
+static void* ephemeral_main(void* a) {
+  sink = (int)(long)a;
+  return 0;
+}
 
 NOINLINE void churn_threads(void) {
   for (long i = 0;; i++) {
     pthread_t t;
-    if (pthread_create(&t, 0, ephemeral_main, (void *)i) == 0) pthread_join(t, 0);
+    if (pthread_create(&t, 0, ephemeral_main, (void*)i) == 0) pthread_join(t, 0);
   }
 }
 
-static void *spawner_main(void *a) { (void)a; pthread_setname_np(pthread_self(), "spawner"); churn_threads(); return 0; }
+static void* spawner_main(void* a) {
+  (void)a;
+  pthread_setname_np(pthread_self(), "spawner");
+  churn_threads();
+  return 0;
+}
 
 NOINLINE void crash_with_threads(int n) {
   for (int i = 0; i < n; i++) {
     pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    const char *stack_kb = getenv("CRASHER_STACK_KB");
+    const char* stack_kb = getenv("CRASHER_STACK_KB");
     pthread_attr_setstacksize(&attr, (size_t)(stack_kb ? atol(stack_kb) : 64) * 1024);
     if (pthread_create(&t, &attr, idle_main, 0) != 0) abort();
   }
@@ -237,7 +280,7 @@ NOINLINE void crash_with_threads(int n) {
 /* Many small mappings with alternating protections, so none merge. */
 NOINLINE void crash_with_maps(long count) {
   long page = sysconf(_SC_PAGESIZE);
-  char *base = mmap(0, (size_t)(count * 2 * page), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char* base = mmap(0, (size_t)(count * 2 * page), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   for (long i = 0; i < count; i++)
     mprotect(base + i * 2 * page, (size_t)page, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE);
   ready();
@@ -246,19 +289,18 @@ NOINLINE void crash_with_maps(long count) {
 
 NOINLINE void crash_with_heap(long megabytes) {
   size_t size = (size_t)megabytes << 20;
-  char *heap = malloc(size);
+  char* heap = malloc(size);
   memset(heap, 0x5a, size);
   sink = heap[size - 1];
   ready();
   null_level1();
 }
 
-
 /* --- hostile processes --- */
 
 /* Names made of what breaks reports: newlines, terminal escapes, shell
  * syntax, format directives, invalid UTF-8. */
-static void *hostile_thread_main(void *a) {
+static void* hostile_thread_main(void* a) {
   (void)a;
   pthread_setname_np(pthread_self(), "t\n\x1b[2J$(id)%n");
   park_in_pause();
@@ -288,17 +330,19 @@ NOINLINE void garbage_stack(void) {
   }
   ready();
   __asm__ volatile("mov %0, %%rsp\n\tmov %0, %%rbp\n\txor %%eax, %%eax\n\tmovl (%%rax), %%eax"
-                   : : "r"(&junk[4096]) : "rax", "memory");
+                   :
+                   : "r"(&junk[4096])
+                   : "rax", "memory");
 }
 
 /* Code with no module (so no CFI) and a frame-pointer chain that loops. */
 NOINLINE void frame_pointer_loop(void) {
-  unsigned char *code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  unsigned char* code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   static const unsigned char crash[] = {0x31, 0xc0, 0x8b, 0x00}; /* xor eax,eax; mov eax,[rax] */
   memcpy(code, crash, sizeof crash);
   static unsigned long loop[2];
-  loop[0] = (unsigned long)loop;      /* saved rbp: the same frame again */
-  loop[1] = (unsigned long)code + 2;  /* return address: back into the code */
+  loop[0] = (unsigned long)loop;     /* saved rbp: the same frame again */
+  loop[1] = (unsigned long)code + 2; /* return address: back into the code */
   ready();
   __asm__ volatile("mov %0, %%rbp\n\tjmp *%1" : : "r"(loop), "r"(code) : "memory");
 }
@@ -311,18 +355,18 @@ NOINLINE void crash_in_crafted_elf(void) {
   unsigned char image[8192];
   memset(image, 0xcc, sizeof image);
   static const unsigned char header[64] = {
-      0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-      3, 0, 0x3e, 0, 1, 0, 0, 0,                      /* ET_DYN, x86_64 */
-      0, 0x10, 0, 0, 0, 0, 0, 0,                      /* e_entry */
-      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0,       /* e_phoff far away */
-      0x40, 0, 0, 0, 0, 0, 0, 0,                      /* e_shoff: over the header */
-      0, 0, 0, 0, 64, 0, 56, 0, 0xff, 0xff,           /* flags, ehsize, phentsize, phnum */
-      64, 0, 0xff, 0xff, 0xfe, 0xff};                 /* shentsize, shnum, shstrndx */
+      0x7f, 'E',  'L',  'F',  2,    1,    1,    0, 0,    0,    0, 0,
+      0,    0,    0,    0,    3,    0,    0x3e, 0, 1,    0,    0, 0, /* ET_DYN, x86_64 */
+      0,    0x10, 0,    0,    0,    0,    0,    0,                   /* e_entry */
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0,    0,                   /* e_phoff far away */
+      0x40, 0,    0,    0,    0,    0,    0,    0,                   /* e_shoff: over the header */
+      0,    0,    0,    0,    64,   0,    56,   0, 0xff, 0xff,       /* flags, ehsize, phentsize, phnum */
+      64,   0,    0xff, 0xff, 0xfe, 0xff};                           /* shentsize, shnum, shstrndx */
   memcpy(image, header, sizeof header);
   static const unsigned char crash[] = {0x31, 0xc0, 0x8b, 0x00};
   memcpy(image + 4096, crash, sizeof crash);
   (void)!write(fd, image, sizeof image);
-  unsigned char *map = mmap(0, sizeof image, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+  unsigned char* map = mmap(0, sizeof image, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
   ready();
   ((void (*)(void))(map + 4096))();
 }
@@ -330,15 +374,15 @@ NOINLINE void crash_in_crafted_elf(void) {
 /* glibc's abort message pointer aimed at nothing (1) or at a message that
  * claims to be huge and never ends (2), then abort(). */
 NOINLINE void bad_abort_message(long how) {
-  void **slot = dlsym(RTLD_DEFAULT, "__abort_msg");
+  void** slot = dlsym(RTLD_DEFAULT, "__abort_msg");
   if (slot) {
     if (how == 1) {
-      *slot = (void *)0x7e57deadbe00UL;
+      *slot = (void*)0x7e57deadbe00UL;
     } else {
       size_t size = 1 << 20;
-      unsigned char *msg = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      unsigned char* msg = mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       memset(msg, 'A', size);
-      *(unsigned int *)msg = 0xffffffffu;
+      *(unsigned int*)msg = 0xffffffffu;
       *slot = msg;
     }
   }
@@ -346,23 +390,23 @@ NOINLINE void bad_abort_message(long how) {
   abort();
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: crasher MODE [ARG]\n");
     return 2;
   }
-  const char *mode = argv[1];
+  const char* mode = argv[1];
   long arg = argc > 2 ? atol(argv[2]) : 0;
-  const char *nodump = getenv("CRASHER_NODUMP");
+  const char* nodump = getenv("CRASHER_NODUMP");
   if (nodump && !strcmp(nodump, "1")) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  const char *name = getenv("CRASHER_NAME");
+  const char* name = getenv("CRASHER_NAME");
   if (name) prctl(PR_SET_NAME, name, 0, 0, 0);
-  const char *hostile = getenv("CRASHER_HOSTILE");
+  const char* hostile = getenv("CRASHER_HOSTILE");
   if (hostile && !strcmp(hostile, "1")) {
     become_hostile();
     hostile_threads = 1;
   }
-  const char *parked = getenv("CRASHER_PARKED");
+  const char* parked = getenv("CRASHER_PARKED");
   if (!parked || strcmp(parked, "0") != 0) start_parked_threads();
   if (!strcmp(mode, "live")) start_workers(arg);
   int parking = hostile_threads + parked_threads + (!strcmp(mode, "live") ? (int)arg : 0);
@@ -384,7 +428,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "div-zero")) sink = divide(7, (int)arg);
   else if (!strcmp(mode, "ud2")) trap_here();
   else if (!strcmp(mode, "sigbus")) touch_truncated_mapping();
-  else if (!strcmp(mode, "libc")) sink = (int)length_of((const char *)16);
+  else if (!strcmp(mode, "libc")) sink = (int)length_of((const char*)16);
   else if (!strcmp(mode, "null-call")) call_null_function();
   else if (!strcmp(mode, "inline")) crash_in_inline(NULL);
   else if (!strcmp(mode, "exec-stack")) jump_to_stack();

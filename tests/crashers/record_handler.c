@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 2) return 2;
   if (argc > 2 && !strcmp(argv[2], "RECORD_FAIL")) return 3;
   char path[4096];
@@ -23,10 +23,10 @@ int main(int argc, char **argv) {
     if (got > 0) fdinfo[got] = 0;
     close(info);
   }
-  char *pid = strstr(fdinfo, "Pid:");
+  char* pid = strstr(fdinfo, "Pid:");
   if (pid && strchr(pid, '\n')) *strchr(pid, '\n') = 0;
   snprintf(path, sizeof path, "%s/pidfd", argv[1]);
-  FILE *f = fopen(path, "w");
+  FILE* f = fopen(path, "w");
   fprintf(f, "%s\n", pid ? pid : "none");
   fclose(f);
 

@@ -42,7 +42,8 @@ class CoreFileChain : public ::testing::Test {
   void save_pattern(const std::string& pattern) { write_file(state + "/core_pattern.saved", pattern + "\n", 0600); }
 
   // Crashes `args` with our client as the handler; returns the crash and its report.
-  std::pair<CrashResult, json> crash(ServerProcess& server, const std::string& exe, const std::vector<std::string>& args) {
+  std::pair<CrashResult, json> crash(ServerProcess& server, const std::string& exe,
+                                     const std::vector<std::string>& args) {
     CorePatternGuard guard(client_pattern(server.config()));
     CrashResult crash = run_crasher(exe, args);
     auto r = wait_for_report(server.directory(), "usercrash_00");
@@ -150,7 +151,9 @@ TEST_F(CoreFileChain, InKernelSocketModeTooFromWhatProcHolds) {
   auto report = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(report) << server.log();
   EXPECT_EQ((*report)["source"], "kernel_socket");
-  EXPECT_TRUE(eventually([] { return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c --kernel-connection"}).status) != 0; }));
+  EXPECT_TRUE(eventually([] {
+    return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c --kernel-connection"}).status) != 0;
+  }));
   std::string core = cores + "/core." + std::to_string(crashed.pid);
   ASSERT_TRUE(exists(core)) << run({"ls", "-la", cores}).output;
   EXPECT_EQ(compare_with_gdb(*report, gdb_backtraces(crasher("crasher"), core)), "");

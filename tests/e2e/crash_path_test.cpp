@@ -66,7 +66,8 @@ TEST_F(CrashPath, SegfaultBecomesAReportThroughTheServer) {
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(&r["threads"][0], t) << "the crashing thread comes first";
   EXPECT_EQ((*t)["tid"], crash.pid);
-  EXPECT_TRUE(contains_in_order(function_names(*t), {"write_through", "null_level3", "null_level2", "null_level1", "main"}))
+  EXPECT_TRUE(
+      contains_in_order(function_names(*t), {"write_through", "null_level3", "null_level2", "null_level1", "main"}))
       << (*t)["frames"].dump(1);
   EXPECT_EQ((*t)["frames"][0]["function"], "write_through");
   EXPECT_EQ((*t)["frames"][0]["method"], "context");
@@ -90,7 +91,8 @@ TEST_F(CrashPath, SegfaultBecomesAReportThroughTheServer) {
   EXPECT_TRUE(text.starts_with("*** *** ***"));
   EXPECT_NE(text.find("pid: " + std::to_string(crash.pid) + ", tgid: " + std::to_string(crash.pid) + ", comm: crasher"),
             std::string::npos);
-  EXPECT_NE(text.find("signal: 11 (SIGSEGV), code: 1 (SEGV_MAPERR), fault addr: 0x0000000000000000"), std::string::npos);
+  EXPECT_NE(text.find("signal: 11 (SIGSEGV), code: 1 (SEGV_MAPERR), fault addr: 0x0000000000000000"),
+            std::string::npos);
   for (const char* section : {"\nRegisters:\n", "\nBackTrace:\n", "\nStack:\n", "\nMaps:\n", "\nOpen files:\n",
                               "\nThreads backtrace:\n", "\nCode around rip:\n"})
     EXPECT_NE(text.find(section), std::string::npos) << section;
@@ -140,17 +142,17 @@ TEST_P(CrashSignals, EachSignalIsReportedWithItsCode) {
   EXPECT_NE(std::find(names.begin(), names.end(), c.function), names.end()) << (*t)["frames"].dump(1);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Signals, CrashSignals,
-    ::testing::Values(SignalCase{"abort", {}, SIGABRT, -6, "SI_TKILL", "main"},
-                      SignalCase{"div-zero", {"0"}, SIGFPE, 1, "FPE_INTDIV", "divide"},
-                      SignalCase{"ud2", {}, SIGILL, 2, "ILL_ILLOPN", "trap_here"},
-                      SignalCase{"sigbus", {}, SIGBUS, 2, "BUS_ADRERR", "touch_truncated_mapping"}),
-    [](const auto& info) {
-      std::string name = info.param.mode;
-      std::erase(name, '-');
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Signals, CrashSignals,
+                         ::testing::Values(SignalCase{"abort", {}, SIGABRT, -6, "SI_TKILL", "main"},
+                                           SignalCase{"div-zero", {"0"}, SIGFPE, 1, "FPE_INTDIV", "divide"},
+                                           SignalCase{"ud2", {}, SIGILL, 2, "ILL_ILLOPN", "trap_here"},
+                                           SignalCase{
+                                               "sigbus", {}, SIGBUS, 2, "BUS_ADRERR", "touch_truncated_mapping"}),
+                         [](const auto& info) {
+                           std::string name = info.param.mode;
+                           std::erase(name, '-');
+                           return name;
+                         });
 
 TEST_F(CrashPath, KillFromOutsideNamesTheSender) {
   TempDir dir;
@@ -184,10 +186,13 @@ TEST_F(CrashPath, RingWrapsAtCountReplacingTheOldest) {
       for (const auto& slot : list_reports(server.directory()))
         if (pid_in(slot) == pid) return true;
       return false;
-    })) << "crash " << i << "\n" << server.log();
+    })) << "crash "
+        << i << "\n"
+        << server.log();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // distinct mtimes
   }
-  EXPECT_EQ(list_reports(server.directory()), (std::vector<std::string>{"usercrash_00", "usercrash_01", "usercrash_02"}));
+  EXPECT_EQ(list_reports(server.directory()),
+            (std::vector<std::string>{"usercrash_00", "usercrash_01", "usercrash_02"}));
   // Crashes 1-3 filled 00-02; crash 4 replaced 00 (oldest), crash 5 replaced 01.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (pid_in("usercrash_01") != pids[4] && std::chrono::steady_clock::now() < deadline)

@@ -92,7 +92,8 @@ TEST_P(CtlRestore, DisableRestoresExactlyWhatWasThere) {
 }
 
 std::string pattern_case_name(const ::testing::TestParamInfo<std::pair<const char*, int>>& info) {
-  static const char* const names[] = {"PlainCore", "TrailingSpaces", "FileWithSpecifiers", "Empty", "PipeWithArguments"};
+  static const char* const names[] = {"PlainCore", "TrailingSpaces", "FileWithSpecifiers", "Empty",
+                                      "PipeWithArguments"};
   return names[info.index];
 }
 

@@ -275,7 +275,8 @@ TEST_F(CtlInspect, CleanRemovesOldReportsOrAll) {
   RunResult old = ctl({"clean", "--older-than", "7d"});
   ASSERT_EQ(exit_code(old), 0) << old.output;
   EXPECT_TRUE(old.output.starts_with("Removed 1 report (3 files, ")) << old.output;
-  for (const char* f : {"usercrash_00", "usercrash_00.json", "usercrash_00.core.zst"}) EXPECT_FALSE(exists(slot(f))) << f;
+  for (const char* f : {"usercrash_00", "usercrash_00.json", "usercrash_00.core.zst"})
+    EXPECT_FALSE(exists(slot(f))) << f;
   for (const char* f : {"usercrash_01", "usercrash_01.json", "usercrash_02", "usercrash_02.core.zst"})
     EXPECT_TRUE(exists(slot(f))) << f;
   EXPECT_EQ(json::parse(ctl({"list", "--json"}).output).size(), 2u);

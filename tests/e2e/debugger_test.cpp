@@ -242,9 +242,9 @@ void expect_parked_threads(const json& r, pid_t pid) {
     const char* name;
     std::vector<std::string> frames;
   };
-  for (const Parked& p : {Parked{"parked-pause", {"park_in_pause", "pause_main"}},
-                          Parked{"parked-read", {"park_in_read", "read_main"}},
-                          Parked{"parked-cond", {"park_in_cond_wait", "cond_main"}}}) {
+  for (const Parked& p :
+       {Parked{"parked-pause", {"park_in_pause", "pause_main"}}, Parked{"parked-read", {"park_in_read", "read_main"}},
+        Parked{"parked-cond", {"park_in_cond_wait", "cond_main"}}}) {
     const json* t = thread_named(r, p.name);
     ASSERT_NE(t, nullptr) << p.name;
     EXPECT_TRUE(contains_in_order(function_names(*t), p.frames)) << p.name << ": " << (*t)["frames"].dump(1);
@@ -276,9 +276,7 @@ class NobodyPrograms {
   const std::string& crasher() const { return crasher_; }
 
  private:
-  static bool reachable(const std::string& path) {
-    return run(as_nobody({"test", "-x", path})).status == 0;
-  }
+  static bool reachable(const std::string& path) { return run(as_nobody({"test", "-x", path})).status == 0; }
   TempDir dir_;
   std::string debugger_, crasher_;
 };
@@ -344,7 +342,8 @@ TEST_F(Debugger, ThreadsGoOnRunningAfterTheReport) {
     for (int i = 0; i < 4; ++i) {
       const json* w = thread_named(doc, "worker-" + std::to_string(i));
       ASSERT_NE(w, nullptr) << i;
-      EXPECT_TRUE(contains_in_order(function_names(*w), {"park_in_nanosleep", "worker_main"})) << (*w)["frames"].dump(1);
+      EXPECT_TRUE(contains_in_order(function_names(*w), {"park_in_nanosleep", "worker_main"}))
+          << (*w)["frames"].dump(1);
     }
     EXPECT_TRUE(running_untraced(target.pid()));
     // Interrupted in nanosleep and read, and none the worse for it.
@@ -370,8 +369,8 @@ TEST_F(Debugger, KilledWhileHoldingThreadsLeavesTheProcessRunning) {
     while (!holding && Clock::now() < deadline) {
       auto states = thread_states(target.pid());
       size_t stopped = std::count_if(states.begin(), states.end(), [](auto& s) { return s.second == 't'; });
-      holding = tracer_pid(target.pid()) == dbg && states[target.pid()] == 't' &&
-                (!all_stop || stopped == states.size());
+      holding =
+          tracer_pid(target.pid()) == dbg && states[target.pid()] == 't' && (!all_stop || stopped == states.size());
       if (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     ASSERT_TRUE(holding) << "the debugger never held the threads";
@@ -488,7 +487,8 @@ TEST_F(Debugger, VerboseSaysHowLongEachThreadWasHeld) {
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   for (const char* name : {"crasher", "parked-pause", "parked-read", "parked-cond"})
     EXPECT_TRUE(std::regex_search(r.err, std::regex(std::string("tid \\d+ \\(") + name + "\\) held \\d+ us")))
-        << name << "\n" << r.err;
+        << name << "\n"
+        << r.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.err, m, std::regex("held 4 threads of pid \\d+ stopped for at most (\\d+) us")))
       << r.err;
@@ -541,8 +541,8 @@ TEST_F(Debugger, ThreadsOptionLimitsTheThreadsShown) {
   pid_t read_tid = (*thread_named(doc, "parked-read"))["tid"];
   pid_t cond_tid = (*thread_named(doc, "parked-cond"))["tid"];
 
-  Output some = debugger({"--json", "--threads", std::to_string(cond_tid) + "," + std::to_string(read_tid),
-                          std::to_string(target.pid())});
+  Output some = debugger(
+      {"--json", "--threads", std::to_string(cond_tid) + "," + std::to_string(read_tid), std::to_string(target.pid())});
   ASSERT_EQ(some.exit_code(), 0) << some.err;
   auto part = json::parse(some.out);
   ASSERT_EQ(part["threads"].size(), 2u) << part["threads"].dump(1);
@@ -680,9 +680,18 @@ TEST_F(Debugger, RefusesAProcessSomeoneElseTraces) {
 }
 
 TEST_F(Debugger, UsageErrorsExitWithTwo) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {}, {"abc"}, {"0"}, {"-5"}, {"1", "2"}, {"--bogus", "1"}, {"--threads"}, {"--threads", "1,x", "1"},
-           {"--threads", ",", "1"}, {"--json", "--brief", "1"}, {"--config", "/nonexistent/usercrash.conf", "1"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"abc"},
+                                             {"0"},
+                                             {"-5"},
+                                             {"1", "2"},
+                                             {"--bogus", "1"},
+                                             {"--threads"},
+                                             {"--threads", "1,x", "1"},
+                                             {"--threads", ",", "1"},
+                                             {"--json", "--brief", "1"},
+                                             {"--config", "/nonexistent/usercrash.conf", "1"}}) {
     Output r = debugger(args);
     std::string joined;
     for (const auto& a : args) joined += a + " ";

@@ -24,8 +24,8 @@ struct Scenario {
   std::vector<std::string> args;
   int signal;
   std::string code_name;
-  std::string cause;             // substring of signal.cause ("" = any)
-  std::string crashed_function;  // a function on the crashing thread
+  std::string cause;                // substring of signal.cause ("" = any)
+  std::string crashed_function;     // a function on the crashing thread
   std::string crashed_thread = "";  // its name ("" = the program's name)
   bool parked = true;
 };
@@ -97,23 +97,49 @@ INSTANTIATE_TEST_SUITE_P(
     Crashers, EngineAgainstGdb,
     ::testing::Values(
         Scenario{"null_deref_deep", "crasher", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "null_level1"},
-        Scenario{"assert_in_worker", "crasher", {"assert"}, SIGABRT, "SI_TKILL", "assertion", "assert_worker_main",
+        Scenario{"assert_in_worker",
+                 "crasher",
+                 {"assert"},
+                 SIGABRT,
+                 "SI_TKILL",
+                 "assertion",
+                 "assert_worker_main",
                  "asserter"},
         Scenario{"division_by_zero", "crasher", {"div-zero", "0"}, SIGFPE, "FPE_INTDIV", "division by zero", "divide"},
         Scenario{"ud2", "crasher", {"ud2"}, SIGILL, "ILL_ILLOPN", "ud2", "trap_here"},
-        Scenario{"sigbus_truncated_mapping", "crasher", {"sigbus"}, SIGBUS, "BUS_ADRERR", "beyond the end",
+        Scenario{"sigbus_truncated_mapping",
+                 "crasher",
+                 {"sigbus"},
+                 SIGBUS,
+                 "BUS_ADRERR",
+                 "beyond the end",
                  "touch_truncated_mapping"},
         Scenario{"inside_libc", "crasher", {"libc"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "length_of"},
-        Scenario{"null_function_pointer", "crasher", {"null-call"}, SIGSEGV, "SEGV_MAPERR", "null function pointer",
+        Scenario{"null_function_pointer",
+                 "crasher",
+                 {"null-call"},
+                 SIGSEGV,
+                 "SEGV_MAPERR",
+                 "null function pointer",
                  "call_null_function"},
-        Scenario{"exec_non_executable", "crasher", {"exec-stack"}, SIGSEGV, "SEGV_ACCERR", "non-executable",
+        Scenario{"exec_non_executable",
+                 "crasher",
+                 {"exec-stack"},
+                 SIGSEGV,
+                 "SEGV_ACCERR",
+                 "non-executable",
                  "jump_to_stack"},
         Scenario{"stripped_pie", "crasher_stripped", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", ""},
         Scenario{"non_pie", "crasher_nopie", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "null_level1"},
-        Scenario{"optimized_with_inlines", "crasher_opt", {"inline"}, SIGSEGV, "SEGV_MAPERR", "null-pointer",
+        Scenario{"optimized_with_inlines",
+                 "crasher_opt",
+                 {"inline"},
+                 SIGSEGV,
+                 "SEGV_MAPERR",
+                 "null-pointer",
                  "crash_in_inline"},
-        Scenario{"single_thread", "crasher", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "write_through", "",
-                 false}),
+        Scenario{
+            "single_thread", "crasher", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "write_through", "", false}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(EngineAgainstGdb, InlinedCallsAreFramesOfTheirOwn) {
@@ -146,7 +172,8 @@ TEST_F(EngineAgainstGdb, StackOverflowIsNamedAndCutAtTheFrameLimit) {
   for (const auto& f : t["frames"]) EXPECT_EQ(f["function"], "recurse_forever");
   EXPECT_TRUE(t["unwind_stopped"].get<std::string>().find("frame limit") != std::string::npos);
   bool noted = false;
-  for (const auto& n : r["truncated"]) noted = noted || n.get<std::string>().find("frames cut at 256") != std::string::npos;
+  for (const auto& n : r["truncated"])
+    noted = noted || n.get<std::string>().find("frames cut at 256") != std::string::npos;
   EXPECT_TRUE(noted) << r["truncated"].dump();
   check_against_gdb(r, server, crasher("crasher"), 250);
 }
@@ -161,12 +188,13 @@ TEST_F(EngineAgainstGdb, DeletedExecutableIsStillSymbolized) {
   std::string keep = bin / "kept-for-gdb";
   std::filesystem::copy_file(crasher("crasher"), keep);
   CrashResult result;
-  json r = crash({"deleted", "crasher", {"wait-stdin"}, SIGSEGV, "", "", ""}, server, result,
-                 [&](pid_t, int stdin_fd) {
-                   ::unlink(copy.c_str());
-                   (void)!::write(stdin_fd, "x", 1);
-                 },
-                 copy);
+  json r = crash(
+      {"deleted", "crasher", {"wait-stdin"}, SIGSEGV, "", "", ""}, server, result,
+      [&](pid_t, int stdin_fd) {
+        ::unlink(copy.c_str());
+        (void)!::write(stdin_fd, "x", 1);
+      },
+      copy);
   ASSERT_FALSE(r.is_null());
   EXPECT_EQ(r["exe"], copy + " (deleted)");
   const json& t = crashed_thread(r);

@@ -5,8 +5,8 @@
 #include <libelf.h>
 #include <unistd.h>
 
-#include <map>
 #include <cctype>
+#include <map>
 #include <set>
 #include <sstream>
 

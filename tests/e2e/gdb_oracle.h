@@ -36,7 +36,6 @@ std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string&
 // inlined frames inside modules whose DWARF we do not load (libc, with
 // source_lines=own) are allowed to be absent. Returns "" on a match, else
 // what differs.
-std::string compare_with_gdb(const nlohmann::json& report, const std::vector<GdbThread>& gdb,
-                             size_t max_groups = 1000);
+std::string compare_with_gdb(const nlohmann::json& report, const std::vector<GdbThread>& gdb, size_t max_groups = 1000);
 
 }  // namespace usercrash::test

@@ -175,7 +175,8 @@ ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>&
   directory_ = dir / "crashes";
   socket_ = dir / "run/usercrash.sock";
   log_ = dir / "server.log";
-  std::string text = "directory=" + directory_ + "\nsocket=" + socket_ + "\nkernel_socket=" + (dir / "run/core.sock") + "\n";
+  std::string text =
+      "directory=" + directory_ + "\nsocket=" + socket_ + "\nkernel_socket=" + (dir / "run/core.sock") + "\n";
   for (const auto& line : extra) text += line + "\n";
   write_file(config_, text, 0644);
   if (start_now) start();
@@ -329,7 +330,8 @@ void Sleeper::stop() {
   pid_ = -1;
 }
 
-SysctlGuard::SysctlGuard(std::string path, const std::string& value) : path_(std::move(path)), saved_(read_file(path_)) {
+SysctlGuard::SysctlGuard(std::string path, const std::string& value)
+    : path_(std::move(path)), saved_(read_file(path_)) {
   write_file(path_, value + "\n");
 }
 
@@ -357,15 +359,16 @@ bool clients_running(const std::string& config_path) {
 
 std::vector<std::string> function_names(const nlohmann::json& thread) {
   std::vector<std::string> names;
-  for (const auto& f : thread["frames"]) names.push_back(f["function"].is_string() ? f["function"].get<std::string>() : "??");
+  for (const auto& f : thread["frames"])
+    names.push_back(f["function"].is_string() ? f["function"].get<std::string>() : "??");
   return names;
 }
 
 size_t fd_count(pid_t pid) {
   std::error_code ec;
   size_t n = 0;
-  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec); !ec && it != fs::directory_iterator();
-       it.increment(ec))
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec))
     ++n;
   return n;
 }

@@ -16,12 +16,12 @@ namespace usercrash::test {
 
 // Skips the test (with a reason) when not root; under CI=true, fails instead:
 // the end-to-end tests must run in CI.
-#define REQUIRE_ROOT()                                                                         \
-  do {                                                                                         \
-    if (!::usercrash::test::is_root()) {                                                       \
-      if (::usercrash::test::in_ci()) FAIL() << "end-to-end tests need root in CI";            \
+#define REQUIRE_ROOT()                                                                          \
+  do {                                                                                          \
+    if (!::usercrash::test::is_root()) {                                                        \
+      if (::usercrash::test::in_ci()) FAIL() << "end-to-end tests need root in CI";             \
       GTEST_SKIP() << "needs root (the real crash path changes /proc/sys/kernel/core_pattern)"; \
-    }                                                                                          \
+    }                                                                                           \
   } while (0)
 
 bool is_root();
@@ -110,8 +110,7 @@ std::optional<nlohmann::json> wait_for_report(const std::string& dir, const std:
 // result is the condition's last value. For what the server does
 // asynchronously (a log line, a closed fd), instead of a fixed sleep that a
 // slow machine outlasts.
-bool eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 // Waits until `path` exists.
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(20));

@@ -27,7 +27,8 @@ class Integration : public ::testing::Test {
 // name → function names, per thread, for comparing two reports of one crash kind.
 std::map<std::string, std::vector<std::string>> frames_by_thread(const json& r) {
   std::map<std::string, std::vector<std::string>> out;
-  for (const auto& t : r["threads"]) out[t["crashed"].get<bool>() ? "crashed" : t["name"].get<std::string>()] = function_names(t);
+  for (const auto& t : r["threads"])
+    out[t["crashed"].get<bool>() ? "crashed" : t["name"].get<std::string>()] = function_names(t);
   return out;
 }
 
@@ -142,7 +143,9 @@ TEST_F(Integration, ThePreviousHandlerGetsTheCoreWithoutSaveCoreToo) {
   ASSERT_TRUE(wait_for_file(chain.record + "/done"));
   std::string core = read_file(chain.record + "/core");
   ASSERT_GT(core.size(), 100000u);
-  EXPECT_EQ(core.substr(0, 4), "\x7f" "ELF");
+  EXPECT_EQ(core.substr(0, 4),
+            "\x7f"
+            "ELF");
 }
 
 TEST_F(Integration, ABrokenPreviousHandlerNeverLosesOurReport) {

@@ -62,7 +62,8 @@ TEST(Systemd, SocketActivatedServerServesTheClient) {
 
   Sleeper sleeper;
   auto started = Clock::now();
-  RunResult client = run({program("usercrash_c"), "--config", config.config(), std::to_string(sleeper.pid()), "sleep", "11"});
+  RunResult client =
+      run({program("usercrash_c"), "--config", config.config(), std::to_string(sleeper.pid()), "sleep", "11"});
   auto took = Clock::now() - started;
   EXPECT_EQ(WEXITSTATUS(client.status), 0) << client.output;
   auto report = wait_for_report(config.directory(), "usercrash_00");
@@ -75,7 +76,8 @@ TEST(Systemd, SocketActivatedServerServesTheClient) {
 
   // A second client is served by the same, now running, server.
   Sleeper second;
-  RunResult again = run({program("usercrash_c"), "--config", config.config(), std::to_string(second.pid()), "sleep", "11"});
+  RunResult again =
+      run({program("usercrash_c"), "--config", config.config(), std::to_string(second.pid()), "sleep", "11"});
   EXPECT_EQ(WEXITSTATUS(again.status), 0) << again.output;
   auto second_report = wait_for_report(config.directory(), "usercrash_01");
   ASSERT_TRUE(second_report) << read_file(log);

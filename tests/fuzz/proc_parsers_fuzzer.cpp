@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t at = text.find("\nNSpid:"); at != std::string_view::npos; at = text.find("\nNSpid:", at + 1))
     ++nspid_lines;
   FUZZ_CHECK(status.ns_pids.size() <= 32 * nspid_lines);  // 32 levels per line (the kernel writes one line)
-  FUZZ_CHECK(status.groups.size() <= size / 2 + 1);  // each group takes a digit and a separator
+  FUZZ_CHECK(status.groups.size() <= size / 2 + 1);       // each group takes a digit and a separator
   (void)parse_core_limit(text);
 
   if (auto stat = parse_stat(text)) FUZZ_CHECK(stat->comm.size() < size);

@@ -62,7 +62,8 @@ class Package : public ::testing::Test {
   void SetUp() override {
     REQUIRE_ROOT();
     deb_ = deb_path();
-    ASSERT_FALSE(deb_.empty()) << "no usercrash .deb in " << USERCRASH_PACKAGE_DIR << " (the package_build test makes it)";
+    ASSERT_FALSE(deb_.empty()) << "no usercrash .deb in " << USERCRASH_PACKAGE_DIR
+                               << " (the package_build test makes it)";
   }
 
   // dpkg-deb -x into DIR/r (a short path: the core_pattern line must fit).
@@ -120,11 +121,10 @@ TEST_F(Package, HoldsEveryFileAndItsControlData) {
 TEST_F(Package, ExtractedProgramsRunFromTheirRoot) {
   TempDir dir;
   std::string root = extract(dir);
-  for (auto [path, name] : std::vector<std::pair<std::string, std::string>>{
-           {"/usr/bin/usercrashctl", "usercrashctl"},
-           {"/usr/bin/crashlogctl", "crashlogctl"},
-           {"/usr/sbin/usercrash_s", "usercrash_s"},
-           {"/usr/sbin/usercrash_c", "usercrash_c"}}) {
+  for (auto [path, name] : std::vector<std::pair<std::string, std::string>>{{"/usr/bin/usercrashctl", "usercrashctl"},
+                                                                            {"/usr/bin/crashlogctl", "crashlogctl"},
+                                                                            {"/usr/sbin/usercrash_s", "usercrash_s"},
+                                                                            {"/usr/sbin/usercrash_c", "usercrash_c"}}) {
     RunResult help = run({root + path, "--help"});
     EXPECT_EQ(exit_code(help), 0) << path << ": " << help.output;
     EXPECT_TRUE(help.output.starts_with("Usage: " + name)) << path << ": " << help.output;
@@ -166,7 +166,8 @@ TEST_F(Package, ExtractedServerAndClientWriteAReport) {
 
   Sleeper sleeping;
   pid_t sleeper = sleeping.pid();
-  RunResult client = run({root + "/usr/sbin/usercrash_c", "--config", config.config(), std::to_string(sleeper), "sleep", "11"});
+  RunResult client =
+      run({root + "/usr/sbin/usercrash_c", "--config", config.config(), std::to_string(sleeper), "sleep", "11"});
   sleeping.stop();
   EXPECT_EQ(exit_code(client), 0) << client.output;
   auto report = wait_for_report(config.directory(), "usercrash_00");
@@ -231,12 +232,14 @@ TEST(InstallTree, IsAnFhsTreeUnderThePrefixAndTheUnitsVerify) {
   for (const auto& f : files) EXPECT_TRUE(exists(prefix + "/" + f)) << f;
   std::string unit = read_file(prefix + "/lib/systemd/system/usercrash.service");
   EXPECT_NE(unit.find("\nExecStart=" + prefix + "/sbin/usercrash_s\n"), std::string::npos) << unit;
-  EXPECT_EQ(read_file(prefix + "/etc/usercrash.conf"), read_file(std::string(USERCRASH_SOURCE_DIR) + "/packaging/usercrash.conf"));
+  EXPECT_EQ(read_file(prefix + "/etc/usercrash.conf"),
+            read_file(std::string(USERCRASH_SOURCE_DIR) + "/packaging/usercrash.conf"));
 
   if (run({"sh", "-c", "command -v systemd-analyze"}).status != 0) GTEST_SKIP() << "systemd-analyze not installed";
   // With MANPATH on the tree, verify also finds every man page the units name.
-  RunResult verify = run({"env", "MANPATH=" + prefix + "/share/man", "systemd-analyze", "verify",
-                          prefix + "/lib/systemd/system/usercrash.service", prefix + "/lib/systemd/system/usercrash.socket"});
+  RunResult verify =
+      run({"env", "MANPATH=" + prefix + "/share/man", "systemd-analyze", "verify",
+           prefix + "/lib/systemd/system/usercrash.service", prefix + "/lib/systemd/system/usercrash.socket"});
   EXPECT_EQ(exit_code(verify), 0) << verify.output;
   EXPECT_EQ(verify.output, "") << "warnings:\n" << verify.output;
 }

@@ -220,9 +220,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{std::string("# comment \0 too\n", 16), "test.conf:1: contains a NUL byte"},
         BadLine{"socket=/run/x.sock\nkernel_socket=/run/x.sock\n", "test.conf: socket and kernel_socket must differ"}));
 
-TEST(Config, FirstErrorWins) {
-  EXPECT_EQ(parse_error("count=1\nbad\nalso bad=\n"), "test.conf:2: expected KEY=VALUE");
-}
+TEST(Config, FirstErrorWins) { EXPECT_EQ(parse_error("count=1\nbad\nalso bad=\n"), "test.conf:2: expected KEY=VALUE"); }
 
 TEST(Config, LineNumbersCountEveryLine) {
   std::string text;

@@ -55,7 +55,9 @@ TEST(CoreFileTarget, RefusesWhatIsNotACore) {
   TempDir tmp;
   test::write_file(tmp / "text", std::string(4096, 'x'));
   EXPECT_FALSE(CoreFileTarget::open(tmp / "text"));
-  test::write_file(tmp / "short", "\x7f" "ELF");
+  test::write_file(tmp / "short",
+                   "\x7f"
+                   "ELF");
   EXPECT_FALSE(CoreFileTarget::open(tmp / "short"));
   EXPECT_FALSE(CoreFileTarget::open(tmp / "absent"));
   auto dir = CoreFileTarget::open(tmp.path());

@@ -22,8 +22,8 @@
 namespace usercrash::client {
 namespace {
 
-using test::TempDir;
 using test::read_file;
+using test::TempDir;
 using test::write_file;
 
 constexpr uid_t kNobody = 65534;
@@ -188,7 +188,10 @@ class CoreFileWriter : public ::testing::Test {
 };
 
 TEST_F(CoreFileWriter, ARelativeNameLandsInTheCwdOwnedByTheUserMode0600) {
-  std::string core = "\x7f" "ELF" + std::string(10000, 'c');
+  std::string core =
+      "\x7f"
+      "ELF" +
+      std::string(10000, 'c');
   int status = write("core.42", core);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << explain_core_file_status(status);
   std::string path = root / "home/user/core.42";
@@ -232,8 +235,7 @@ TEST_F(CoreFileWriter, AnotherUsersFileOrAHardLinkIsLeftAlone) {
   write_file(root / "cores/core", "root's", 0666);  // world-writable, but root's
   int status = write("/cores/core", "overwritten");
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_NE(explain_core_file_status(status).find("left alone"), std::string::npos)
-      << explain_core_file_status(status);
+  EXPECT_NE(explain_core_file_status(status).find("left alone"), std::string::npos) << explain_core_file_status(status);
   EXPECT_EQ(read_file(root / "cores/core"), "root's");
 
   // The user's own file, but with a second link somewhere else.

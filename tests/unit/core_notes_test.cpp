@@ -328,8 +328,8 @@ TEST(CoreNotes, FileCapHoldsAcrossSeveralFileNotes) {
   CoreLimits limits;
   limits.max_files = 3;
   Bytes d = file_note(2, 4096, {"/a", "/b"});
-  CoreNotes n = parse_core_notes(NoteBuilder().add("CORE", NT_FILE, d).add("CORE", NT_FILE, d).add("CORE", NT_FILE, d).bytes(),
-                                 limits);
+  CoreNotes n = parse_core_notes(
+      NoteBuilder().add("CORE", NT_FILE, d).add("CORE", NT_FILE, d).add("CORE", NT_FILE, d).bytes(), limits);
   ASSERT_EQ(n.files.size(), 3u);
   EXPECT_EQ(n.files[2].path, "/a");
   EXPECT_TRUE(has_problem(n, "NT_FILE lists 2 files; kept 1"));
@@ -463,11 +463,14 @@ TEST(CoreNotesCorrupt, FileNoteBadPageSize) {
     EXPECT_TRUE(n.files.empty()) << page;
     EXPECT_TRUE(has_problem(n, "NT_FILE note has a bad page size")) << page;
   }
-  CoreNotes big_offset = parse_core_notes(NoteBuilder().add("CORE", NT_FILE, [] {
-                                            Bytes d = file_note(1, 4096, {"/a"});
-                                            write_at<uint64_t>(d, 32, ~uint64_t{0});
-                                            return d;
-                                          }()).bytes());
+  CoreNotes big_offset = parse_core_notes(NoteBuilder()
+                                              .add("CORE", NT_FILE,
+                                                   [] {
+                                                     Bytes d = file_note(1, 4096, {"/a"});
+                                                     write_at<uint64_t>(d, 32, ~uint64_t{0});
+                                                     return d;
+                                                   }())
+                                              .bytes());
   ASSERT_EQ(big_offset.files.size(), 1u) << "a page offset that overflows is kept as it wraps, not trusted";
 }
 

@@ -32,12 +32,12 @@ TEST(PipePattern, RefusesALineTheKernelWouldCut) {
 }
 
 TEST(PipePattern, RefusesPathsTheLineCannotCarry) {
-  EXPECT_FALSE(pipe_pattern("usercrash_c", ""));                     // relative
-  EXPECT_FALSE(pipe_pattern("/opt/my dir/usercrash_c", ""));         // split on spaces
-  EXPECT_FALSE(pipe_pattern("/opt/100%/usercrash_c", ""));           // expanded by the kernel
-  EXPECT_FALSE(pipe_pattern("/opt/x\tz/usercrash_c", ""));           // control byte
-  EXPECT_FALSE(pipe_pattern("/usr/sbin/usercrash_c", "conf"));       // relative config
-  EXPECT_FALSE(pipe_pattern("/usr/sbin/usercrash_c", "/etc/a b"));   // space in config
+  EXPECT_FALSE(pipe_pattern("usercrash_c", ""));                    // relative
+  EXPECT_FALSE(pipe_pattern("/opt/my dir/usercrash_c", ""));        // split on spaces
+  EXPECT_FALSE(pipe_pattern("/opt/100%/usercrash_c", ""));          // expanded by the kernel
+  EXPECT_FALSE(pipe_pattern("/opt/x\tz/usercrash_c", ""));          // control byte
+  EXPECT_FALSE(pipe_pattern("/usr/sbin/usercrash_c", "conf"));      // relative config
+  EXPECT_FALSE(pipe_pattern("/usr/sbin/usercrash_c", "/etc/a b"));  // space in config
 }
 
 TEST(SocketPattern, IsTwoAtsAndThePath) {

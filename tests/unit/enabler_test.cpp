@@ -88,8 +88,8 @@ TEST_F(Enabler, EnableSavesThenInstallsAndDisableRestoresByteForByte) {
 }
 
 TEST_F(Enabler, UnusualPreviousPatternsComeBackExactly) {
-  for (std::string previous : {"core", "", "core.%p  ", "  leading", "/var/crash/core.%e.%p.%t", "a\tb",
-                               "|/bin/true -x 'quoted arg' %p"}) {
+  for (std::string previous :
+       {"core", "", "core.%p  ", "  leading", "/var/crash/core.%e.%p.%t", "a\tb", "|/bin/true -x 'quoted arg' %p"}) {
     set_kernel(previous, "3");
     auto on = enable(paths_, pipe_request());
     ASSERT_TRUE(on) << previous << ": " << on.error().message;
@@ -262,9 +262,10 @@ TEST(EnableState, SerializesAndParsesBack) {
   EXPECT_EQ(back->sysctl_file, s.sysctl_file);
   EXPECT_EQ(back->enabled_at, 1700000000);
   EXPECT_FALSE(parse_state("version=1\nmode=pipe\n", ""));
-  EXPECT_FALSE(parse_state("version=9\nmode=pipe\nsaved_core_pipe_limit=0\ninstalled_core_pattern=x\n"
-                           "installed_core_pipe_limit=0\n",
-                           ""));
+  EXPECT_FALSE(
+      parse_state("version=9\nmode=pipe\nsaved_core_pipe_limit=0\ninstalled_core_pattern=x\n"
+                  "installed_core_pipe_limit=0\n",
+                  ""));
   EXPECT_FALSE(parse_state("garbage\n", ""));
 }
 

@@ -14,13 +14,25 @@ bool valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) { ++i; continue; }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
     size_t n;
     uint32_t cp, min;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; cp = c & 0x1F; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; cp = c & 0x07; min = 0x10000; }
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 2;
+      cp = c & 0x1F;
+      min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 3;
+      cp = c & 0x0F;
+      min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 4;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else return false;
     if (i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k) {
       unsigned char cc = static_cast<unsigned char>(s[i + k]);
@@ -37,14 +49,13 @@ bool has_raw_control(std::string_view s) {
   for (unsigned char c : s)
     if (c < 0x20 || c == 0x7F) return true;
   // C1 controls encoded in UTF-8: U+0080..U+009F.
-  return s.find("\xC2\x80") != std::string_view::npos ||
-         [&] {
-           for (size_t i = 0; i + 1 < s.size(); ++i)
-             if (static_cast<unsigned char>(s[i]) == 0xC2 && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-                 static_cast<unsigned char>(s[i + 1]) <= 0x9F)
-               return true;
-           return false;
-         }();
+  return s.find("\xC2\x80") != std::string_view::npos || [&] {
+    for (size_t i = 0; i + 1 < s.size(); ++i)
+      if (static_cast<unsigned char>(s[i]) == 0xC2 && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+          static_cast<unsigned char>(s[i + 1]) <= 0x9F)
+        return true;
+    return false;
+  }();
 }
 
 TEST(EscapeText, PrintableAsciiAndValidUtf8PassThrough) {
@@ -90,7 +101,10 @@ TEST(EscapeText, SurrogatesAndOutOfRange) {
 }
 
 TEST(EscapeText, C1ControlsAreEscaped) {
-  EXPECT_EQ(escape_text("\xC2\x9B" "2J"), "\\xc2\\x9b2J") << "CSI as U+009B";
+  EXPECT_EQ(escape_text("\xC2\x9B"
+                        "2J"),
+            "\\xc2\\x9b2J")
+      << "CSI as U+009B";
   EXPECT_EQ(escape_text("\xC2\x80"), "\\xc2\\x80");
   EXPECT_EQ(escape_text("\x9b"), "\\x9b") << "raw 8-bit CSI";
 }
@@ -109,7 +123,10 @@ TEST(EscapeText, OutputNeverHoldsControlsOrInvalidUtf8) {
 TEST(ToValidUtf8, ReplacesOnlyWhatIsInvalid) {
   EXPECT_EQ(to_valid_utf8("plain"), "plain");
   EXPECT_EQ(to_valid_utf8("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(to_valid_utf8("a\xff" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(to_valid_utf8("a\xff"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(to_valid_utf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_EQ(to_valid_utf8("\xC3"), "\xEF\xBF\xBD");

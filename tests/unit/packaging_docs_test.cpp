@@ -1,7 +1,7 @@
 // The shipped sample configuration and the man pages document every key,
 // with the defaults the code has.
-#include <fstream>
 #include <cctype>
+#include <fstream>
 #include <optional>
 #include <sstream>
 
@@ -53,7 +53,8 @@ TEST(PackagingDocs, SampleConfigShowsEveryKeyWithItsDefault) {
   EXPECT_EQ(config::dump(*parsed), config::dump(config::Config{}));
   EXPECT_EQ(shown.size(), config::keys().size());
   for (const auto& key : config::keys())
-    EXPECT_NE(std::find(shown.begin(), shown.end(), key), shown.end()) << key << " missing from packaging/usercrash.conf";
+    EXPECT_NE(std::find(shown.begin(), shown.end(), key), shown.end())
+        << key << " missing from packaging/usercrash.conf";
 }
 
 TEST(PackagingDocs, ConfigManPageDocumentsEveryKey) {

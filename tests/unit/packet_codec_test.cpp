@@ -160,7 +160,8 @@ TEST(Decoders, WrongTypeForTheDecoder) {
   check_fails(decode_completed(view(bytes_of(good_rejected()))), "expected a completed packet, got a rejected packet");
   check_fails(decode_published(view(bytes_of(good_completed()))),
               "expected a published packet, got a completed packet");
-  check_fails(decode_rejected(view(bytes_of(make_published("x")))), "expected a rejected packet, got a published packet");
+  check_fails(decode_rejected(view(bytes_of(make_published("x")))),
+              "expected a rejected packet, got a published packet");
 }
 
 TEST(Decoders, WrongTypeWithTheRightSizeIsStillRefused) {
@@ -278,8 +279,8 @@ TEST(PublishedCodec, RoundTripAndName) {
 // --- Rejected ---------------------------------------------------------------
 
 TEST(RejectedCodec, RoundTripAndReason) {
-  for (auto reason : {RejectReason::queue_full, RejectReason::rate_limited, RejectReason::shutting_down,
-                      RejectReason::internal}) {
+  for (auto reason :
+       {RejectReason::queue_full, RejectReason::rate_limited, RejectReason::shutting_down, RejectReason::internal}) {
     auto d = decode_rejected(view(bytes_of(good_rejected(reason))));
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->reason, static_cast<uint32_t>(reason));

@@ -17,7 +17,8 @@ TEST(ParseInt, WholeTextOnly) {
   EXPECT_EQ(parse_int<int>("0"), 0);
   EXPECT_EQ(parse_int<uint64_t>("ffffffffffffffff", 16), std::numeric_limits<uint64_t>::max());
   EXPECT_EQ(parse_int<uint64_t>("7f0000000000", 16), 0x7f0000000000u);
-  for (const char* bad : {"", " 1", "1 ", "+1", "1a", "0x10", "--1", "1.5", "١"}) EXPECT_EQ(parse_int<int>(bad), std::nullopt) << bad;
+  for (const char* bad : {"", " 1", "1 ", "+1", "1a", "0x10", "--1", "1.5", "١"})
+    EXPECT_EQ(parse_int<int>(bad), std::nullopt) << bad;
   EXPECT_EQ(parse_int<unsigned>("-1"), std::nullopt);
   EXPECT_EQ(parse_int<int>("2147483648"), std::nullopt);
   EXPECT_EQ(parse_int<int>("-2147483648"), std::numeric_limits<int>::min());

@@ -191,7 +191,8 @@ TEST(ParseCoreLimit, SoftLimitInBytesOrUnlimited) {
       "Max cpu time              unlimited            unlimited            seconds   \n"
       "Max core file size        0                    unlimited            bytes     \n";
   EXPECT_EQ(parse_core_limit(limits), 0u);
-  EXPECT_EQ(parse_core_limit("Max core file size        unlimited            unlimited            bytes\n"), UINT64_MAX);
+  EXPECT_EQ(parse_core_limit("Max core file size        unlimited            unlimited            bytes\n"),
+            UINT64_MAX);
   EXPECT_EQ(parse_core_limit("Max core file size        1048576              unlimited            bytes\n"), 1048576u);
   EXPECT_FALSE(parse_core_limit("Max cpu time              unlimited            unlimited            seconds\n"));
   EXPECT_FALSE(parse_core_limit("Max core file size        lots                 unlimited            bytes\n"));
@@ -227,8 +228,8 @@ std::string stat_line(const std::string& start, int zeros = 17) {
 
 TEST(ParseStat, Malformed) {
   for (const std::string& bad : {std::string(), std::string("1 x S 1"), std::string("(x) S 1"), std::string("1 (x S 1"),
-                                 std::string("1 )x( S 1"), "abc" + stat_line("5").substr(1), stat_line("5", 16).substr(0, 20),
-                                 stat_line("notanumber"), stat_line("5", 15)})
+                                 std::string("1 )x( S 1"), "abc" + stat_line("5").substr(1),
+                                 stat_line("5", 16).substr(0, 20), stat_line("notanumber"), stat_line("5", 15)})
     EXPECT_EQ(parse_stat(bad), std::nullopt) << bad;
   auto ok = parse_stat(stat_line("5"));
   ASSERT_TRUE(ok);

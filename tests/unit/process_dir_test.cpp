@@ -216,8 +216,7 @@ TEST(ProcessDirPidfd, APidfdForAnotherPidFails) {
   ASSERT_TRUE(pidfd_a);
   auto d = ProcessDir::open(b.pid, pidfd_a.get());
   ASSERT_FALSE(d);
-  EXPECT_NE(d.error().message.find("pidfd names pid " + std::to_string(a.pid)), std::string::npos)
-      << d.error().message;
+  EXPECT_NE(d.error().message.find("pidfd names pid " + std::to_string(a.pid)), std::string::npos) << d.error().message;
   EXPECT_EQ(d.error().errno_value, ESRCH);
 }
 

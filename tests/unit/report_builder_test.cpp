@@ -193,7 +193,8 @@ TEST(ReportBuilder, ZeroPcAndUnreadableStack) {
   ASSERT_TRUE(t.unwind_stopped);
   EXPECT_TRUE(t.unwind_stopped->starts_with("unreadable stack at 0xdead00")) << *t.unwind_stopped;
   bool noted = false;
-  for (const auto& p : r.problems) noted = noted || p.find("code around rip: 0x0 is not in readable memory") != std::string::npos;
+  for (const auto& p : r.problems)
+    noted = noted || p.find("code around rip: 0x0 is not in readable memory") != std::string::npos;
   EXPECT_TRUE(noted);
   EXPECT_TRUE(r.disassembly.empty());
 }

@@ -77,8 +77,8 @@ TEST_F(ReportIndex, ListsNewestFirstFromJsonOrText) {
   write("usercrash_01", kText, t0 + 10);  // no JSON
   write("usercrash_02", kText, t0 + 20);
   write("usercrash_02.json", "{\"pid\": 12, \"threads\": [", t0 + 20);  // cut short
-  write("usercrash_03.json", kJson, t0);  // an orphan: no report
-  write("usercrash_7", kText, t0);        // not a slot name
+  write("usercrash_03.json", kJson, t0);                                // an orphan: no report
+  write("usercrash_7", kText, t0);                                      // not a slot name
   write("usercrash_004", kText, t0);
   write("notes.txt", "x", t0);
 
@@ -153,8 +153,8 @@ TEST_F(ReportIndex, CleanRemovesOldSlotsWithTheirCompanions) {
   auto result = clean_reports(dirfd(), std::chrono::hours(24 * 7), now);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(result->reports, 1u);
-  EXPECT_EQ(result->removed,
-            (std::vector<std::string>{"usercrash_00", "usercrash_00.json", "usercrash_00.core.zst", "usercrash_05.json"}));
+  EXPECT_EQ(result->removed, (std::vector<std::string>{"usercrash_00", "usercrash_00.json", "usercrash_00.core.zst",
+                                                       "usercrash_05.json"}));
   EXPECT_TRUE(fs::exists(root_ + "/usercrash_01"));
   EXPECT_TRUE(fs::exists(root_ + "/usercrash_01.json"));
   EXPECT_TRUE(fs::exists(root_ + "/usercrash_06.json"));

@@ -32,10 +32,10 @@ TEST(SlotIndex, AcceptsExactlyTheNamesOfTheRing) {
 }
 
 TEST(SlotIndex, RefusesEverythingElse) {
-  for (const char* name : {"usercrash_7", "usercrash_007", "usercrash_07.json", "usercrash_07.core.zst",
-                           "usercrash_", "usercrash", "", "usercrash_-1", "usercrash_+7", "usercrash_0x1",
-                           "usercrash_ 7", "usercrash_07 ", "Usercrash_07", "xusercrash_07", "usercrash_1e1",
-                           ".pending-1-usercrash_07", "usercrash_99999999999999999999"})
+  for (const char* name :
+       {"usercrash_7", "usercrash_007", "usercrash_07.json", "usercrash_07.core.zst", "usercrash_", "usercrash", "",
+        "usercrash_-1", "usercrash_+7", "usercrash_0x1", "usercrash_ 7", "usercrash_07 ", "Usercrash_07",
+        "xusercrash_07", "usercrash_1e1", ".pending-1-usercrash_07", "usercrash_99999999999999999999"})
     EXPECT_EQ(slot_index(name, 1000), std::nullopt) << name;
   EXPECT_EQ(slot_index("usercrash_50", 50), std::nullopt) << "out of range";
   EXPECT_EQ(slot_index("usercrash_100", 100), std::nullopt) << "out of range";

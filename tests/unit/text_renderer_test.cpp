@@ -40,7 +40,8 @@ TEST(TextRenderer, HeaderLines) {
   auto lines = lines_of(text);
   ASSERT_GT(lines.size(), 10u);
   EXPECT_EQ(lines[0], "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***");
-  EXPECT_EQ(lines[1], "pid: 4242, tgid: 4242, comm: evil\\n\\x1b[31mred\\x1b[0m $(rm -rf /) \\xff\\xfe \\xc2\\x9b tail");
+  EXPECT_EQ(lines[1],
+            "pid: 4242, tgid: 4242, comm: evil\\n\\x1b[31mred\\x1b[0m $(rm -rf /) \\xff\\xfe \\xc2\\x9b tail");
   EXPECT_EQ(lines[2], "thread: worker\\x1b]0;title\\x07, tid: 4243");
   EXPECT_EQ(lines[3], "uid: 1000, gid: 1001");
   EXPECT_TRUE(has_line(text, "exe: /opt/demo/bin/demo"));
@@ -54,9 +55,9 @@ TEST(TextRenderer, HeaderLines) {
 TEST(TextRenderer, SectionsInOrder) {
   auto lines = lines_of(render_text(sample_report()));
   std::vector<size_t> at;
-  for (const char* section : {"signal: ", "Registers:", "BackTrace:", "Memory near rsp", "Code around rip:",
-                              "Threads (3):", "Threads backtrace:", "Stack:", "Maps:", "Open files:", "Truncated:",
-                              "Problems:", "(collected in 12.5 ms)"}) {
+  for (const char* section :
+       {"signal: ", "Registers:", "BackTrace:", "Memory near rsp", "Code around rip:", "Threads (3):",
+        "Threads backtrace:", "Stack:", "Maps:", "Open files:", "Truncated:", "Problems:", "(collected in 12.5 ms)"}) {
     size_t i = line_index(lines, section);
     ASSERT_LT(i, lines.size()) << section;
     at.push_back(i);
@@ -88,7 +89,8 @@ TEST(TextRenderer, BacktraceLines) {
 TEST(TextRenderer, MemoryAndCode) {
   std::string text = render_text(sample_report());
   EXPECT_TRUE(has_line(text, "Memory near rsp (0x00007ffc00001230):"));
-  EXPECT_TRUE(has_line(text, "    00007ffc00001210  41 42 43 44 45 1b 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDE.GHIJKLMNOP|"));
+  EXPECT_TRUE(
+      has_line(text, "    00007ffc00001210  41 42 43 44 45 1b 47 48  49 4a 4b 4c 4d 4e 4f 50  |ABCDE.GHIJKLMNOP|"));
   EXPECT_TRUE(has_line(text, "    00007ffc00001230  47 48 49 4a 4b 4c 4d 4e                           |GHIJKLMN|"));
   EXPECT_TRUE(has_line(text, "--->000055550000123a:  c7 07 2a 00 00 00        movl $0x2a, (%rdi)"));
   EXPECT_TRUE(has_line(text, "    0000555500001236:  48 89 e5 90              movq %rsp, %rbp"));
@@ -102,8 +104,9 @@ TEST(TextRenderer, HostileStringsAreEscaped) {
   EXPECT_EQ(text.find("\xff"), std::string::npos);
   // Each hostile value stays on its own line.
   for (const auto& line : lines_of(text)) EXPECT_FALSE(line.starts_with("[31mred")) << line;
-  EXPECT_TRUE(has_line(text, "cmdline: /opt/demo/bin/demo --arg=evil\\n\\x1b[31mred\\x1b[0m $(rm -rf /) \\xff\\xfe "
-                             "\\xc2\\x9b tail two words"));
+  EXPECT_TRUE(has_line(text,
+                       "cmdline: /opt/demo/bin/demo --arg=evil\\n\\x1b[31mred\\x1b[0m $(rm -rf /) \\xff\\xfe "
+                       "\\xc2\\x9b tail two words"));
   EXPECT_TRUE(has_line(text, "    7 -> /tmp/evil\\n\\x1b[31mred\\x1b[0m $(rm -rf /) \\xff\\xfe \\xc2\\x9b tail"));
 }
 
@@ -127,9 +130,10 @@ TEST(TextRenderer, MapsMarkTheMappingHoldingTheFault) {
   auto r = sample_report();
   r.signal->fault_address = 0x7f0000002010;
   std::string text = render_text(r);
-  EXPECT_TRUE(has_line(text,
-                       "--->00007f0000002000-00007f0000003000 r-xp 00026000 fe:00 456  /lib/evil\\n\\x1b[31mred\\x1b[0m "
-                       "$(rm -rf /) \\xff\\xfe \\xc2\\x9b tail"));
+  EXPECT_TRUE(
+      has_line(text,
+               "--->00007f0000002000-00007f0000003000 r-xp 00026000 fe:00 456  /lib/evil\\n\\x1b[31mred\\x1b[0m "
+               "$(rm -rf /) \\xff\\xfe \\xc2\\x9b tail"));
   EXPECT_EQ(text.find("Fault address falls"), std::string::npos);
 }
 
