@@ -11,7 +11,7 @@ nlohmann-json3-dev libfmt-dev
 libgtest-dev googletest
 libsystemd-dev systemd
 libc6-dbg gdb
-clang llvm libclang-rt-14-dev
+clang clang-format llvm libclang-rt-14-dev
 clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
 util-linux procps

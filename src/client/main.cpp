@@ -14,7 +14,9 @@
 #include "client/client_context.h"
 #include "client/core_forwarding.h"
 #include "client/previous_handler.h"
-#include "client/report_job.h"
+#include "collect/options.h"
+#include "collect/report_job.h"
+#include "config/config.h"
 #include "engine/core_stream.h"
 #include "engine/dying_process_target.h"
 #include "engine/notes_target.h"
@@ -143,7 +145,7 @@ client::SpecifierValues specifier_values(const client::ClientContext& ctx, const
 }
 
 // Records in both reports what happened to the core.
-void note_core(const client::ReportFiles& files, const nlohmann::json& info, const std::string& line) {
+void note_core(const collect::ReportFiles& files, const nlohmann::json& info, const std::string& line) {
   (void)util::write_all(files.text_fd, line);
   // The JSON is ours and whole: read it back, add the key, write it again.
   if (files.json_fd < 0 || ::lseek(files.json_fd, 0, SEEK_SET) != 0) return;
@@ -160,7 +162,7 @@ void note_core(const client::ReportFiles& files, const nlohmann::json& info, con
 // Everything after the report: the rest of the core to the saved core and
 // to the chained handler.
 void pass_core_on(const config::Config& config, const client::ClientContext& ctx, const engine::CoreHead& head,
-                  int core_out, client::ChainedHandler* chained, const client::ReportFiles* files) {
+                  int core_out, client::ChainedHandler* chained, const collect::ReportFiles* files) {
   std::optional<store::CoreWriter> writer;
   if (core_out >= 0) writer.emplace(core_out, config.max_core_size);
   client::CoreSinks sinks{writer ? &*writer : nullptr, chained};
@@ -186,11 +188,7 @@ void pass_core_on(const config::Config& config, const client::ClientContext& ctx
 
 std::unique_ptr<engine::Target> make_target(const client::ClientContext& ctx, const config::Config& config,
                                             const engine::CoreHead& head) {
-  engine::ProcessLimits limits;
-  limits.max_threads = config.max_threads;
-  limits.max_maps = config.max_maps;
-  limits.max_open_files = config.max_open_files;
-  limits.include_environment = config.include_environment;
+  engine::ProcessLimits limits = collect::process_limits(config);
   auto dir = proc::ProcessDir::open(ctx.pid, ctx.pidfd);
   // Without a pidfd, make sure the pid still names the crashed process
   // before reading a byte of it: a pid can be reused.
@@ -244,8 +242,8 @@ int main(int argc, char** argv) {
   log::set_verbose(ctx.verbose);
   if (!ctx.kernel_connection && ::isatty(ctx.core_fd))
     util::usage_error(kProgram, "the core must come on standard input (the kernel runs this from core_pattern)");
-  config::Config config = util::load_config_or_exit(kProgram, ctx.config_path);
-  for (const auto& [k, v] : ctx.overrides) util::override_or_exit(kProgram, config, k.c_str(), v.c_str());
+  config::Config config = config::load_or_exit(kProgram, ctx.config_path);
+  for (const auto& [k, v] : ctx.overrides) config::override_or_exit(kProgram, config, k.c_str(), v.c_str());
 
   // Kernel socket mode: who crashed comes from the connection itself.
   util::UniqueFd peer_pidfd;
@@ -263,9 +261,7 @@ int main(int argc, char** argv) {
   }
 
   // 1. The core's head: the kernel writes the notes first.
-  engine::CoreLimits core_limits;
-  core_limits.max_threads = config.max_threads;
-  engine::CoreHead head = engine::read_core_head(ctx.core_fd, core_limits);
+  engine::CoreHead head = engine::read_core_head(ctx.core_fd, collect::core_limits(config));
   if (ctx.signal == 0) {
     if (head.notes.siginfo) ctx.signal = head.notes.siginfo->signo;
     else if (!head.notes.threads.empty()) ctx.signal = head.notes.threads.front().cursig;
@@ -275,10 +271,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<engine::Target> target = make_target(ctx, config, head);
   if (ctx.comm.empty()) ctx.comm = target->facts().comm;
 
-  engine::CollectOptions options = engine::collect_options(config, started);
+  engine::CollectOptions options = collect::collect_options(config, started);
   if (ctx.time) options.time = *ctx.time;
-  report::RenderOptions render;
-  render.max_bytes = config.max_report_size;
+  report::RenderOptions render = collect::render_options(config);
   // The previous handler: a program fed the core, or the core file the
   // kernel would have written.
   std::optional<client::SavedHandler> chain = client::load_previous_handler(config.state_directory);
@@ -317,8 +312,8 @@ int main(int argc, char** argv) {
   }
 
   if (answer == ServerAnswer::perform) {
-    client::ReportFiles files{session.fds[ipc::kTextFd].get(), session.fds[ipc::kJsonFd].get()};
-    client::JobResult result = client::run_report_job(*target, options, files, render);
+    collect::ReportFiles files{session.fds[ipc::kTextFd].get(), session.fds[ipc::kJsonFd].get()};
+    collect::JobResult result = collect::run_report_job(*target, options, files, render);
     auto handler = spawn_chain();
     int core_out = session.fds.size() > ipc::kCoreFd ? session.fds[ipc::kCoreFd].get() : -1;
     // The saved core is part of the slot: it is written before completing.
@@ -365,8 +360,8 @@ int main(int argc, char** argv) {
     handler_for_fallback();
     return 1;
   }
-  client::ReportFiles files{pending->fd(store::SlotFile::text), pending->fd(store::SlotFile::json)};
-  client::run_report_job(*target, options, files, render);
+  collect::ReportFiles files{pending->fd(store::SlotFile::text), pending->fd(store::SlotFile::json)};
+  collect::run_report_job(*target, options, files, render);
   auto handler = spawn_chain();
   pass_core_on(config, ctx, head, config.save_core ? pending->fd(store::SlotFile::core) : -1,
                handler ? &*handler : nullptr, &files);

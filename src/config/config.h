@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/limits.h"
 #include "util/result.h"
 
 namespace usercrash::config {
@@ -16,10 +17,8 @@ using std::chrono::milliseconds;
 
 inline constexpr const char* kDefaultPath = "/etc/usercrash.conf";
 
-// Which modules get their DWARF loaded for file:line. Loading libc's DWARF
-// alone costs ~40 ms, so by default only modules that carry their own
-// .debug_info (the program's own code) pay for it.
-enum class SourceLines { none, own, all };
+// Which modules get their DWARF loaded for file:line (see util/limits.h).
+using limits::SourceLines;
 
 // Who may read a report. `root`: root only. `owner`: an ordinary user's own
 // dumpable crash is made readable to that user, never to anyone else.
@@ -40,18 +39,18 @@ struct Config {
   milliseconds completion_timeout{100'000};
   milliseconds client_timeout{50'000};
   bool save_core = false;
-  uint64_t max_core_size = 2ULL << 30;  // bytes of core (uncompressed) kept per crash
+  uint64_t max_core_size = limits::kMaxCoreSize;  // bytes of core (uncompressed) kept per crash
   bool include_environment = false;
-  unsigned max_threads = 1024;     // threads unwound per report
-  unsigned max_frames = 256;       // frames per thread
-  unsigned max_maps = 20000;       // lines of /proc/<pid>/maps kept
-  unsigned max_open_files = 4096;  // fds listed
-  uint64_t max_report_size = 16ULL << 20;
-  milliseconds time_budget{5000};  // whole report, crash to written
-  SourceLines source_lines = SourceLines::own;
+  unsigned max_threads = limits::kMaxThreads;       // threads unwound per report
+  unsigned max_frames = limits::kMaxFrames;         // frames per thread
+  unsigned max_maps = limits::kMaxMaps;             // lines of /proc/<pid>/maps kept
+  unsigned max_open_files = limits::kMaxOpenFiles;  // fds listed
+  uint64_t max_report_size = limits::kMaxReportSize;
+  milliseconds time_budget = limits::kTimeBudget;  // whole report, crash to written
+  SourceLines source_lines = limits::kSourceLines;
   // Where separate debug files are looked up (by build-id). Root-owned
   // trees only: a module's own directory may belong to whoever crashed.
-  std::string debuginfo_path = "/usr/lib/debug";
+  std::string debuginfo_path = limits::kDebuginfoPath;
   ReportAccess report_access = ReportAccess::root;
   // Memory dumps of setuid / non-dumpable processes are left out unless set.
   bool dump_secure_memory = false;
@@ -77,5 +76,14 @@ std::vector<std::pair<std::string, std::string>> dump(const Config& config);
 
 // Names of every key, in documentation order.
 const std::vector<std::string>& keys();
+
+// For the programs: loads `path` when given (it must exist), else the
+// default path if it exists, else the defaults. On error prints
+// "PROGRAM: bad configuration: reason" and exits with status 2.
+Config load_or_exit(const char* program, const std::string& path);
+
+// Applies one flag override ("--count 5" is key "count"); a bad value is a
+// usage error (exit 2).
+void override_or_exit(const char* program, Config& config, const char* key, const char* value);
 
 }  // namespace usercrash::config

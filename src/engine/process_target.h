@@ -6,15 +6,16 @@
 
 #include "engine/target.h"
 #include "proc/process_dir.h"
+#include "util/limits.h"
 
 namespace usercrash::engine {
 
 struct ProcessLimits {
-  size_t max_threads = 1024;
-  size_t max_maps = 20000;
-  size_t max_open_files = 4096;
-  size_t max_cmdline_args = 4096;
-  size_t max_kernel_stack_lines = 128;
+  size_t max_threads = limits::kMaxThreads;
+  size_t max_maps = limits::kMaxMaps;
+  size_t max_open_files = limits::kMaxOpenFiles;
+  size_t max_cmdline_args = limits::kMaxCmdlineArgs;
+  size_t max_kernel_stack_lines = limits::kMaxKernelStackLines;
   // How long an empty /proc/<pid>/stack is asked again (see ProcessDir).
   std::chrono::milliseconds kernel_stack_wait{0};
   bool include_environment = false;

@@ -189,17 +189,6 @@ bool is_secure_process(const ProcessFacts& f) {
   return false;
 }
 
-CollectOptions collect_options(const config::Config& config, Clock::time_point started) {
-  CollectOptions o;
-  o.max_threads = config.max_threads;
-  o.max_frames = config.max_frames;
-  o.source_lines = config.source_lines;
-  o.debuginfo_path = config.debuginfo_path;
-  o.dump_secure_memory = config.dump_secure_memory;
-  o.deadline = started + config.time_budget;
-  return o;
-}
-
 Report build_report(Target& target, const CollectOptions& options) {
   auto started = Clock::now();
   const ProcessFacts& f = target.facts();

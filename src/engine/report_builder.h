@@ -7,26 +7,24 @@
 #include <cstdint>
 #include <optional>
 
-#include "config/config.h"
 #include "engine/report.h"
 #include "engine/target.h"
+#include "util/limits.h"
 
 namespace usercrash::engine {
 
+// What to collect and the caps on it; collect/options.h fills it from a Config.
 struct CollectOptions {
-  size_t max_threads = 1024;
-  size_t max_frames = 256;
-  config::SourceLines source_lines = config::SourceLines::own;
-  std::string debuginfo_path = "/usr/lib/debug";
+  size_t max_threads = limits::kMaxThreads;
+  size_t max_frames = limits::kMaxFrames;
+  limits::SourceLines source_lines = limits::kSourceLines;
+  std::string debuginfo_path = limits::kDebuginfoPath;
   bool unwind = true;          // false: registers and /proc facts only
   bool include_memory = true;  // memory near registers, code around pc, abort message
   bool dump_secure_memory = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   int64_t time = 0;  // seconds since the epoch of the crash; 0: now
 };
-
-CollectOptions collect_options(const config::Config& config,
-                               std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
 
 Report build_report(Target& target, const CollectOptions& options);
 

@@ -290,9 +290,9 @@ void Unwinder::Impl::attach() {
 
 bool Unwinder::Impl::dwarf_allowed(Dwfl_Module* mod, Module* m) {
   switch (options.source_lines) {
-    case config::SourceLines::none: return false;
-    case config::SourceLines::all: return true;
-    case config::SourceLines::own: break;
+    case limits::SourceLines::none: return false;
+    case limits::SourceLines::all: return true;
+    case limits::SourceLines::own: break;
   }
   if (!m || m->vdso) return false;
   if (!m->own_dwarf) {

@@ -12,17 +12,17 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config.h"
 #include "engine/memory_cache.h"
 #include "engine/report.h"
 #include "engine/target.h"
+#include "util/limits.h"
 
 namespace usercrash::engine {
 
 struct UnwindOptions {
-  size_t max_frames = 256;
-  config::SourceLines source_lines = config::SourceLines::own;
-  std::string debuginfo_path = "/usr/lib/debug";
+  size_t max_frames = limits::kMaxFrames;
+  limits::SourceLines source_lines = limits::kSourceLines;
+  std::string debuginfo_path = limits::kDebuginfoPath;
   // Work stops (with a note) once this passes.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };

@@ -5,12 +5,13 @@
 #include <string>
 
 #include "engine/report.h"
+#include "util/limits.h"
 
 namespace usercrash::report {
 
 struct RenderOptions {
   // Output beyond this many bytes is cut with a note saying so.
-  uint64_t max_bytes = 16ULL << 20;
+  uint64_t max_bytes = limits::kMaxReportSize;
   // Pretty-printed JSON (for people); compact otherwise.
   bool pretty_json = true;
   // Only the thread list with one line per frame (debugger --brief).

@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
   }
   if (optind < argc) util::usage_error(kProgram, fmt::format("unexpected argument '{}'", argv[optind]));
 
-  config::Config config = util::load_config_or_exit(kProgram, config_path);
-  for (const auto& [k, v] : overrides) util::override_or_exit(kProgram, config, k.c_str(), v.c_str());
+  config::Config config = config::load_or_exit(kProgram, config_path);
+  for (const auto& [k, v] : overrides) config::override_or_exit(kProgram, config, k.c_str(), v.c_str());
 
   if (::geteuid() != 0)
     util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");

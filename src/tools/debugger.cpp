@@ -14,7 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "client/report_job.h"
+#include "collect/options.h"
+#include "collect/report_job.h"
+#include "config/config.h"
 #include "engine/live_process_target.h"
 #include "util/cli.h"
 #include "util/file_io.h"
@@ -186,7 +188,7 @@ int main(int argc, char** argv) {
   Options o = parse_args(argc, argv);
   util::log::init("debugger", util::log::Sink::stderr_only);
   util::log::set_verbose(o.verbose);
-  config::Config config = util::load_config_or_exit(kProgram, o.config_path);
+  config::Config config = config::load_or_exit(kProgram, o.config_path);
 
   // The output file exists before anything touches the process: a bad path
   // must not cost it a stop.
@@ -198,10 +200,7 @@ int main(int argc, char** argv) {
   };
 
   engine::LiveOptions live;
-  live.limits.max_threads = config.max_threads;
-  live.limits.max_maps = config.max_maps;
-  live.limits.max_open_files = config.max_open_files;
-  live.limits.include_environment = config.include_environment;
+  live.limits = collect::process_limits(config);
   live.only_threads = o.threads;
   live.all_stop = o.all_stop;
   live.test_hold = test_hold();
@@ -213,13 +212,12 @@ int main(int argc, char** argv) {
   // a memory file; the threads were released already.
   util::UniqueFd memory(::memfd_create("debugger-report", MFD_CLOEXEC));
   if (!memory) give_up(fmt::format("memfd_create: {}", std::strerror(errno)));
-  engine::CollectOptions collect = engine::collect_options(config, started);
+  engine::CollectOptions collect = collect::collect_options(config, started);
   if (o.no_memory) collect.include_memory = false;
-  report::RenderOptions render;
-  render.max_bytes = config.max_report_size;
+  report::RenderOptions render = collect::render_options(config);
   render.brief = o.brief;
-  client::ReportFiles files{o.json ? -1 : memory.get(), o.json ? memory.get() : -1};
-  client::JobResult job = client::run_report_job(**target, collect, files, render);
+  collect::ReportFiles files{o.json ? -1 : memory.get(), o.json ? memory.get() : -1};
+  collect::JobResult job = collect::run_report_job(**target, collect, files, render);
   if (!job.complete && job.text_bytes == 0 && job.json_bytes == 0)
     give_up(fmt::format("collecting the report of process {} failed: {}", o.pid, job.note));
   if (!job.complete)

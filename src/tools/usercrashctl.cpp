@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "collect/options.h"
 #include "config/config.h"
 #include "engine/core_file_target.h"
 #include "engine/report_builder.h"
@@ -180,7 +181,7 @@ VerbArgs parse_verb_args(const std::string& verb, std::span<char*> args, std::ve
 
 config::Config load_config(const Globals& globals) {
   // A bad config is a usage error (exit 2) with its file, line and reason.
-  return util::load_config_or_exit(g_program.c_str(), globals.config_path);
+  return config::load_or_exit(g_program.c_str(), globals.config_path);
 }
 
 // ---- small helpers ----------------------------------------------------------
@@ -753,12 +754,11 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
   if (!target)
     return util::fail(zstd ? util::escape_text(path) + " (decompressed): " + target.error().message
                            : target.error().message);
-  engine::CollectOptions collect = engine::collect_options(config);
+  engine::CollectOptions collect = collect::collect_options(config);
   // Whoever holds the core holds its memory already.
   collect.dump_secure_memory = true;
   engine::Report rep = engine::build_report(**target, collect);
-  report::RenderOptions render;
-  render.max_bytes = config.max_report_size;
+  report::RenderOptions render = collect::render_options(config);
   std::string text = as_json ? report::render_json(rep, render) : report::render_text(rep, render);
   if (!text.ends_with('\n')) text += '\n';
   return text;

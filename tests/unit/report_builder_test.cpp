@@ -44,7 +44,7 @@ struct Scene {
 CollectOptions options(size_t max_frames = 256) {
   CollectOptions o;
   o.max_frames = max_frames;
-  o.source_lines = config::SourceLines::none;
+  o.source_lines = limits::SourceLines::none;
   o.deadline = Clock::now() + std::chrono::seconds(10);
   o.time = 1795000000;
   return o;

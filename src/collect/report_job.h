@@ -12,7 +12,7 @@
 #include "engine/target.h"
 #include "report/render.h"
 
-namespace usercrash::client {
+namespace usercrash::collect {
 
 struct ReportFiles {
   int text_fd = -1;  // owned by the caller
@@ -35,4 +35,4 @@ util::Result<JobResult> write_report(const engine::Report& report, const ReportF
 JobResult run_report_job(engine::Target& target, const engine::CollectOptions& options, const ReportFiles& files,
                          const report::RenderOptions& render);
 
-}  // namespace usercrash::client
+}  // namespace usercrash::collect

@@ -1,4 +1,4 @@
-#include "client/report_job.h"
+#include "collect/report_job.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -17,7 +17,7 @@
 #include "util/log.h"
 #include "util/unique_fd.h"
 
-namespace usercrash::client {
+namespace usercrash::collect {
 
 namespace log = util::log;
 using Clock = std::chrono::steady_clock;
@@ -140,4 +140,4 @@ JobResult run_report_job(engine::Target& target, const engine::CollectOptions& o
   return result;
 }
 
-}  // namespace usercrash::client
+}  // namespace usercrash::collect

@@ -1,0 +1,37 @@
+#include "collect/options.h"
+
+namespace usercrash::collect {
+
+engine::CollectOptions collect_options(const config::Config& config, std::chrono::steady_clock::time_point started) {
+  engine::CollectOptions o;
+  o.max_threads = config.max_threads;
+  o.max_frames = config.max_frames;
+  o.source_lines = config.source_lines;
+  o.debuginfo_path = config.debuginfo_path;
+  o.dump_secure_memory = config.dump_secure_memory;
+  o.deadline = started + config.time_budget;
+  return o;
+}
+
+engine::ProcessLimits process_limits(const config::Config& config) {
+  engine::ProcessLimits limits;
+  limits.max_threads = config.max_threads;
+  limits.max_maps = config.max_maps;
+  limits.max_open_files = config.max_open_files;
+  limits.include_environment = config.include_environment;
+  return limits;
+}
+
+engine::CoreLimits core_limits(const config::Config& config) {
+  engine::CoreLimits limits;
+  limits.max_threads = config.max_threads;
+  return limits;
+}
+
+report::RenderOptions render_options(const config::Config& config) {
+  report::RenderOptions render;
+  render.max_bytes = config.max_report_size;
+  return render;
+}
+
+}  // namespace usercrash::collect

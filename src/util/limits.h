@@ -1,0 +1,44 @@
+// The default of every cap on a report, once, next to its reason. The
+// config's defaults (config/config.h) and the engine's option values start
+// from these; collect/options.h is the one conversion from a Config.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace usercrash::limits {
+
+// Threads unwound per report: more than any sane program runs, few enough
+// that a fork bomb of threads cannot hold the client for long.
+inline constexpr unsigned kMaxThreads = 1024;
+// Frames per thread: a deep recursion (stack overflow) is cut here; the
+// frames a developer needs are the top ones.
+inline constexpr unsigned kMaxFrames = 256;
+// Lines of /proc/<pid>/maps kept: a JVM or a browser maps a few thousand.
+inline constexpr unsigned kMaxMaps = 20000;
+// Open files listed.
+inline constexpr unsigned kMaxOpenFiles = 4096;
+// Arguments of the command line kept.
+inline constexpr size_t kMaxCmdlineArgs = 4096;
+// Lines of the kernel stack kept.
+inline constexpr size_t kMaxKernelStackLines = 128;
+// Bytes of one report (text or JSON); beyond, it is cut with a note.
+inline constexpr uint64_t kMaxReportSize = 16ULL << 20;
+// Bytes of core (uncompressed) kept per crash with save_core.
+inline constexpr uint64_t kMaxCoreSize = 2ULL << 30;
+// The whole report, crash to written: a hostile process must not hold a
+// root helper (and the kernel's wait on it) for longer.
+inline constexpr std::chrono::milliseconds kTimeBudget{5000};
+
+// Which modules get their DWARF loaded for file:line. Loading libc's DWARF
+// alone costs ~40 ms, so by default only modules that carry their own
+// .debug_info (the program's own code) pay for it.
+enum class SourceLines { none, own, all };
+inline constexpr SourceLines kSourceLines = SourceLines::own;
+
+// Where separate debug files are looked up by build-id. Root-owned trees
+// only: a module's own directory may belong to whoever crashed.
+inline constexpr const char* kDebuginfoPath = "/usr/lib/debug";
+
+}  // namespace usercrash::limits
