@@ -17,14 +17,14 @@ for dir in "$src"/*/; do
         status=1
         continue
     fi
-    for file in "$dir"*; do
-        [ -f "$file" ] || continue
+    # Subfolders (tools/ctl/) belong to their folder's layer.
+    for file in $(find "$dir" -type f | sort); do
         # Project includes are "folder/file.h"; <...> ones are libraries.
         for included in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([a-z_]*\)\/.*/\1/p' "$file" | sort -u); do
             case " $allowed " in
                 *" $included "*) ;;
                 *)
-                    echo "check_layers: $folder/$(basename "$file") includes $included/, which the $folder layer may not see (it sees: $allowed)" >&2
+                    echo "check_layers: ${file#"$src"/} includes $included/, which the $folder layer may not see (it sees: $allowed)" >&2
                     status=1
                     ;;
             esac

@@ -2,11 +2,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <span>
 #include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "util/cli.h"
 #include "util/parse.h"
 
 namespace usercrash::client {
@@ -91,99 +93,83 @@ void print_client_help(const char* program) {
       program);
 }
 
+namespace {
+
+// usercrash_c's options. The options come first: the first operand (PID)
+// ends them, so a COMM that begins with '-' is never taken for an option.
+const util::OptionSpec kClientOptions[] = {
+    {"config", 'c', true},   {"kernel", 'k', true},   {"pidfd", 0, true},   {"tid", 0, true},
+    {"uid", 0, true},        {"gid", 0, true},        {"time", 0, true},    {"dumpable", 0, true},
+    {"core-limit", 0, true}, {"core-fd", 0, true},    {"source", 0, true},  {"kernel-connection", 0, true},
+    {"set", 'o', true},      {"verbose", 'v', false}, {"help", 'h', false}, {"version", 'V', false},
+};
+
+// The number type behind a field: T, or the T of an optional<T>.
+template <typename T>
+struct Value {
+  using type = T;
+};
+template <typename T>
+struct Value<std::optional<T>> {
+  using type = T;
+};
+
+// Applies one parsed option to the context.
+Result<void> apply_option(const util::ParsedOption& option, ClientContext& ctx) {
+  const std::string& name = option.name;
+  const char* value = option.value.c_str();
+  std::string flag = "--" + name;
+  auto assign = [&](auto& out) -> Result<void> {
+    auto n = number<typename Value<std::remove_reference_t<decltype(out)>>::type>(flag, value);
+    if (!n) return std::unexpected(n.error());
+    out = *n;
+    return {};
+  };
+  auto assign_fd = [&](int& out) -> Result<void> {
+    auto n = number<int>(flag, value);
+    if (!n) return std::unexpected(n.error());
+    if (*n < 0) return util::fail(fmt::format("{}: negative fd", flag));
+    out = *n;
+    return {};
+  };
+  if (name == "config") ctx.config_path = option.value;
+  else if (name == "kernel") return parse_kernel_spec(option.value, ctx);
+  else if (name == "pidfd") return assign_fd(ctx.pidfd);
+  else if (name == "tid") return assign(ctx.tid);
+  else if (name == "uid") return assign(ctx.uid);
+  else if (name == "gid") return assign(ctx.gid);
+  else if (name == "time") return assign(ctx.time);
+  else if (name == "dumpable") return assign(ctx.dumpable);
+  else if (name == "core-limit") return assign(ctx.core_limit);  // unlimited is a huge number: fine
+  else if (name == "core-fd") return assign_fd(ctx.core_fd);
+  else if (name == "source") {
+    if (option.value != "core_pattern" && option.value != "kernel_socket")
+      return util::fail("--source: core_pattern or kernel_socket");
+    ctx.source = option.value;
+  } else if (name == "kernel-connection") {
+    // Set by usercrash_s for the kernel's coredump socket: the connection is
+    // the core fd, and the pid, comm and signal come from it.
+    if (auto r = assign_fd(ctx.core_fd); !r) return r;
+    ctx.kernel_connection = true;
+    ctx.source = "kernel_socket";
+  } else if (name == "set") {
+    size_t eq = option.value.find('=');
+    if (eq == std::string::npos) return util::fail("--set needs KEY=VALUE");
+    ctx.overrides.emplace_back(option.value.substr(0, eq), option.value.substr(eq + 1));
+  } else if (name == "verbose") ctx.verbose = true;
+  return {};  // --help and --version: main answers them before parsing
+}
+
+}  // namespace
+
 Result<ClientContext> parse_client_args(int argc, char** argv) {
   ClientContext ctx;
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      return argv[++i];
-    };
-    auto need = [&](const char* v) -> Result<const char*> {
-      if (!v) return util::fail(arg + " needs a value");
-      return v;
-    };
-    if (arg == "--") {
-      for (++i; i < argc; ++i) positional.emplace_back(argv[i]);
-      break;
-    }
-    if (arg == "-c" || arg == "--config") {
-      auto v = need(value());
-      if (!v) return std::unexpected(v.error());
-      ctx.config_path = *v;
-    } else if (arg == "--pidfd") {
-      auto n = number<int>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      if (*n < 0) return util::fail("--pidfd: negative fd");
-      ctx.pidfd = *n;
-    } else if (arg == "--tid") {
-      auto n = number<pid_t>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      ctx.tid = *n;
-    } else if (arg == "--uid") {
-      auto n = number<uid_t>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      ctx.uid = *n;
-    } else if (arg == "--gid") {
-      auto n = number<gid_t>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      ctx.gid = *n;
-    } else if (arg == "--time") {
-      auto n = number<int64_t>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      ctx.time = *n;
-    } else if (arg == "--dumpable") {
-      auto n = number<int>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      ctx.dumpable = *n;
-    } else if (arg == "--core-limit") {
-      const char* v = value();
-      // The kernel prints an unlimited RLIMIT_CORE as a huge number; accept it.
-      auto n = number<uint64_t>(arg, v);
-      if (!n) return std::unexpected(n.error());
-      ctx.core_limit = *n;
-    } else if (arg == "--core-fd") {
-      auto n = number<int>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      if (*n < 0) return util::fail("--core-fd: negative fd");
-      ctx.core_fd = *n;
-    } else if (arg == "--source") {
-      auto v = need(value());
-      if (!v) return std::unexpected(v.error());
-      std::string s = *v;
-      if (s != "core_pattern" && s != "kernel_socket") return util::fail("--source: core_pattern or kernel_socket");
-      ctx.source = s;
-    } else if (arg.starts_with("-k") || arg == "--kernel") {
-      // The compact form core_pattern uses (it holds at most 127 bytes):
-      // -k%F:%I:%u:%g:%t:%d:%c. An empty field is a specifier the kernel
-      // did not expand.
-      std::string spec = arg == "--kernel" ? std::string(value() ? argv[i] : "") : arg.substr(2);
-      if (auto r = parse_kernel_spec(spec, ctx); !r) return std::unexpected(r.error());
-    } else if (arg == "--kernel-connection") {
-      // Set by usercrash_s for the kernel's coredump socket: the connection is
-      // the --core-fd, and the pid, comm and signal come from it.
-      auto n = number<int>(arg, value());
-      if (!n) return std::unexpected(n.error());
-      if (*n < 0) return util::fail("--kernel-connection: negative fd");
-      ctx.core_fd = *n;
-      ctx.kernel_connection = true;
-      ctx.source = "kernel_socket";
-    } else if (arg == "-o" || arg == "--set") {
-      auto v = need(value());
-      if (!v) return std::unexpected(v.error());
-      std::string kv = *v;
-      size_t eq = kv.find('=');
-      if (eq == std::string::npos) return util::fail(arg + " needs KEY=VALUE");
-      ctx.overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    } else if (arg == "-v" || arg == "--verbose") {
-      ctx.verbose = true;
-    } else if (arg.size() > 1 && arg[0] == '-' && !util::parse_int<long>(arg)) {
-      return util::fail(fmt::format("unknown option '{}'", arg));
-    } else {
-      positional.push_back(arg);
-    }
-  }
+  std::span<char* const> args(argv + (argc > 0 ? 1 : 0), argc > 0 ? static_cast<size_t>(argc - 1) : 0);
+  auto parsed = util::parse_options(args, kClientOptions, util::OperandOrder::options_first);
+  if (!parsed) return std::unexpected(parsed.error());
+  for (const auto& option : parsed->options)
+    if (auto r = apply_option(option, ctx); !r) return std::unexpected(r.error());
+  const std::vector<std::string>& positional = parsed->operands;
   if (ctx.kernel_connection) {
     if (!positional.empty()) return util::fail("--kernel-connection takes no PID COMM SIGNAL");
     return ctx;

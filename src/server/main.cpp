@@ -1,17 +1,18 @@
 // usercrash_s: the crash directory's owner. See server/server.h.
 #include <fcntl.h>
-#include <getopt.h>
 #include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+#include <span>
 
 #include <fmt/format.h>
 
 #include "server/server.h"
 #include "util/cli.h"
+#include "util/escape.h"
 #include "util/log.h"
 
 namespace {
@@ -50,45 +51,36 @@ void print_help() {
 int main(int argc, char** argv) {
   using namespace usercrash;
   util::log::init(kProgram);
-  static const option options[] = {
-      {"config", required_argument, nullptr, 'c'},
-      {"directory", required_argument, nullptr, 'd'},
-      {"socket", required_argument, nullptr, 's'},
-      {"count", required_argument, nullptr, 'n'},
-      {"max-concurrent", required_argument, nullptr, 'j'},
-      {"set", required_argument, nullptr, 'o'},
-      {"verbose", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},
-      {"client", required_argument, nullptr, 'C'},
-      {"version", no_argument, nullptr, 'V'},
-      {nullptr, 0, nullptr, 0},
+  static const util::OptionSpec specs[] = {
+      {"config", 'c', true},         {"directory", 'd', true}, {"socket", 's', true}, {"count", 'n', true},
+      {"max-concurrent", 'j', true}, {"set", 'o', true},       {"client", 0, true},   {"verbose", 'v', false},
+      {"help", 'h', false},          {"version", 'V', false},
   };
+  auto parsed = util::parse_options(std::span<char* const>(argv + 1, argc > 0 ? argc - 1 : 0), specs);
+  if (!parsed) util::usage_error(kProgram, parsed.error().message);
+  if (!parsed->operands.empty())
+    util::usage_error(kProgram, fmt::format("unexpected argument '{}'", util::escape_text(parsed->operands[0])));
   std::string config_path;
   std::string client_path;
   std::vector<std::pair<std::string, std::string>> overrides;
-  int opt;
-  while ((opt = getopt_long(argc, argv, "c:d:s:n:j:o:vhV", options, nullptr)) != -1) {
-    switch (opt) {
-      case 'c': config_path = optarg; break;
-      case 'd': overrides.emplace_back("directory", optarg); break;
-      case 's': overrides.emplace_back("socket", optarg); break;
-      case 'n': overrides.emplace_back("count", optarg); break;
-      case 'j': overrides.emplace_back("max_concurrent", optarg); break;
-      case 'o': {
-        std::string kv = optarg;
-        size_t eq = kv.find('=');
-        if (eq == std::string::npos) util::usage_error(kProgram, "--set needs KEY=VALUE");
-        overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-        break;
-      }
-      case 'C': client_path = optarg; break;
-      case 'v': util::log::set_verbose(true); break;
-      case 'h': print_help(); return 0;
-      case 'V': fmt::print("{} {}\n", kProgram, util::version()); return 0;
-      default: util::usage_error(kProgram, "unknown option");
+  for (const auto& [name, value] : parsed->options) {
+    if (name == "config") config_path = value;
+    else if (name == "directory" || name == "socket" || name == "count") overrides.emplace_back(name, value);
+    else if (name == "max-concurrent") overrides.emplace_back("max_concurrent", value);
+    else if (name == "set") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos) util::usage_error(kProgram, "--set needs KEY=VALUE");
+      overrides.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (name == "client") client_path = value;
+    else if (name == "verbose") util::log::set_verbose(true);
+    else if (name == "help") {
+      print_help();
+      return 0;
+    } else if (name == "version") {
+      fmt::print("{} {}\n", kProgram, util::version());
+      return 0;
     }
   }
-  if (optind < argc) util::usage_error(kProgram, fmt::format("unexpected argument '{}'", argv[optind]));
 
   config::Config config = config::load_or_exit(kProgram, config_path);
   for (const auto& [k, v] : overrides) config::override_or_exit(kProgram, config, k.c_str(), v.c_str());

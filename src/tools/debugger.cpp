@@ -1,7 +1,6 @@
 // debugger PID: the report of a running process (the same report as a
 // crash), through ptrace. See engine/live_process_target.h.
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -19,6 +18,7 @@
 #include "config/config.h"
 #include "engine/live_process_target.h"
 #include "util/cli.h"
+#include "util/escape.h"
 #include "util/file_io.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -89,7 +89,8 @@ std::vector<pid_t> parse_tid_list(const char* text) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
     auto tid = util::parse_int<pid_t>(util::trim(item));
-    if (!tid || *tid <= 0) util::usage_error(kProgram, fmt::format("--threads: '{}' is not a thread id", item));
+    if (!tid || *tid <= 0)
+      util::usage_error(kProgram, fmt::format("--threads: '{}' is not a thread id", util::escape_text(item)));
     if (std::find(tids.begin(), tids.end(), *tid) == tids.end()) tids.push_back(*tid);
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
@@ -98,44 +99,38 @@ std::vector<pid_t> parse_tid_list(const char* text) {
 }
 
 Options parse_args(int argc, char** argv) {
-  static const option options[] = {
-      {"json", no_argument, nullptr, 'j'},
-      {"output", required_argument, nullptr, 'o'},
-      {"threads", required_argument, nullptr, 't'},
-      {"brief", no_argument, nullptr, 'b'},
-      {"no-memory", no_argument, nullptr, 'M'},
-      {"config", required_argument, nullptr, 'c'},
-      {"verbose", no_argument, nullptr, 'v'},
-      {"all-stop", no_argument, nullptr, 'a'},
-      {"help", no_argument, nullptr, 'h'},
-      {"version", no_argument, nullptr, 'V'},
-      {nullptr, 0, nullptr, 0},
+  static const util::OptionSpec specs[] = {
+      {"json", 'j', false},      {"output", 'o', true},   {"threads", 't', true},  {"brief", 'b', false},
+      {"no-memory", 'M', false}, {"config", 'c', true},   {"verbose", 'v', false}, {"all-stop", 'a', false},
+      {"help", 'h', false},      {"version", 'V', false},
   };
+  auto parsed = util::parse_options(std::span<char* const>(argv + 1, argc > 0 ? argc - 1 : 0), specs);
+  if (!parsed) util::usage_error(kProgram, parsed.error().message);
   Options o;
-  opterr = 0;
-  int opt;
-  while ((opt = getopt_long(argc, argv, ":jo:t:bMac:vhV", options, nullptr)) != -1) {
-    switch (opt) {
-      case 'j': o.json = true; break;
-      case 'o': o.output = optarg; break;
-      case 't': o.threads = parse_tid_list(optarg); break;
-      case 'b': o.brief = true; break;
-      case 'M': o.no_memory = true; break;
-      case 'c': o.config_path = optarg; break;
-      case 'v': o.verbose = true; break;
-      case 'a': o.all_stop = true; break;
-      case 'h': print_help(); std::exit(0);
-      case 'V': fmt::print("{} {}\n", kProgram, util::version()); std::exit(0);
-      case ':': util::usage_error(kProgram, fmt::format("option '{}' needs an argument", argv[optind - 1]));
-      default:
-        util::usage_error(kProgram, optopt ? fmt::format("unknown option '-{}'", static_cast<char>(optopt))
-                                           : fmt::format("unknown option '{}'", argv[optind - 1]));
+  for (const auto& [name, value] : parsed->options) {
+    if (name == "json") o.json = true;
+    else if (name == "output") o.output = value;
+    else if (name == "threads") o.threads = parse_tid_list(value.c_str());
+    else if (name == "brief") o.brief = true;
+    else if (name == "no-memory") o.no_memory = true;
+    else if (name == "config") o.config_path = value;
+    else if (name == "verbose") o.verbose = true;
+    else if (name == "all-stop") o.all_stop = true;
+    else if (name == "help") {
+      print_help();
+      std::exit(0);
+    } else if (name == "version") {
+      fmt::print("{} {}\n", kProgram, util::version());
+      std::exit(0);
     }
   }
-  if (optind >= argc) util::usage_error(kProgram, "missing PID");
-  if (optind + 1 < argc) util::usage_error(kProgram, fmt::format("unexpected argument '{}'", argv[optind + 1]));
-  auto pid = util::parse_int<pid_t>(argv[optind]);
-  if (!pid || *pid <= 0) util::usage_error(kProgram, fmt::format("'{}' is not a process id", argv[optind]));
+  const auto& operands = parsed->operands;
+  if (operands.empty()) util::usage_error(kProgram, "missing PID");
+  if (operands.size() > 1)
+    util::usage_error(kProgram, fmt::format("unexpected argument '{}'", util::escape_text(operands[1])));
+  auto pid = util::parse_int<pid_t>(operands[0]);
+  if (!pid || *pid <= 0)
+    util::usage_error(kProgram, fmt::format("'{}' is not a process id", util::escape_text(operands[0])));
   o.pid = *pid;
   if (o.json && o.brief) util::usage_error(kProgram, "--brief is a text format; it does not go with --json");
   return o;

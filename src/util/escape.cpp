@@ -36,6 +36,23 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   return len;
 }
 
+// The code point of the valid UTF-8 sequence of `len` bytes at s[i].
+uint32_t code_point(std::string_view s, size_t i, size_t len) {
+  static constexpr unsigned char kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  uint32_t cp = static_cast<unsigned char>(s[i]) & kLeadMask[len];
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return cp;
+}
+
+// Characters that change how the text around them reads without showing
+// themselves: bidi embeddings, overrides and isolates (a name can print
+// backwards, "Trojan Source"), zero-width characters, the line and
+// paragraph separators and the byte-order mark.
+bool invisible_or_bidi(uint32_t cp) {
+  return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+         (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 }  // namespace
 
 std::string escape_text(std::string_view raw) {
@@ -72,6 +89,11 @@ std::string escape_text(std::string_view raw) {
     if (len == 0) {
       out += fmt::format("\\x{:02x}", c);
       ++i;
+      continue;
+    }
+    if (len > 1 && invisible_or_bidi(code_point(raw, i, len))) {
+      out += fmt::format("\\u{:04x}", code_point(raw, i, len));
+      i += len;
       continue;
     }
     out.append(raw.substr(i, len));

@@ -7,8 +7,11 @@
 namespace usercrash::util {
 
 // Printable ASCII and valid UTF-8 pass through; control bytes, backslash and
-// invalid UTF-8 become C-style escapes (\n, \t, \\, \x1b). The result never
-// contains a newline or a terminal escape sequence.
+// invalid UTF-8 become C-style escapes (\n, \t, \\, \x1b); characters that
+// reorder or hide text (bidi controls U+202A-202E and U+2066-2069, zero-width
+// U+200B-200F, U+2028/2029, U+2060-2064, U+FEFF, U+061C) become \u202e. The
+// result never contains a newline, a terminal escape sequence or a character
+// that makes the text read other than it is.
 std::string escape_text(std::string_view raw);
 
 // Valid UTF-8 for JSON: invalid sequences become U+FFFD so the JSON stays

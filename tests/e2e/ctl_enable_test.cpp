@@ -360,7 +360,7 @@ TEST_F(CtlEnable, AnInterruptDuringEnableLeavesItWholeOrUndone) {
   RecordProperty("enables_completed", completed);
 }
 
-TEST(CtlUsage, BadArgumentsGiveOneLineAndExit2) {
+TEST(CtlUsage, BadArgumentsGiveTheMessageAndTheHintAndExit2) {
   TempDir dir;
   ServerProcess server(dir, {"state_directory=" + dir / "state"}, /*start=*/false);
   for (auto args : std::vector<std::vector<std::string>>{
@@ -390,8 +390,10 @@ TEST(CtlUsage, BadArgumentsGiveOneLineAndExit2) {
     RunResult r = run(argv);
     std::string what = ::testing::PrintToString(args);
     EXPECT_EQ(exit_code(r), 2) << what << ": " << r.output;
-    EXPECT_EQ(line_count(r.output), 1u) << what << ": " << r.output;
+    // One shape for every usage error of every program: the message, then the hint.
+    EXPECT_EQ(line_count(r.output), 2u) << what << ": " << r.output;
     EXPECT_TRUE(r.output.starts_with("usercrashctl: ")) << what << ": " << r.output;
+    EXPECT_TRUE(r.output.ends_with("\nTry 'usercrashctl --help' for more information.\n")) << what << ": " << r.output;
   }
   RunResult no_config = run({program("usercrashctl"), "--config", dir / "missing.conf", "status"});
   EXPECT_EQ(exit_code(no_config), 2) << no_config.output;

@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace usercrash::util {
@@ -107,6 +108,21 @@ TEST(EscapeText, C1ControlsAreEscaped) {
       << "CSI as U+009B";
   EXPECT_EQ(escape_text("\xC2\x80"), "\\xc2\\x80");
   EXPECT_EQ(escape_text("\x9b"), "\\x9b") << "raw 8-bit CSI";
+}
+
+// Issue 9.7: a name with U+202E prints backwards ("Trojan Source"); zero-width
+// characters make two different names look the same.
+TEST(EscapeText, BidiAndZeroWidthCharactersAreEscaped) {
+  EXPECT_EQ(escape_text("evil\u202Egpj.exe"), "evil\\u202egpj.exe") << "RIGHT-TO-LEFT OVERRIDE";
+  for (char32_t cp : {0x202A, 0x202B, 0x202C, 0x202D, 0x2066, 0x2067, 0x2068, 0x2069, 0x200B, 0x200C, 0x200D, 0x200E,
+                      0x200F, 0x2028, 0x2029, 0x2060, 0xFEFF}) {
+    std::string raw = {static_cast<char>(0xE0 | (cp >> 12)), static_cast<char>(0x80 | ((cp >> 6) & 0x3F)),
+                       static_cast<char>(0x80 | (cp & 0x3F))};
+    EXPECT_EQ(escape_text("a" + raw + "b"), fmt::format("a\\u{:04x}b", static_cast<uint32_t>(cp)));
+  }
+  EXPECT_EQ(escape_text("\u061C"), "\\u061c") << "ARABIC LETTER MARK";
+  // Visible characters next to them stay as they are.
+  EXPECT_EQ(escape_text("\u2010\u2030\u2122\u00e9"), "\u2010\u2030\u2122\u00e9");
 }
 
 TEST(EscapeText, OutputNeverHoldsControlsOrInvalidUtf8) {

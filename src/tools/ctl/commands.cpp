@@ -1,0 +1,190 @@
+// The command table, --help, and the one way a usercrashctl command line
+// is read: global options, the command, its options and operands.
+#include <algorithm>
+
+#include "tools/ctl/clean_command.h"
+#include "tools/ctl/command.h"
+#include "tools/ctl/core_commands.h"
+#include "tools/ctl/enable_commands.h"
+#include "tools/ctl/report_commands.h"
+#include "tools/ctl/status_commands.h"
+#include "util/escape.h"
+
+namespace usercrash::tools::ctl {
+
+namespace {
+
+// Accepted before the command and after it.
+const std::vector<util::OptionSpec> kGlobalOptions = {
+    {"config", 'c', true},
+    {"help", 'h', false},
+    {"version", 'V', false},
+};
+
+void print_help(const Context& ctx) {
+  ctx.print(
+      "Usage: {0} [--config FILE] COMMAND [OPTION]...\n"
+      "Turns usercrash on and off in the kernel and reads the crash reports back.\n"
+      "\n"
+      "Commands:\n"
+      "  enable [--mode pipe|socket|auto] [--persist] [--client PATH] [--sysctl-file PATH]\n"
+      "        point kernel.core_pattern at usercrash_c (pipe) or at the server's kernel\n"
+      "        socket (socket, Linux 6.17+; auto: socket when the kernel has it and the\n"
+      "        server listens, else pipe), set kernel.core_pipe_limit to 0, and save the\n"
+      "        previous values (an enable that follows another keeps the first saved ones).\n"
+      "        --persist also writes /etc/sysctl.d/50-usercrash.conf for the next boots\n"
+      "  disable [--force]\n"
+      "        restore the saved core_pattern and core_pipe_limit byte for byte and remove\n"
+      "        what enable installed; --force even when core_pattern was changed since\n"
+      "  status\n"
+      "        the active core_pattern, whether it is usercrash's and in which mode, the\n"
+      "        server, the reports (exit status 0 when usercrash is active, 3 when not)\n"
+      "  is-active [--quiet]\n"
+      "        'active' or 'inactive' and the status (exit status 0 or 3)\n"
+      "  list [--json]\n"
+      "        the reports, newest first: slot, time, pid, uid, signal, core kept, exe\n"
+      "  info [--json] [--pid] SLOT|PID\n"
+      "        a report (text, or its JSON); SLOT is a slot number or name (usercrash_07),\n"
+      "        PID the newest report of that process (--pid: the argument is a pid)\n"
+      "  gdb [--exe PATH] [--pid] SLOT|PID [-- GDB-ARGUMENT...]\n"
+      "        run gdb on the saved core of a report with its executable\n"
+      "  analyze [--json] [--exe PATH] [--sysroot DIR] CORE\n"
+      "        the report of any core file (plain or zstd-compressed), to stdout\n"
+      "  clean [--older-than DURATION]\n"
+      "        remove reports older than DURATION (30m, 12h, 7d), or all of them\n"
+      "\n"
+      "Options:\n"
+      "  -c, --config FILE   configuration file (default /etc/usercrash.conf); enable puts\n"
+      "                      it in the core_pattern line for usercrash_c\n"
+      "  -h, --help          show this help\n"
+      "  -V, --version       show the version\n"
+      "\n"
+      "crashlogctl, the name ACRN's usercrash gave this program, takes the same commands.\n"
+      "Exit status: 0 done, 1 failed, 2 bad usage, 3 not active (status, is-active).\n",
+      ctx.program);
+}
+
+std::string command_names() {
+  std::string names;
+  for (const auto& c : commands()) {
+    if (c.alias_of) continue;
+    names += names.empty() ? "" : ", ";
+    names += c.name;
+  }
+  return names;
+}
+
+// Applies the global options a command line carried; true when it asked for
+// --help or --version (already answered).
+bool apply_globals(Context& ctx, const util::ParsedArgs& parsed) {
+  if (auto config = parsed.value("config")) ctx.config_path = *config;
+  if (parsed.has("help")) {
+    print_help(ctx);
+    return true;
+  }
+  if (parsed.has("version")) {
+    ctx.print("{} {}\n", ctx.program, util::version());
+    return true;
+  }
+  return false;
+}
+
+int report_failure(const Context& ctx, const Failure& failure) {
+  std::string text = failure.kind == Failure::Kind::usage ? util::usage_error_text(ctx.program, failure.message)
+                                                          : fmt::format("{}: {}\n", ctx.program, failure.message);
+  std::fputs(text.c_str(), ctx.err);
+  return failure.kind == Failure::Kind::failed ? kExitFailure : util::kExitUsage;
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"enable",
+       "enable [--mode pipe|socket|auto] [--persist] [--client PATH] [--sysctl-file PATH]",
+       {{"mode", 0, true}, {"persist", 0, false}, {"client", 0, true}, {"sysctl-file", 0, true}},
+       0,
+       0,
+       false,
+       run_enable},
+      {"disable", "disable [--force]", {{"force", 0, false}}, 0, 0, false, run_disable},
+      {"status", "status", {}, 0, 0, false, run_status},
+      {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
+      {"list", "list [--json]", {{"json", 0, false}}, 0, 0, false, run_list},
+      {"info", "info [--json] [--pid] SLOT|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
+      {"gdb",
+       "gdb [--exe PATH] [--pid] SLOT|PID [-- GDB-ARGUMENT...]",
+       {{"exe", 0, true}, {"pid", 0, false}},
+       1,
+       1,
+       true,
+       run_gdb},
+      {"analyze",
+       "analyze [--json] [--exe PATH] [--sysroot DIR] CORE",
+       {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}},
+       1,
+       1,
+       false,
+       run_analyze},
+      {"clean", "clean [--older-than DURATION]", {{"older-than", 0, true}}, 0, 0, false, run_clean},
+  };
+  return table;
+}
+
+const Command* find_command(std::string_view name) {
+  for (const auto& c : commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+std::expected<CommandArgs, Failure> parse_command_args(const Command& command, std::span<char* const> args) {
+  CommandArgs out;
+  // "--" hands the rest to another program (gdb): cut it off before parsing.
+  auto dashes = std::find_if(args.begin(), args.end(), [](const char* a) { return std::string_view(a) == "--"; });
+  if (command.passthrough && dashes != args.end()) {
+    for (auto it = dashes + 1; it != args.end(); ++it) out.passthrough.emplace_back(*it);
+    args = args.first(static_cast<size_t>(dashes - args.begin()));
+  }
+  std::vector<util::OptionSpec> specs = command.options;
+  specs.insert(specs.end(), kGlobalOptions.begin(), kGlobalOptions.end());
+  auto parsed = util::parse_options(args, specs);
+  if (!parsed) return usage(fmt::format("{}: {}", command.name, parsed.error().message));
+  out.parsed = std::move(*parsed);
+  if (out.parsed.has("help") || out.parsed.has("version")) return out;
+  size_t n = out.parsed.operands.size();
+  if (n > command.max_operands) {
+    if (command.max_operands == 0)
+      return usage(
+          fmt::format("{}: unexpected argument '{}'", command.name, util::escape_text(out.parsed.operands.front())));
+    return usage(fmt::format("{}: too many arguments", command.name));
+  }
+  if (n < command.min_operands) return usage(fmt::format("{}: missing argument", command.name));
+  return out;
+}
+
+int run_usercrashctl(Context& ctx, std::span<char* const> args) {
+  auto globals = util::parse_options(args, kGlobalOptions, util::OperandOrder::options_first);
+  if (!globals) return report_failure(ctx, {Failure::Kind::usage, globals.error().message});
+  if (apply_globals(ctx, *globals)) return kExitOk;
+  const auto& operands = globals->operands;
+  if (operands.empty())
+    return report_failure(ctx, {Failure::Kind::usage, fmt::format("missing command ({})", command_names())});
+  const std::string& name = operands[0];
+  if (name == "help") {
+    print_help(ctx);
+    return kExitOk;
+  }
+  const Command* command = find_command(name);
+  if (!command)
+    return report_failure(ctx, {Failure::Kind::usage, fmt::format("unknown command '{}'", util::escape_text(name))});
+  // The command's arguments are what follows its name.
+  size_t at = args.size() - (operands.size() - 1);
+  auto parsed = parse_command_args(*command, args.subspan(at));
+  if (!parsed) return report_failure(ctx, parsed.error());
+  if (apply_globals(ctx, parsed->parsed)) return kExitOk;
+  auto outcome = command->run(ctx, *parsed);
+  if (!outcome) return report_failure(ctx, outcome.error());
+  return *outcome;
+}
+
+}  // namespace usercrash::tools::ctl

@@ -1,0 +1,112 @@
+#include "tools/ctl/report_commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "report/render.h"
+#include "store/crash_directory.h"
+#include "tools/ctl/selector.h"
+#include "util/escape.h"
+#include "util/file_io.h"
+
+namespace usercrash::tools::ctl {
+
+namespace {
+
+using nlohmann::json;
+
+std::string display_time(const store::ReportSummary& r) {
+  if (r.time) return util::escape_text(*r.time);
+  return report::iso8601_utc(r.mtime.tv_sec);
+}
+
+json summary_json(const store::ReportSummary& r, const std::string& directory) {
+  auto opt = [](const auto& v) -> json { return v ? json(*v) : json(nullptr); };
+  return {
+      {"slot", r.name},
+      {"index", r.slot},
+      {"path", directory + "/" + r.name},
+      {"time", r.time ? json(util::to_valid_utf8(*r.time)) : json(report::iso8601_utc(r.mtime.tv_sec))},
+      {"pid", opt(r.pid)},
+      {"uid", opt(r.uid)},
+      {"signal", r.signal ? json{{"number", *r.signal}, {"name", opt(r.signal_name)}} : json(nullptr)},
+      {"comm", r.comm ? json(util::to_valid_utf8(*r.comm)) : json(nullptr)},
+      {"exe", r.exe ? json(util::to_valid_utf8(*r.exe)) : json(nullptr)},
+      {"core", r.has_core},
+      {"json", r.has_json},
+      {"problem", opt(r.problem)},
+      {"disk_bytes", r.disk_bytes},
+  };
+}
+
+void print_table(const Context& ctx, const std::vector<store::ReportSummary>& reports) {
+  auto opt = [](const auto& v) { return v ? fmt::format("{}", *v) : std::string("?"); };
+  ctx.print("{:<14}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", "SLOT", "TIME", "PID", "UID", "SIGNAL", "CORE", "EXE");
+  for (const auto& r : reports) {
+    std::string signal = r.signal_name ? util::escape_text(*r.signal_name) : opt(r.signal);
+    std::string exe = r.exe ? util::escape_text(*r.exe) : r.comm ? util::escape_text(*r.comm) : "?";
+    if (r.problem) exe += " (" + util::escape_text(*r.problem) + ")";
+    ctx.print("{:<14}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", r.name, display_time(r), opt(r.pid), opt(r.uid), signal,
+              r.has_core ? "yes" : "-", exe);
+  }
+}
+
+// Copies DIRFD/NAME to the output.
+Outcome print_file(const Context& ctx, int dirfd, const std::string& name) {
+  auto fd = util::open_at(dirfd, name.c_str(), O_NOFOLLOW);
+  if (!fd) return failed(fd.error());
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd->get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failed(fmt::format("read {}: {}", name, std::strerror(errno)));
+    if (n == 0) break;
+    if (std::fwrite(buffer, 1, static_cast<size_t>(n), ctx.out) != static_cast<size_t>(n)) return kExitFailure;
+  }
+  return std::fflush(ctx.out) == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+Outcome run_list(Context& ctx, const CommandArgs& args) {
+  auto config = ctx.config();
+  if (!config) return std::unexpected(config.error());
+  bool as_json = args.has("json");
+  auto dir = store::open_report_directory(config->directory);
+  if (!dir && dir.error().errno_value == ENOENT) {
+    if (as_json) ctx.print("[]\n");
+    else ctx.print("No reports ({} does not exist).\n", config->directory);
+    return kExitOk;
+  }
+  auto opened = open_reports(*config);
+  if (!opened) return std::unexpected(opened.error());
+  if (as_json) {
+    json out = json::array();
+    for (const auto& r : opened->reports) out.push_back(summary_json(r, config->directory));
+    ctx.print("{}\n", out.dump(1));
+    return kExitOk;
+  }
+  if (opened->reports.empty()) {
+    ctx.print("No reports in {}.\n", config->directory);
+    return kExitOk;
+  }
+  print_table(ctx, opened->reports);
+  return kExitOk;
+}
+
+Outcome run_info(Context& ctx, const CommandArgs& args) {
+  auto selected = select_report(ctx, "info", args.operands()[0], args.has("pid"));
+  if (!selected) return std::unexpected(selected.error());
+  const store::ReportSummary& r = selected->report;
+  int dirfd = selected->opened.dir.get();
+  if (args.has("json")) {
+    if (!r.has_json)
+      return failed(fmt::format("{} has no JSON report (see '{} info {}' for its text)", r.name, ctx.program, r.name));
+    return print_file(ctx, dirfd, r.name + store::slot_suffix(store::SlotFile::json));
+  }
+  return print_file(ctx, dirfd, r.name);
+}
+
+}  // namespace usercrash::tools::ctl

@@ -1,0 +1,167 @@
+// usercrashctl's commands run in-process over a crash directory of rendered
+// reports: no root, no kernel settings, no server.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "report/render.h"
+#include "tools/ctl/command.h"
+#include "unit/sample_report.h"
+#include "unit/test_support.h"
+
+namespace usercrash::tools::ctl {
+namespace {
+
+using nlohmann::json;
+
+// What one run printed, and its exit status.
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+class Ctl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::chmod(dir_.path().c_str(), 0700);
+    config_.directory = dir_.path();
+    config_.count = 10;
+    config_.socket = dir_ / "no.sock";
+    config_.kernel_socket = dir_ / "no-kernel.sock";
+  }
+
+  // Writes slot INDEX from `report`, published at `mtime`.
+  void write_slot(unsigned index, const engine::Report& report, time_t mtime, bool with_json = true) {
+    std::string name = fmt::format("usercrash_{:02}", index);
+    std::ofstream(dir_ / name) << report::render_text(report);
+    if (with_json) std::ofstream(dir_ / (name + ".json")) << report::render_json(report);
+    timespec times[2] = {{mtime, 0}, {mtime, 0}};
+    ::utimensat(AT_FDCWD, (dir_ / name).c_str(), times, 0);
+  }
+
+  Result ctl(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    Context ctx;
+    ctx.preloaded = config_;
+    char* out_buf = nullptr;
+    char* err_buf = nullptr;
+    size_t out_size = 0, err_size = 0;
+    ctx.out = ::open_memstream(&out_buf, &out_size);
+    ctx.err = ::open_memstream(&err_buf, &err_size);
+    Result r;
+    r.status = run_usercrashctl(ctx, argv);
+    std::fclose(ctx.out);
+    std::fclose(ctx.err);
+    r.out.assign(out_buf, out_size);
+    r.err.assign(err_buf, err_size);
+    std::free(out_buf);
+    std::free(err_buf);
+    return r;
+  }
+
+  test::TempDir dir_;
+  config::Config config_;
+};
+
+engine::Report report_of(int pid, int signal, const std::string& exe) {
+  engine::Report r = test::sample_report();
+  r.pid = pid;
+  r.tgid = pid;
+  r.signal->number = signal;
+  r.exe = exe;
+  return r;
+}
+
+TEST_F(Ctl, ListShowsTheReportsNewestFirst) {
+  write_slot(0, report_of(100, 11, "/usr/bin/older"), 1'700'000'000);
+  write_slot(1, report_of(200, 6, "/usr/bin/newer"), 1'700'000'100);
+  Result r = ctl({"list"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto newer = r.out.find("usercrash_01"), older = r.out.find("usercrash_00");
+  ASSERT_NE(newer, std::string::npos) << r.out;
+  ASSERT_NE(older, std::string::npos) << r.out;
+  EXPECT_LT(newer, older);
+  EXPECT_NE(r.out.find("/usr/bin/newer"), std::string::npos);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST_F(Ctl, ListJson) {
+  write_slot(3, report_of(300, 11, "/usr/bin/x"), 1'700'000'000);
+  Result r = ctl({"list", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  json list = json::parse(r.out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["slot"], "usercrash_03");
+  EXPECT_EQ(list[0]["pid"], 300);
+}
+
+TEST_F(Ctl, InfoBySlotOrPidPrintsTheReport) {
+  write_slot(2, report_of(4242, 11, "/usr/bin/x"), 1'700'000'000);
+  std::string text = test::read_file(dir_ / "usercrash_02");
+  for (const char* selector : {"2", "usercrash_02"}) {
+    Result r = ctl({"info", selector});
+    ASSERT_EQ(r.status, 0) << selector << ": " << r.err;
+    EXPECT_EQ(r.out, text) << selector;
+  }
+  Result by_pid = ctl({"info", "--pid", "4242"});
+  EXPECT_EQ(by_pid.status, 0) << by_pid.err;
+  EXPECT_EQ(by_pid.out, text);
+  Result as_json = ctl({"info", "--json", "2"});
+  EXPECT_EQ(as_json.status, 0);
+  EXPECT_EQ(json::parse(as_json.out)["pid"], 4242);
+}
+
+TEST_F(Ctl, FailuresAndUsageErrorsHaveTheirShapes) {
+  Result missing = ctl({"info", "7"});
+  EXPECT_EQ(missing.status, kExitFailure);
+  EXPECT_EQ(missing.err, "usercrashctl: no report in slot 7 and none of pid 7\n");
+  Result bad = ctl({"info", "latest"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.err,
+            "usercrashctl: info: 'latest' is neither a slot (7, usercrash_07) nor a pid\n"
+            "Try 'usercrashctl --help' for more information.\n");
+  Result unknown = ctl({"frobnicate"});
+  EXPECT_EQ(unknown.status, 2);
+  EXPECT_TRUE(unknown.err.starts_with("usercrashctl: unknown command 'frobnicate'\nTry ")) << unknown.err;
+  Result option = ctl({"list", "--bogus"});
+  EXPECT_EQ(option.status, 2);
+  EXPECT_TRUE(option.err.starts_with("usercrashctl: list: unknown option '--bogus'\n")) << option.err;
+  EXPECT_TRUE(option.out.empty());
+}
+
+TEST_F(Ctl, GlobalOptionsBeforeOrAfterTheCommand) {
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"}, {"list", "--help"}, {"info", "-h"}}) {
+    Result r = ctl(args);
+    EXPECT_EQ(r.status, 0) << args[0];
+    EXPECT_TRUE(r.out.starts_with("Usage: usercrashctl ")) << r.out;
+  }
+  Result version = ctl({"status", "-V"});
+  EXPECT_EQ(version.out, std::string("usercrashctl ") + util::version() + "\n");
+}
+
+TEST_F(Ctl, GdbWithoutACoreSaysHowToKeepOne) {
+  write_slot(0, report_of(100, 11, "/usr/bin/x"), 1'700'000'000);
+  Result r = ctl({"gdb", "0"});
+  EXPECT_EQ(r.status, kExitFailure);
+  EXPECT_NE(r.err.find("has no saved core"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("save_core=yes"), std::string::npos) << r.err;
+}
+
+TEST_F(Ctl, CleanEmptiesTheDirectory) {
+  write_slot(0, report_of(100, 11, "/usr/bin/x"), 1'700'000'000);
+  Result r = ctl({"clean"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("Removed 1 report (2 files, ")) << r.out;
+  EXPECT_EQ(ctl({"list"}).out, "No reports in " + dir_.path() + ".\n");
+}
+
+}  // namespace
+}  // namespace usercrash::tools::ctl
