@@ -1,5 +1,6 @@
 #include "engine/core_file_target.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,15 +39,16 @@ Result<std::unique_ptr<CoreFileTarget>> CoreFileTarget::open(const std::string& 
   if (!layout) return util::fail(path + ": " + layout.error().message);
   // Program headers follow the ELF header; an offset inside it would make
   // the read below start past the buffer, a huge one would size the buffer.
-  if (layout->phoff < kElfHeaderSize || layout->phoff > kMaxProgramHeaders ||
+  const uint64_t header_size = layout->phentsize == sizeof(Elf64_Phdr) ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+  if (layout->phoff < header_size || layout->phoff > kMaxProgramHeaders ||
       layout->phoff > static_cast<uint64_t>(st.st_size))
     return util::fail(path + ": program headers out of bounds");
   // Program headers (the count may be in section 0 for PN_XNUM; read up to the notes).
-  uint64_t ph_bytes = static_cast<uint64_t>(layout->phnum == 0xffff ? 0 : layout->phnum) * kProgramHeaderSize;
+  uint64_t ph_bytes = static_cast<uint64_t>(layout->phnum == 0xffff ? 0 : layout->phnum) * layout->phentsize;
   if (layout->phnum == 0xffff || ph_bytes > kMaxProgramHeaders) ph_bytes = kMaxProgramHeaders;
   ph_bytes =
       std::min<uint64_t>(ph_bytes, static_cast<uint64_t>(st.st_size) - std::min<uint64_t>(st.st_size, layout->phoff));
-  head.resize(layout->phoff + ph_bytes);
+  head.resize(std::max<uint64_t>(kElfHeaderSize, layout->phoff + ph_bytes));
   ssize_t n = ::pread(fd.get(), head.data() + kElfHeaderSize, head.size() - kElfHeaderSize, kElfHeaderSize);
   if (n < 0) return util::fail_errno(path);
   head.resize(kElfHeaderSize + static_cast<size_t>(n));
@@ -60,7 +62,7 @@ Result<std::unique_ptr<CoreFileTarget>> CoreFileTarget::open(const std::string& 
   n = ::pread(fd.get(), notes.data(), notes.size(), static_cast<off_t>(layout->note_offset));
   if (n < 0) return util::fail_errno(path);
   notes.resize(static_cast<size_t>(n));
-  CoreNotes parsed = parse_core_notes(notes);
+  CoreNotes parsed = parse_core_notes(notes, {}, layout->arch);
   if (notes.size() < layout->note_size) parsed.problems.push_back("the note segment is cut short (truncated core?)");
   return std::unique_ptr<CoreFileTarget>(new CoreFileTarget(std::move(fd), std::move(*layout), parsed, options));
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/arch.h"
 #include "engine/registers.h"
 #include "proc/proc_types.h"
 #include "util/result.h"
@@ -29,6 +30,8 @@ struct CoreSegment {
 
 // What the ELF header and program headers say about the core's layout.
 struct CoreLayout {
+  ArchId arch = ArchId::x86_64;  // from the ELF class and machine
+  uint32_t phentsize = 56;       // 56 for ELFCLASS64, 32 for ELFCLASS32
   uint64_t phoff = 0;
   uint32_t phnum = 0;  // as read (PN_XNUM cores: what we could count)
   uint64_t note_offset = 0;
@@ -69,6 +72,7 @@ struct CoreFile {
 };
 
 struct CoreNotes {
+  ArchId arch = ArchId::x86_64;     // the layouts the notes were read with
   std::vector<CoreThread> threads;  // the dumping (crashing) thread first, as the kernel writes them
   std::optional<CoreSiginfo> siginfo;
   std::optional<CorePsinfo> psinfo;
@@ -83,15 +87,20 @@ struct CoreLimits {
 };
 
 // ELF header plus the program headers present in `bytes` (which may hold only
-// a prefix of the core). Error when not an x86_64 ELF core.
+// a prefix of the core). Error when not a little-endian ELF core of an
+// architecture in arch.h (the message names the machine and the ones read).
 util::Result<CoreLayout> parse_core_layout(std::span<const std::byte> bytes);
 
-// Size in bytes of the ELF header (what parse_core_layout needs first).
+// Bytes read first: enough for the ELF header of either class (52 or 64).
 inline constexpr size_t kElfHeaderSize = 64;
+// The largest program header (ELFCLASS64); CoreLayout::phentsize is the core's.
 inline constexpr size_t kProgramHeaderSize = 56;
 
-// Parses a PT_NOTE segment. Never fails: malformed notes end the walk and
-// are described in `problems`.
-CoreNotes parse_core_notes(std::span<const std::byte> notes, const CoreLimits& limits = {});
+// Parses a PT_NOTE segment with the layouts of `arch` (32-bit cores have
+// their own prstatus, psinfo and siginfo layouts and 4-byte words in
+// NT_FILE and NT_AUXV). Never fails: malformed notes end the walk and are
+// described in `problems`.
+CoreNotes parse_core_notes(std::span<const std::byte> notes, const CoreLimits& limits = {},
+                           ArchId arch = ArchId::x86_64);
 
 }  // namespace usercrash::engine

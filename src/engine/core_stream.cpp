@@ -39,13 +39,13 @@ CoreHead read_core_head(int fd, const CoreLimits& limits, size_t max_head) {
     return head;
   }
   // The program headers: normally the PT_NOTE entry is the first of them.
-  size_t ph_end = layout->phoff + kProgramHeaderSize;
+  size_t ph_end = layout->phoff + layout->phentsize;
   if (!fill_to(ph_end)) return head;
   layout = parse_core_layout(head.bytes);
   if (layout && layout->note_size == 0 && layout->phnum > 1) {
     // Not first: read them all (bounded by max_head).
     size_t count = layout->phnum == 0xffff ? 1 : layout->phnum;
-    if (!fill_to(layout->phoff + count * kProgramHeaderSize)) return head;
+    if (!fill_to(layout->phoff + count * layout->phentsize)) return head;
     layout = parse_core_layout(head.bytes);
   }
   if (!layout || layout->note_size == 0) {
@@ -72,7 +72,8 @@ CoreHead read_core_head(int fd, const CoreLimits& limits, size_t max_head) {
   // Re-parse with every program header we now hold (they precede the notes).
   if (auto full = parse_core_layout(head.bytes)) layout = std::move(full);
   head.layout = *layout;
-  head.notes = parse_core_notes(std::span(head.bytes).subspan(layout->note_offset, layout->note_size), limits);
+  head.notes =
+      parse_core_notes(std::span(head.bytes).subspan(layout->note_offset, layout->note_size), limits, layout->arch);
   return head;
 }
 

@@ -7,12 +7,30 @@
 namespace usercrash::engine {
 namespace {
 
+// Capstone's name for each architecture, and the syntax gdb prints it in.
+struct Mode {
+  cs_arch arch;
+  cs_mode mode;
+  bool att;
+};
+
+Mode mode_of(ArchId id) {
+  switch (id) {
+    case ArchId::x86_64: return {CS_ARCH_X86, CS_MODE_64, true};
+    case ArchId::x32: return {CS_ARCH_X86, CS_MODE_64, true};
+    case ArchId::i386: return {CS_ARCH_X86, CS_MODE_32, true};
+    case ArchId::aarch64: return {CS_ARCH_ARM64, CS_MODE_ARM, false};
+  }
+  return {CS_ARCH_X86, CS_MODE_64, true};
+}
+
 struct Capstone {
   csh handle = 0;
   bool ok = false;
-  Capstone() {
-    ok = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK;
-    if (ok) cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+  explicit Capstone(ArchId id) {
+    Mode m = mode_of(id);
+    ok = cs_open(m.arch, m.mode, &handle) == CS_ERR_OK;
+    if (ok && m.att) cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
   }
   ~Capstone() {
     if (ok) cs_close(&handle);
@@ -57,17 +75,20 @@ std::vector<Instruction> decode_from(Capstone& cs, std::span<const uint8_t> code
 
 }  // namespace
 
-std::vector<Instruction> disassemble_around(std::span<const uint8_t> code, uint64_t code_address, uint64_t pc,
-                                            std::optional<uint64_t> function_start, size_t before, size_t after) {
+std::vector<Instruction> disassemble_around(ArchId arch, std::span<const uint8_t> code, uint64_t code_address,
+                                            uint64_t pc, std::optional<uint64_t> function_start, size_t before,
+                                            size_t after) {
   if (pc < code_address || pc >= code_address + code.size()) return {};
-  Capstone cs;
+  Capstone cs(arch);
   if (!cs.ok) return {};
   std::vector<Instruction> best;
   if (function_start && *function_start >= code_address && *function_start <= pc)
     best = decode_from(cs, code, code_address, *function_start, pc, after);
-  // Otherwise the earliest start within reach whose decoding lands on pc.
+  // Otherwise the earliest start within reach whose decoding lands on pc
+  // (fixed-size instructions: one aligned to them).
   constexpr uint64_t kBackReach = 64;
-  for (uint64_t back = std::min<uint64_t>(kBackReach, pc - code_address); best.empty(); --back) {
+  const uint64_t step = engine::arch(arch).instruction_align;
+  for (uint64_t back = std::min<uint64_t>(kBackReach, pc - code_address) / step * step; best.empty(); back -= step) {
     best = decode_from(cs, code, code_address, pc - back, pc, after);
     if (back == 0) break;
   }

@@ -1,5 +1,6 @@
-// Code around an address, decoded with capstone (AT&T syntax, as gdb and
-// objdump print it on Linux).
+// Code around an address, decoded with capstone in the mode of the
+// process's architecture (x86: AT&T syntax, as gdb and objdump print it on
+// Linux; i386 in 32-bit mode; aarch64 in its own).
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/arch.h"
 #include "engine/report.h"
 
 namespace usercrash::engine {
@@ -16,8 +18,15 @@ namespace usercrash::engine {
 // `pc` (marked faulting) and up to `after` following it. x86 cannot be
 // decoded backwards with certainty: the start is chosen so that decoding
 // lands exactly on `pc`, preferring `function_start` when it is in `code`.
-std::vector<Instruction> disassemble_around(std::span<const uint8_t> code, uint64_t code_address, uint64_t pc,
-                                            std::optional<uint64_t> function_start, size_t before = 8,
+std::vector<Instruction> disassemble_around(ArchId arch, std::span<const uint8_t> code, uint64_t code_address,
+                                            uint64_t pc, std::optional<uint64_t> function_start, size_t before = 8,
                                             size_t after = 8);
+
+// x86_64, for the callers that know it.
+inline std::vector<Instruction> disassemble_around(std::span<const uint8_t> code, uint64_t code_address, uint64_t pc,
+                                                   std::optional<uint64_t> function_start, size_t before = 8,
+                                                   size_t after = 8) {
+  return disassemble_around(ArchId::x86_64, code, code_address, pc, function_start, before, after);
+}
 
 }  // namespace usercrash::engine

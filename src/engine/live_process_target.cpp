@@ -26,8 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The x86_64 ABI lets a leaf function use 128 bytes below its stack pointer.
-constexpr uint64_t kRedZone = 128;
 // A stack whose mapping is unknown (a thread born after the maps were read):
 // copy this much, the rest is read live.
 constexpr size_t kUnknownStackCopy = 16 * 1024;
@@ -265,7 +263,7 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
   auto main_first = [pid](pid_t a, pid_t b) { return a == pid ? b != pid : b != pid && a < b; };
   auto capture_one = [&](pid_t tid) {
     auto regs = held->registers(tid);
-    if (regs) copy_stack(regs->sp(), options.max_stack_copy);
+    if (regs) copy_stack(regs->sp(), regs->arch().red_zone, options.max_stack_copy);
     held->release(tid);
     const auto* t = held->find(tid);
     holds_.push_back({tid, std::chrono::duration_cast<std::chrono::nanoseconds>(t->released_at - t->interrupted_at)});
@@ -365,11 +363,12 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
   return {};
 }
 
-void LiveProcessTarget::copy_stack(uint64_t sp, size_t max_bytes) {
-  uint64_t start = sp > kRedZone ? sp - kRedZone : 0;
+void LiveProcessTarget::copy_stack(uint64_t sp, size_t red_zone, size_t max_bytes) {
+  // The ABI lets a leaf function use `red_zone` bytes below its stack pointer.
+  uint64_t start = sp > red_zone ? sp - red_zone : 0;
   auto mapping = std::find_if(maps_.begin(), maps_.end(), [sp](const proc::MapEntry& m) { return m.contains(sp); });
   size_t limit = mapping != maps_.end() ? max_bytes : std::min(max_bytes, kUnknownStackCopy);
-  uint64_t end = start + kRedZone + limit;
+  uint64_t end = start + red_zone + limit;
   if (end < start) end = UINT64_MAX;
   if (mapping != maps_.end()) {
     start = std::max(start, mapping->start);

@@ -83,7 +83,7 @@ class LiveProcessTarget : public ProcessTarget {
 
   LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits, std::vector<proc::ThreadInfo> before);
   util::Result<void> capture(std::unique_ptr<SeizedThreads> held, const LiveOptions& options);
-  void copy_stack(uint64_t sp, size_t max_bytes);
+  void copy_stack(uint64_t sp, size_t red_zone, size_t max_bytes);
   void settle_thread_info(const std::vector<pid_t>& wanted, const std::vector<pid_t>& gone);
 
   std::vector<proc::ThreadInfo> before_;  // names and states read before anything was seized

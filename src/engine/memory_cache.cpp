@@ -32,7 +32,15 @@ size_t MemoryCache::read(uint64_t address, std::span<std::byte> out) {
   return done;
 }
 
-bool MemoryCache::read_word(uint64_t address, uint64_t& value) {
+bool MemoryCache::read_word(uint64_t address, uint64_t& value, unsigned size) {
+  if (size == 4) {
+    uint32_t narrow = 0;
+    std::byte buffer[sizeof narrow];
+    if (read(address, buffer) != sizeof narrow) return false;
+    std::memcpy(&narrow, buffer, sizeof narrow);
+    value = narrow;
+    return true;
+  }
   std::byte buffer[sizeof value];
   if (read(address, buffer) != sizeof value) return false;
   std::memcpy(&value, buffer, sizeof value);

@@ -20,7 +20,8 @@ class MemoryCache {
   // Copies up to out.size() bytes from `address`; returns the readable prefix length.
   size_t read(uint64_t address, std::span<std::byte> out);
 
-  bool read_word(uint64_t address, uint64_t& value);
+  // A little-endian word of `size` bytes (4 or 8), zero-extended.
+  bool read_word(uint64_t address, uint64_t& value, unsigned size = 8);
 
   size_t pages_read() const { return pages_read_; }
 

@@ -19,7 +19,7 @@ std::string perms_of(uint32_t flags) {
 }  // namespace
 
 NotesTarget::NotesTarget(const CoreNotes& notes, pid_t pid, std::string kind, const std::vector<CoreSegment>& loads)
-    : kind_(std::move(kind)), siginfo_(notes.siginfo) {
+    : kind_(std::move(kind)), arch_(notes.arch), siginfo_(notes.siginfo) {
   facts_.pid = pid;
   if (notes.psinfo) {
     const auto& p = *notes.psinfo;

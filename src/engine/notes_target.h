@@ -17,6 +17,7 @@ class NotesTarget : public Target {
   std::string kind() const override { return kind_; }
   const ProcessFacts& facts() const override { return facts_; }
   const std::vector<ThreadRegisters>& threads() const override { return threads_; }
+  ArchId arch() const override { return arch_; }
   std::optional<CoreSiginfo> signal() const override { return siginfo_; }
   const std::vector<proc::MapEntry>& mappings() const override { return maps_; }
   size_t read_memory(uint64_t, std::span<std::byte>) override { return 0; }
@@ -26,6 +27,7 @@ class NotesTarget : public Target {
 
  protected:
   std::string kind_;
+  ArchId arch_;
   ProcessFacts facts_;
   std::vector<ThreadRegisters> threads_;
   std::optional<CoreSiginfo> siginfo_;

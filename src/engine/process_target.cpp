@@ -1,10 +1,13 @@
 #include "engine/process_target.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -78,7 +81,7 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines, limits.kernel_stack_wait))
     f.kernel_stack = std::move(*stack);
   else note("stack", stack.error());
-  if (auto auxv = dir_.auxv()) f.auxv = std::move(*auxv);
+  if (auto auxv = dir_.auxv(exe_word_size())) f.auxv = std::move(*auxv);
   else note("auxv", auxv.error());
 
   if (auto maps = dir_.maps(limits.max_maps, &cut)) {
@@ -105,6 +108,17 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
       }
     }
   }
+}
+
+unsigned ProcessTarget::exe_word_size() const {
+  // The ELF class of the running executable: a 32-bit process's auxv is
+  // made of 4-byte words.
+  UniqueFd fd(::openat(dir_.fd(), "exe", O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  unsigned char ident[EI_NIDENT] = {};
+  if (fd && ::pread(fd.get(), ident, sizeof ident, 0) == static_cast<ssize_t>(sizeof ident) &&
+      std::memcmp(ident, ELFMAG, SELFMAG) == 0 && ident[EI_CLASS] == ELFCLASS32)
+    return 4;
+  return 8;
 }
 
 pid_t ProcessTarget::global_tid(pid_t namespace_tid) const {

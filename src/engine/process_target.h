@@ -48,6 +48,7 @@ class ProcessTarget : public Target {
 
  private:
   void collect_facts(const ProcessLimits& limits);
+  unsigned exe_word_size() const;
   std::vector<std::pair<pid_t, pid_t>> namespace_tids_;  // (namespace tid, global tid)
 };
 

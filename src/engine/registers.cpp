@@ -1,44 +1,37 @@
 #include "engine/registers.h"
 
 namespace usercrash::engine {
-namespace {
 
-constexpr std::array<std::string_view, kRegisterCount> kNames = {
-    "r15", "r14",      "r13", "r12", "rbp",    "rbx", "r11", "r10",     "r9",      "r8", "rax", "rcx", "rdx", "rsi",
-    "rdi", "orig_rax", "rip", "cs",  "eflags", "rsp", "ss",  "fs_base", "gs_base", "ds", "es",  "fs",  "gs",
-};
-
-}  // namespace
-
-std::string_view register_name(Reg r) { return kNames[static_cast<size_t>(r)]; }
-
-std::optional<Reg> register_by_name(std::string_view name) {
-  for (size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == name) return static_cast<Reg>(i);
+std::optional<uint64_t> Registers::get(std::string_view name) const {
+  const auto& names = arch().registers;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return values[i];
   return std::nullopt;
 }
 
-const std::array<Reg, kRegisterCount>& display_order() {
-  static constexpr std::array<Reg, kRegisterCount> order = {
-      Reg::rax,      Reg::rbx, Reg::rcx, Reg::rdx, Reg::rsi, Reg::rdi, Reg::rbp, Reg::rsp,     Reg::r8,
-      Reg::r9,       Reg::r10, Reg::r11, Reg::r12, Reg::r13, Reg::r14, Reg::r15, Reg::rip,     Reg::eflags,
-      Reg::orig_rax, Reg::cs,  Reg::ss,  Reg::ds,  Reg::es,  Reg::fs,  Reg::gs,  Reg::fs_base, Reg::gs_base,
-  };
-  return order;
+std::string_view register_name(Reg r) { return arch(ArchId::x86_64).registers[static_cast<size_t>(r)]; }
+
+std::optional<Reg> register_by_name(std::string_view name) {
+  const auto& names = arch(ArchId::x86_64).registers;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<Reg>(i);
+  return std::nullopt;
 }
 
-const std::array<Reg, 16>& general_purpose() {
-  static constexpr std::array<Reg, 16> regs = {
-      Reg::rax, Reg::rbx, Reg::rcx, Reg::rdx, Reg::rsi, Reg::rdi, Reg::rbp, Reg::rsp,
-      Reg::r8,  Reg::r9,  Reg::r10, Reg::r11, Reg::r12, Reg::r13, Reg::r14, Reg::r15,
-  };
-  return regs;
+Registers i386_from_x86_64(const Registers& w) {
+  Registers r;
+  r.arch_id = ArchId::i386;
+  // i386 order: ebx ecx edx esi edi ebp eax ds es fs gs orig_eax eip cs eflags esp ss.
+  const Reg from[] = {Reg::rbx, Reg::rcx, Reg::rdx,      Reg::rsi, Reg::rdi, Reg::rbp,    Reg::rax, Reg::ds, Reg::es,
+                      Reg::fs,  Reg::gs,  Reg::orig_rax, Reg::rip, Reg::cs,  Reg::eflags, Reg::rsp, Reg::ss};
+  for (size_t i = 0; i < std::size(from); ++i) r.values[i] = w.get(from[i]) & 0xffffffffu;
+  return r;
 }
 
-std::array<uint64_t, 17> to_dwarf(const Registers& r) {
-  return {r.get(Reg::rax), r.get(Reg::rdx), r.get(Reg::rcx), r.get(Reg::rbx), r.get(Reg::rsi), r.get(Reg::rdi),
-          r.get(Reg::rbp), r.get(Reg::rsp), r.get(Reg::r8),  r.get(Reg::r9),  r.get(Reg::r10), r.get(Reg::r11),
-          r.get(Reg::r12), r.get(Reg::r13), r.get(Reg::r14), r.get(Reg::r15), r.get(Reg::rip)};
+bool is_compat_mode(const Registers& w) {
+  // __USER32_CS (GDT entry 4, RPL 3); 64-bit code runs with __USER_CS (0x33).
+  constexpr uint64_t kUser32Cs = 0x23;
+  return w.arch_id == ArchId::x86_64 && w.get(Reg::cs) == kUser32Cs;
 }
 
 }  // namespace usercrash::engine

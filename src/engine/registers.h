@@ -1,6 +1,7 @@
-// x86_64 general registers: the kernel's user_regs_struct / elf_gregset_t
-// layout (what NT_PRSTATUS and PTRACE_GETREGS carry), their names, and the
-// DWARF numbering libdwfl unwinds with.
+// One thread's general registers, in its architecture's register file order
+// (the kernel's elf_gregset_t: what NT_PRSTATUS and ptrace carry). The Arch
+// says what each one is; `Reg` names the x86_64 file for code that knows it
+// has one.
 #pragma once
 
 #include <array>
@@ -9,8 +10,11 @@
 #include <optional>
 #include <string_view>
 
+#include "engine/arch.h"
+
 namespace usercrash::engine {
 
+// The x86_64 register file (struct user_regs_struct), in its order.
 enum class Reg : unsigned {
   r15,
   r14,
@@ -40,31 +44,38 @@ enum class Reg : unsigned {
   fs,
   gs,
 };
-inline constexpr size_t kRegisterCount = 27;
+inline constexpr size_t kRegisterCount = 27;  // x86_64
 inline constexpr size_t kGregsetBytes = kRegisterCount * sizeof(uint64_t);
 
 struct Registers {
-  std::array<uint64_t, kRegisterCount> values{};
+  ArchId arch_id = ArchId::x86_64;
+  // values[i] is arch().registers[i]; 32-bit registers zero-extended.
+  std::array<uint64_t, kMaxRegisters> values{};
 
+  const Arch& arch() const { return engine::arch(arch_id); }
+  size_t count() const { return arch().register_count(); }
+
+  // x86_64 (and x32) register files only.
   uint64_t get(Reg r) const { return values[static_cast<size_t>(r)]; }
   void set(Reg r, uint64_t v) { values[static_cast<size_t>(r)] = v; }
-  uint64_t pc() const { return get(Reg::rip); }
-  uint64_t sp() const { return get(Reg::rsp); }
+
+  uint64_t pc() const { return values[arch().pc]; }
+  uint64_t sp() const { return values[arch().sp]; }
+  void set_pc(uint64_t v) { values[arch().pc] = v; }
+  void set_sp(uint64_t v) { values[arch().sp] = v; }
+  std::optional<uint64_t> get(std::string_view name) const;
 };
 
+// x86_64 names, for code that works on that file.
 std::string_view register_name(Reg r);
 std::optional<Reg> register_by_name(std::string_view name);
 
-// Order in which a report prints them: the usual gdb / kernel-oops order.
-const std::array<Reg, kRegisterCount>& display_order();
+// The x86_64 registers of a 32-bit (compat mode) task, as ptrace returns
+// them to a 64-bit tracer, turned into the i386 register file.
+Registers i386_from_x86_64(const Registers& wide);
 
-// The registers worth dumping memory around (the seed's list plus the rest
-// of the general-purpose set).
-const std::array<Reg, 16>& general_purpose();
-
-// DWARF x86_64 register numbers 0..16 (rax, rdx, rcx, rbx, rsi, rdi, rbp,
-// rsp, r8..r15, return address = rip) taken from `regs`.
-std::array<uint64_t, 17> to_dwarf(const Registers& regs);
-inline constexpr unsigned kDwarfRegisterCount = 17;
+// True when x86_64 registers from ptrace belong to a task running 32-bit
+// code (its code segment is the compat one).
+bool is_compat_mode(const Registers& x86_64);
 
 }  // namespace usercrash::engine

@@ -94,8 +94,9 @@ struct Report {
   int64_t time = 0;                                     // seconds since the epoch, UTC
   std::optional<std::string> kernel;
   std::optional<std::string> hostname;
-  std::string source;   // "core_pattern", "kernel_socket", "live", "core_file"
-  bool secure = false;  // setuid/setgid/non-dumpable: memory left out unless configured
+  std::string source;           // "core_pattern", "kernel_socket", "live", "core_file"
+  std::string arch = "x86_64";  // the process's architecture (engine/arch.h names)
+  bool secure = false;          // setuid/setgid/non-dumpable: memory left out unless configured
 
   std::optional<SignalReport> signal;  // absent for a live process
   std::optional<std::string> abort_message;

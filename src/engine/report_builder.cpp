@@ -40,11 +40,11 @@ const proc::MapEntry* find_mapping(const std::vector<proc::MapEntry>& maps, uint
   return it->contains(address) ? &*it : nullptr;
 }
 
-std::optional<std::string> read_abort_message(Unwinder& unwinder, MemoryCache& memory) {
+std::optional<std::string> read_abort_message(Unwinder& unwinder, MemoryCache& memory, const Arch& arch) {
   auto symbol = unwinder.find_symbol("__abort_msg", "libc.so");
   if (!symbol) return std::nullopt;
   uint64_t pointer = 0;
-  if (!memory.read_word(*symbol, pointer) || pointer == 0) return std::nullopt;
+  if (!memory.read_word(*symbol, pointer, arch.word_size) || pointer == 0) return std::nullopt;
   // struct abort_msg_s { unsigned int size; char msg[]; }
   uint32_t size = 0;
   std::byte header[4];
@@ -110,9 +110,13 @@ std::optional<std::string> likely_cause(const SignalReport& sig, const Registers
       if (sig.code == 2 /* FPE_INTOVF */) return "integer overflow (INT_MIN / -1?)";
       break;
     case SIGILL: {
-      std::byte insn[2];
-      if (regs && memory.read(pc, insn) == 2 && insn[0] == std::byte{0x0f} && insn[1] == std::byte{0x0b})
-        return "ud2: a trap the compiler inserted (__builtin_trap, unreachable code)";
+      if (!regs) return "illegal instruction";
+      const TrapInstruction& trap = regs->arch().trap;
+      std::byte insn[4];
+      bool is_trap = memory.read(pc, std::span(insn, trap.size)) == trap.size;
+      for (size_t i = 0; is_trap && i < trap.size; ++i)
+        is_trap = (static_cast<uint8_t>(insn[i]) & trap.mask[i]) == trap.value[i];
+      if (is_trap) return std::string(trap.cause);
       return "illegal instruction";
     }
     case SIGABRT:
@@ -133,13 +137,15 @@ std::optional<std::string> likely_cause(const SignalReport& sig, const Registers
 
 void dump_memory_near_registers(const Registers& regs, const std::vector<proc::MapEntry>& maps, MemoryCache& memory,
                                 Report& report) {
-  for (Reg r : general_purpose()) {
-    uint64_t value = regs.get(r);
+  const Arch& arch = regs.arch();
+  for (uint8_t r : arch.general_purpose) {
+    uint64_t value = arch.pointer(regs.values[r]);
+    std::string_view name = arch.registers[r];
     // Registers holding the same address share one dump ("rbp/rsp").
     auto same = std::find_if(report.memory_near_registers.begin(), report.memory_near_registers.end(),
                              [&](const MemoryDump& d) { return d.address == value; });
     if (same != report.memory_near_registers.end()) {
-      same->label += "/" + std::string(register_name(r));
+      same->label += "/" + std::string(name);
       continue;
     }
     const proc::MapEntry* m = find_mapping(maps, value);
@@ -150,7 +156,7 @@ void dump_memory_near_registers(const Registers& regs, const std::vector<proc::M
     uint64_t end = std::min(m->end, value + kMemoryAfter);
     if (end <= start) continue;
     MemoryDump d;
-    d.label = std::string(register_name(r));
+    d.label = std::string(name);
     d.address = value;
     d.start = start;
     d.bytes.resize(end - start);
@@ -163,9 +169,10 @@ void dump_memory_near_registers(const Registers& regs, const std::vector<proc::M
 void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& maps, MemoryCache& memory,
                     std::optional<uint64_t> function_start, Report& report) {
   uint64_t pc = regs.pc();
+  const Arch& arch = regs.arch();
   const proc::MapEntry* m = find_mapping(maps, pc);
   if (!m || !m->readable()) {
-    report.problems.push_back(fmt::format("code around rip: 0x{:x} is not in readable memory", pc));
+    report.problems.push_back(fmt::format("code around {}: 0x{:x} is not in readable memory", arch.pc_name(), pc));
     return;
   }
   uint64_t start = std::max(m->start, pc >= kCodeBefore ? pc - kCodeBefore : 0);
@@ -174,26 +181,35 @@ void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& ma
   uint64_t end = std::min(m->end, pc + kCodeAfter);
   std::vector<uint8_t> code(end - start);
   code.resize(memory.read(start, std::as_writable_bytes(std::span(code))));
-  report.disassembly = disassemble_around(code, start, pc, function_start);
-  if (report.disassembly.empty()) report.problems.push_back("code around rip: could not be decoded");
+  if (code.empty()) {
+    report.problems.push_back(fmt::format("code around {}: 0x{:x} could not be read", arch.pc_name(), pc));
+    return;
+  }
+  report.disassembly = disassemble_around(arch.id, code, start, pc, function_start);
+  if (report.disassembly.empty())
+    report.problems.push_back(fmt::format("code around {}: could not be decoded", arch.pc_name()));
 }
 
 }  // namespace
 
-bool is_secure_process(const ProcessFacts& f) {
+std::optional<std::string> secure_reason(const ProcessFacts& f) {
   for (const auto& a : f.auxv)
-    if (a.type == AT_SECURE && a.value != 0) return true;
-  if (f.uid && f.euid && *f.uid != *f.euid) return true;
-  if (f.gid && f.egid && *f.gid != *f.egid) return true;
-  if (f.dumpable && !*f.dumpable) return true;
-  return false;
+    if (a.type == AT_SECURE && a.value != 0)
+      return "AT_SECURE is set in its aux vector (setuid, setgid or file capabilities)";
+  if (f.uid && f.euid && *f.uid != *f.euid) return fmt::format("its uid {} differs from its euid {}", *f.uid, *f.euid);
+  if (f.gid && f.egid && *f.gid != *f.egid) return fmt::format("its gid {} differs from its egid {}", *f.gid, *f.egid);
+  if (f.dumpable && !*f.dumpable) return "the kernel marked it not dumpable";
+  return std::nullopt;
 }
+
+bool is_secure_process(const ProcessFacts& f) { return secure_reason(f).has_value(); }
 
 Report build_report(Target& target, const CollectOptions& options) {
   auto started = Clock::now();
   const ProcessFacts& f = target.facts();
   Report r;
   r.source = target.kind();
+  r.arch = std::string(arch(target.arch()).name);
   r.pid = f.pid;
   r.tgid = f.tgid;
   r.namespace_pid = f.namespace_pid;
@@ -211,10 +227,10 @@ Report build_report(Target& target, const CollectOptions& options) {
   r.kernel_stack = f.kernel_stack;
   r.truncated = f.truncated;
   r.problems = f.problems;
-  r.secure = is_secure_process(f);
+  std::optional<std::string> secure = secure_reason(f);
+  r.secure = secure.has_value();
   bool with_memory = options.include_memory && (!r.secure || options.dump_secure_memory);
-  if (options.include_memory && !with_memory)
-    r.problems.push_back("memory dumps left out: the process was setuid, setgid or not dumpable");
+  if (options.include_memory && !with_memory) r.problems.push_back("memory dumps left out: " + *secure);
 
   const auto& threads = target.threads();
   r.tid = threads.empty() ? f.pid : threads.front().tid;
@@ -236,7 +252,7 @@ Report build_report(Target& target, const CollectOptions& options) {
     unwinder.emplace(target, memory, uo);
   }
 
-  if (with_memory && unwinder) r.abort_message = read_abort_message(*unwinder, memory);
+  if (with_memory && unwinder) r.abort_message = read_abort_message(*unwinder, memory, arch(target.arch()));
 
   if (auto s = target.signal()) {
     SignalReport sig;
@@ -264,7 +280,9 @@ Report build_report(Target& target, const CollectOptions& options) {
       tr.name = info->name;
       tr.state = info->state;
     }
-    for (Reg reg : display_order()) tr.registers.push_back({std::string(register_name(reg)), t.regs.get(reg)});
+    const Arch& regs_arch = t.regs.arch();
+    for (uint8_t reg : regs_arch.display_order)
+      tr.registers.push_back({std::string(regs_arch.registers[reg]), t.regs.values[reg]});
     if (options.unwind && unwinder) {
       if (Clock::now() > options.deadline) {
         tr.unwind_stopped = "time budget exhausted before this thread";

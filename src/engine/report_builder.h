@@ -31,5 +31,7 @@ Report build_report(Target& target, const CollectOptions& options);
 // True when the process was setuid/setgid, changed credentials, or was
 // marked non-dumpable: its memory must not reach a report others can read.
 bool is_secure_process(const ProcessFacts& facts);
+// Which of those it was, in words; nullopt when none.
+std::optional<std::string> secure_reason(const ProcessFacts& facts);
 
 }  // namespace usercrash::engine

@@ -161,6 +161,9 @@ Result<Registers> SeizedThreads::registers(pid_t tid) const {
   if (::ptrace(PTRACE_GETREGS, tid, nullptr, &raw) != 0) return util::fail_errno("PTRACE_GETREGS");
   Registers regs;
   std::memcpy(regs.values.data(), &raw, sizeof raw);
+  // A 32-bit task seen by a 64-bit tracer: its registers, zero-extended,
+  // in the 64-bit layout. Report them as the i386 file they are.
+  if (is_compat_mode(regs)) return i386_from_x86_64(regs);
   return regs;
 }
 

@@ -47,7 +47,7 @@ std::string signal_name(int signo) {
   return "SIG?";
 }
 
-std::string signal_code_name(int signo, int code) {
+std::string signal_code_name(int signo, int code, ArchId arch) {
   // Codes <= 0 mean the same for every signal: who sent it.
   switch (code) {
     case SI_USER: return "SI_USER";
@@ -68,7 +68,11 @@ std::string signal_code_name(int signo, int code) {
       static const char* names[] = {nullptr,        "SEGV_MAPERR",  "SEGV_ACCERR",  "SEGV_BNDERR",
                                     "SEGV_PKUERR",  "SEGV_ACCADI",  "SEGV_ADIDERR", "SEGV_ADIPERR",
                                     "SEGV_MTEAERR", "SEGV_MTESERR", "SEGV_CPERR"};
-      if (code < static_cast<int>(std::size(names))) return names[code];
+      if (code >= static_cast<int>(std::size(names))) break;
+      // 1 and 2 are everyone's; the rest belong to one architecture each.
+      if (code <= 2) return names[code];
+      for (uint8_t own : engine::arch(arch).segv_codes)
+        if (own == code) return names[code];
       break;
     }
     case SIGBUS: {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/arch.h"
 #include "engine/core_notes.h"
 #include "engine/registers.h"
 #include "proc/proc_types.h"
@@ -65,6 +66,10 @@ class Target {
   // Every thread with registers; the crashing thread (or, live, the main
   // thread) first. Owned by the target.
   virtual const std::vector<ThreadRegisters>& threads() const = 0;
+
+  // The architecture of the process: its threads' register files. A target
+  // that knows it without threads (a core's ELF header) says so.
+  virtual ArchId arch() const { return threads().empty() ? native_arch().id : threads().front().regs.arch_id; }
 
   // The signal that killed the process; absent for a live process.
   virtual std::optional<CoreSiginfo> signal() const = 0;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -52,25 +53,35 @@ std::string strip_deleted(const std::string& path) {
   return path;
 }
 
-// A minimal x86_64 ELF header, so libdwfl can pick its backend even when
-// none of the process's modules can be opened.
+// A minimal ELF header of the target's class and machine, so libdwfl picks
+// the backend (register numbering, CFI defaults, frame-pointer unwinder) of
+// the target's architecture even when none of its modules can be opened.
 struct MachineElf {
-  Elf64_Ehdr header{};
+  union {
+    Elf64_Ehdr wide;
+    Elf32_Ehdr narrow;
+  } header{};
   Elf* elf = nullptr;
-  MachineElf() {
-    std::memcpy(header.e_ident, ELFMAG, SELFMAG);
-    header.e_ident[EI_CLASS] = ELFCLASS64;
-    header.e_ident[EI_DATA] = ELFDATA2LSB;
-    header.e_ident[EI_VERSION] = EV_CURRENT;
-    header.e_type = ET_CORE;
-    header.e_machine = EM_X86_64;
-    header.e_version = EV_CURRENT;
-    header.e_ehsize = sizeof header;
-    elf = elf_memory(reinterpret_cast<char*>(&header), sizeof header);
+  explicit MachineElf(const Arch& arch) {
+    auto fill = [&](auto& h) {
+      std::memcpy(h.e_ident, ELFMAG, SELFMAG);
+      h.e_ident[EI_CLASS] = arch.elf_class;
+      h.e_ident[EI_DATA] = ELFDATA2LSB;
+      h.e_ident[EI_VERSION] = EV_CURRENT;
+      h.e_type = ET_CORE;
+      h.e_machine = arch.elf_machine;
+      h.e_version = EV_CURRENT;
+      h.e_ehsize = sizeof h;
+      elf = elf_memory(reinterpret_cast<char*>(&h), sizeof h);
+    };
+    if (arch.elf_class == ELFCLASS64) fill(header.wide);
+    else fill(header.narrow);
   }
   ~MachineElf() {
     if (elf) elf_end(elf);
   }
+  MachineElf(const MachineElf&) = delete;
+  MachineElf& operator=(const MachineElf&) = delete;
 };
 
 }  // namespace
@@ -87,6 +98,7 @@ struct Unwinder::Impl {
   };
 
   Target& target;
+  const Arch& arch;
   UnwindOptions options;
   MemoryCache& memory;
   std::vector<std::unique_ptr<Module>> modules;
@@ -103,7 +115,8 @@ struct Unwinder::Impl {
 
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
-  Impl(Target& t, MemoryCache& m, UnwindOptions o) : target(t), options(std::move(o)), memory(m) {}
+  Impl(Target& t, MemoryCache& m, UnwindOptions o)
+      : target(t), arch(engine::arch(t.arch())), options(std::move(o)), memory(m), machine(arch) {}
   ~Impl() {
     if (dwfl) dwfl_end(dwfl);
   }
@@ -136,7 +149,8 @@ struct Unwinder::Impl {
     auto* self = static_cast<Impl*>(arg);
     if (self->past_deadline()) return false;
     uint64_t value;
-    if (!self->memory.read_word(addr, value)) {
+    // A word of the target's size: libdwfl takes 4 bytes for a 32-bit one.
+    if (!self->memory.read_word(addr, value, self->arch.word_size)) {
       self->failed_read = addr;
       return false;
     }
@@ -146,8 +160,13 @@ struct Unwinder::Impl {
 
   static bool set_initial_registers(Dwfl_Thread* thread, void* thread_arg) {
     auto* regs = static_cast<const Registers*>(thread_arg);
-    auto dwarf = to_dwarf(*regs);
-    return dwfl_thread_state_registers(thread, 0, kDwarfRegisterCount, dwarf.data());
+    const Arch& arch = regs->arch();
+    std::array<Dwarf_Word, kMaxRegisters> dwarf{};
+    for (size_t i = 0; i < arch.dwarf.size(); ++i) dwarf[i] = arch.pointer(regs->values[arch.dwarf[i]]);
+    if (!dwfl_thread_state_registers(thread, 0, arch.dwarf.size(), dwarf.data())) return false;
+    // Not every architecture has a DWARF number for the pc (aarch64 has none).
+    dwfl_thread_state_register_pc(thread, arch.pointer(regs->pc()));
+    return true;
   }
 
   // --- setup ---------------------------------------------------------------
@@ -493,7 +512,7 @@ struct FrameWalk {
   size_t max_frames;
   std::optional<std::string> stopped;
   bool truncated = false;
-  uint64_t last_rbp = 0;  // of the latest frame, 0 when unknown
+  uint64_t last_fp = 0;  // frame pointer of the latest frame, 0 when unknown
 };
 
 int on_frame(Dwfl_Frame* state, void* arg) {
@@ -507,7 +526,7 @@ int on_frame(Dwfl_Frame* state, void* arg) {
     return DWARF_CB_ABORT;
   }
   Dwarf_Word sp = 0;
-  bool have_sp = dwfl_frame_reg(state, 7, &sp) == 0;
+  bool have_sp = dwfl_frame_reg(state, walk->impl->arch.dwarf_sp, &sp) == 0;
   if (have_sp && !walk->pcs.empty() && walk->pcs.back().first == pc && walk->sps.back() == sp) {
     walk->stopped = "frame loop (the same frame twice)";
     return DWARF_CB_ABORT;
@@ -523,8 +542,8 @@ int on_frame(Dwfl_Frame* state, void* arg) {
   }
   walk->pcs.emplace_back(pc, activation);
   walk->sps.push_back(have_sp ? sp : 0);
-  Dwarf_Word rbp = 0;
-  walk->last_rbp = dwfl_frame_reg(state, 6, &rbp) == 0 ? rbp : 0;
+  Dwarf_Word fp = 0;
+  walk->last_fp = dwfl_frame_reg(state, walk->impl->arch.dwarf_fp, &fp) == 0 ? fp : 0;
   return DWARF_CB_OK;
 }
 
@@ -536,17 +555,29 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
   FrameWalk walk{&d, {}, {}, d.options.max_frames, std::nullopt, false};
 
   Registers regs = thread.regs;
-  // A call through a bad function pointer leaves pc outside any code: the
-  // caller's return address is still on top of the stack, so start there.
-  bool bad_pc = true;
-  for (const auto& m : d.target.mappings())
-    if (m.contains(regs.pc()) && m.executable()) bad_pc = false;
-  uint64_t return_address = 0;
-  if (bad_pc && d.memory.read_word(regs.sp(), return_address)) {
-    walk.pcs.emplace_back(regs.pc(), true);
-    walk.sps.push_back(regs.sp());
-    regs.set(Reg::rip, return_address);
-    regs.set(Reg::rsp, regs.sp() + 8);
+  // A call through a bad function pointer leaves pc outside any code. The
+  // caller's return address is still where the call left it (on top of the
+  // stack, or in the link register): start there, if it points into code.
+  auto in_code = [&](uint64_t address) {
+    for (const auto& m : d.target.mappings())
+      if (m.contains(address) && m.executable()) return true;
+    return false;
+  };
+  bool bad_pc = !in_code(regs.pc());
+  if (bad_pc) {
+    const Arch& arch = regs.arch();
+    uint64_t return_address = 0;
+    bool found = arch.lr ? (return_address = regs.values[*arch.lr], true)
+                         : d.memory.read_word(regs.sp(), return_address, arch.word_size);
+    // Not code: not a return address, and no frame is made up from it.
+    if (found && return_address != 0 && in_code(return_address)) {
+      walk.pcs.emplace_back(regs.pc(), true);
+      walk.sps.push_back(regs.sp());
+      regs.set_pc(return_address);
+      if (!arch.lr) regs.set_sp(regs.sp() + arch.word_size);
+    } else {
+      bad_pc = false;
+    }
   }
 
   if (d.attached) {
@@ -559,17 +590,15 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
       int err = dwfl_errno();
       auto [last_pc, last_activation] = walk.pcs.back();
       uint64_t lookup = last_activation || last_pc == 0 ? last_pc : last_pc - 1;
-      bool in_code = false;
-      for (const auto& m : d.target.mappings()) in_code = in_code || (m.contains(lookup) && m.executable());
       // Say why a backtrace ends early; the conventional end of a
-      // frame-pointer chain (rbp 0) is not early.
+      // frame-pointer chain (a null frame pointer) is not early.
       if (d.failed_read) {
         walk.stopped = fmt::format("unreadable stack at 0x{:x}", *d.failed_read);
-      } else if (!in_code) {
+      } else if (!in_code(lookup)) {
         walk.stopped = fmt::format("pc 0x{:x} is not in any code (corrupt stack?)", last_pc);
-      } else if (walk.last_rbp != 0 && d.method_for_caller(last_pc, !last_activation) == FrameMethod::frame_pointer) {
+      } else if (walk.last_fp != 0 && d.method_for_caller(last_pc, !last_activation) == FrameMethod::frame_pointer) {
         walk.stopped =
-            fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)", walk.last_rbp);
+            fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)", walk.last_fp);
       } else if (err != 0 && walk.pcs.size() < 2) {
         // The normal end of a stack also comes back as an error from some backends.
         walk.stopped = dwfl_errmsg(err);

@@ -196,14 +196,15 @@ std::vector<std::string> parse_kernel_stack(std::string_view text, size_t max_li
   return out;
 }
 
-std::vector<AuxvEntry> parse_auxv(std::string_view bytes) {
+std::vector<AuxvEntry> parse_auxv(std::string_view bytes, unsigned word_size) {
   std::vector<AuxvEntry> out;
-  constexpr size_t kPair = 2 * sizeof(uint64_t);
+  const size_t word = word_size == 4 ? 4 : 8;
+  const size_t pair = 2 * word;
   constexpr size_t kMaxEntries = 256;
-  for (size_t off = 0; off + kPair <= bytes.size() && out.size() < kMaxEntries; off += kPair) {
+  for (size_t off = 0; off + pair <= bytes.size() && out.size() < kMaxEntries; off += pair) {
     AuxvEntry e;
-    std::memcpy(&e.type, bytes.data() + off, sizeof e.type);
-    std::memcpy(&e.value, bytes.data() + off + sizeof e.type, sizeof e.value);
+    std::memcpy(&e.type, bytes.data() + off, word);  // little-endian: the low bytes
+    std::memcpy(&e.value, bytes.data() + off + word, word);
     if (e.type == AT_NULL) break;
     out.push_back(e);
   }

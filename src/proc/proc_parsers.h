@@ -36,8 +36,9 @@ std::vector<std::string> parse_nul_separated(std::string_view bytes, size_t max_
 // /proc/<pid>/stack: "[<0>] do_coredump+0x..." lines without the "[<0>] " prefix.
 std::vector<std::string> parse_kernel_stack(std::string_view text, size_t max_lines);
 
-// /proc/<pid>/auxv (native 64-bit pairs), up to AT_NULL.
-std::vector<AuxvEntry> parse_auxv(std::string_view bytes);
+// /proc/<pid>/auxv, up to AT_NULL: pairs of the process's words (8 bytes,
+// or 4 for a 32-bit process).
+std::vector<AuxvEntry> parse_auxv(std::string_view bytes, unsigned word_size = 8);
 
 // The Pid: field of /proc/<pid>/fdinfo/<pidfd> (the pid a pidfd refers to; -1 when it died).
 std::optional<pid_t> parse_pidfd_fdinfo(std::string_view text);

@@ -154,10 +154,10 @@ Result<std::vector<std::string>> ProcessDir::kernel_stack(size_t max_lines, std:
   }
 }
 
-Result<std::vector<AuxvEntry>> ProcessDir::auxv() const {
+Result<std::vector<AuxvEntry>> ProcessDir::auxv(unsigned word_size) const {
   auto bytes = read("auxv", kMaxSmallFile);
   if (!bytes) return std::unexpected(bytes.error());
-  return parse_auxv(*bytes);
+  return parse_auxv(*bytes, word_size);
 }
 
 Result<std::vector<OpenFile>> ProcessDir::open_files(size_t max_files, bool* truncated) const {

@@ -45,7 +45,8 @@ class ProcessDir {
   // task in the kernel that is off the CPU always has frames.
   util::Result<std::vector<std::string>> kernel_stack(
       size_t max_lines, std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
-  util::Result<std::vector<AuxvEntry>> auxv() const;
+  // `word_size`: 4 for a 32-bit process.
+  util::Result<std::vector<AuxvEntry>> auxv(unsigned word_size = 8) const;
   util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated) const;
   // Threads in task/, in directory order; names and states read per thread.
   util::Result<std::vector<ThreadInfo>> threads(size_t max_threads, bool* truncated) const;

@@ -103,13 +103,16 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   j["hostname"] = string_or_null(r.hostname);
   j["source"] = r.source;
   j["secure"] = r.secure;
+  j["arch"] = r.arch;
   if (r.signal) {
     const auto& s = *r.signal;
+    const engine::Arch* arch = engine::arch_by_name(r.arch);
+    engine::ArchId arch_id = arch ? arch->id : engine::ArchId::x86_64;
     j["signal"] = json{
         {"number", s.number},
         {"name", engine::signal_name(s.number)},
         {"code", s.code},
-        {"code_name", engine::signal_code_name(s.number, s.code)},
+        {"code_name", engine::signal_code_name(s.number, s.code, arch_id)},
         {"fault_address", optional_json(s.fault_address, hex)},
         {"sender_pid", optional_json(s.sender_pid, [](pid_t v) { return v; })},
         {"sender_uid", optional_json(s.sender_uid, [](uid_t v) { return v; })},

@@ -59,10 +59,17 @@ std::string thread_title(const engine::ThreadReport& t) {
   return s;
 }
 
-void append_registers(std::string& out, const engine::ThreadReport& t) {
+// The report's architecture; reports from before it was recorded are x86_64.
+const engine::Arch& arch_of(const Report& r) {
+  const engine::Arch* a = engine::arch_by_name(r.arch);
+  return a ? *a : engine::arch(engine::ArchId::x86_64);
+}
+
+void append_registers(std::string& out, const engine::ThreadReport& t, const engine::Arch& arch) {
   size_t column = 0;
+  const size_t digits = arch.register_size * 2;
   for (const auto& r : t.registers) {
-    out += fmt::format("{}{:>8} {}", column == 0 ? "   " : "", r.name, hex_address(r.value));
+    out += fmt::format("{}{:>8} 0x{:0{}x}", column == 0 ? "   " : "", r.name, r.value, digits);
     if (++column == 3) {
       out += '\n';
       column = 0;
@@ -168,7 +175,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
   if (r.signal) {
     const auto& s = *r.signal;
     out += fmt::format("signal: {} ({}), code: {} ({})", s.number, engine::signal_name(s.number), s.code,
-                       engine::signal_code_name(s.number, s.code));
+                       engine::signal_code_name(s.number, s.code, arch_of(r).id));
     if (s.fault_address) out += ", fault addr: " + hex_address(*s.fault_address);
     out += '\n';
     if (s.sender_pid) out += fmt::format("sent by: pid {}, uid {}\n", *s.sender_pid, s.sender_uid.value_or(0));
@@ -181,7 +188,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
 
   if (crashed && !crashed->registers.empty()) {
     out += "\nRegisters:\n";
-    append_registers(out, *crashed);
+    append_registers(out, *crashed, arch_of(r));
   }
   out += "\nBackTrace:\n";
   if (crashed) append_frames(out, *crashed);
@@ -189,7 +196,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
 
   for (const auto& d : r.memory_near_registers) append_memory(out, d);
   if (!r.disassembly.empty()) {
-    out += "\nCode around rip:\n";
+    out += fmt::format("\nCode around {}:\n", arch_of(r).pc_name());
     for (const auto& i : r.disassembly) {
       std::string bytes;
       for (uint8_t b : i.bytes) bytes += fmt::format("{:02x} ", b);

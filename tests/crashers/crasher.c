@@ -324,15 +324,22 @@ NOINLINE void garbage_stack(void) {
     switch (i % 4) {
       case 0: junk[i] = (unsigned long)&junk[i]; break;          /* a frame pointer to itself */
       case 1: junk[i] = (unsigned long)garbage_stack + 3; break; /* a "return address" */
-      case 2: junk[i] = 0xdeadbeefcafe0000UL + (unsigned long)i; break;
+      case 2: junk[i] = (unsigned long)0xdeadbeefcafe0000ULL + (unsigned long)i; break;
       default: junk[i] = (unsigned long)&junk[(i * 7919) % 8192]; break;
     }
   }
   ready();
+#if defined(__x86_64__)
   __asm__ volatile("mov %0, %%rsp\n\tmov %0, %%rbp\n\txor %%eax, %%eax\n\tmovl (%%rax), %%eax"
                    :
                    : "r"(&junk[4096])
                    : "rax", "memory");
+#else
+  __asm__ volatile("mov %0, %%esp\n\tmov %0, %%ebp\n\txor %%eax, %%eax\n\tmovl (%%eax), %%eax"
+                   :
+                   : "r"(&junk[4096])
+                   : "eax", "memory");
+#endif
 }
 
 /* Code with no module (so no CFI) and a frame-pointer chain that loops. */
@@ -344,7 +351,11 @@ NOINLINE void frame_pointer_loop(void) {
   loop[0] = (unsigned long)loop;     /* saved rbp: the same frame again */
   loop[1] = (unsigned long)code + 2; /* return address: back into the code */
   ready();
+#if defined(__x86_64__)
   __asm__ volatile("mov %0, %%rbp\n\tjmp *%1" : : "r"(loop), "r"(code) : "memory");
+#else
+  __asm__ volatile("mov %0, %%ebp\n\tjmp *%1" : : "r"(loop), "r"(code) : "memory");
+#endif
 }
 
 /* A file with a corrupt ELF header (counts and offsets that lie), mapped

@@ -40,7 +40,9 @@ inline engine::Report sample_report() {
   crashed.name = "worker\x1b]0;title\x07";
   crashed.state = "R";
   crashed.crashed = true;
-  for (Reg reg : display_order()) {
+  const Arch& x86_64 = arch(ArchId::x86_64);
+  for (uint8_t i : x86_64.display_order) {
+    Reg reg = static_cast<Reg>(i);
     uint64_t v = 0x1000 + static_cast<uint64_t>(reg);
     if (reg == Reg::rip) v = 0x55550000123a;
     if (reg == Reg::rsp) v = 0x7ffc00001230;
@@ -72,7 +74,7 @@ inline engine::Report sample_report() {
   parked.tid = 4242;
   parked.name = "demo";
   parked.state = "S";
-  for (Reg reg : display_order()) parked.registers.push_back({std::string(register_name(reg)), 7});
+  for (uint8_t i : x86_64.display_order) parked.registers.push_back({std::string(x86_64.registers[i]), 7});
   Frame p0;
   p0.pc = 0x7f0000002000;
   p0.module = "/usr/lib/x86_64-linux-gnu/libc.so.6";
