@@ -14,7 +14,10 @@
 
 namespace usercrash::engine {
 
-inline constexpr int kReportVersion = 1;
+// The report's format version (JSON `version`, schema/report.schema.json):
+// bumped on every change of the JSON's keys or their meaning.
+// 2: signature, exe_build_id.
+inline constexpr int kReportVersion = 2;
 
 // How the unwinder found a frame.
 enum class FrameMethod {
@@ -89,6 +92,7 @@ struct Report {
   std::optional<gid_t> gid;
   std::string comm;
   std::optional<std::string> exe;
+  std::optional<std::string> exe_build_id;  // hex, of the executable's module
   std::vector<std::string> cmdline;
   std::optional<std::vector<std::string>> environment;  // only when configured
   int64_t time = 0;                                     // seconds since the epoch, UTC
@@ -100,6 +104,9 @@ struct Report {
 
   std::optional<SignalReport> signal;  // absent for a live process
   std::optional<std::string> abort_message;
+  // engine/signature.h: the same for the same bug across runs and machines;
+  // absent for a live process (no crash).
+  std::optional<std::string> signature;
 
   std::vector<ThreadReport> threads;  // crashing thread first
   std::vector<MemoryDump> memory_near_registers;

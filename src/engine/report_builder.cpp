@@ -12,6 +12,7 @@
 #include "engine/disassembler.h"
 #include "engine/memory_cache.h"
 #include "engine/signal_names.h"
+#include "engine/signature.h"
 #include "engine/unwinder.h"
 
 namespace usercrash::engine {
@@ -190,6 +191,19 @@ void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& ma
     report.problems.push_back(fmt::format("code around {}: could not be decoded", arch.pc_name()));
 }
 
+// The executable's build-id: from a frame in it when there is one (no
+// lookup), else from its module.
+std::optional<std::string> exe_build_id(const Report& r, Unwinder* unwinder) {
+  if (!r.exe) return std::nullopt;
+  std::string exe = *r.exe;
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (exe.ends_with(kDeleted)) exe.resize(exe.size() - kDeleted.size());
+  for (const auto& t : r.threads)
+    for (const auto& f : t.frames)
+      if (f.module == exe && f.build_id) return f.build_id;
+  return unwinder ? unwinder->module_build_id(exe) : std::nullopt;
+}
+
 }  // namespace
 
 std::optional<std::string> secure_reason(const ProcessFacts& f) {
@@ -326,6 +340,8 @@ Report build_report(Target& target, const CollectOptions& options) {
     }
     disassemble_pc(regs, r.maps, memory, function_start, r);
   }
+  r.exe_build_id = exe_build_id(r, unwinder ? &*unwinder : nullptr);
+  r.signature = crash_signature(r);
   if (unwinder)
     for (const auto& p : unwinder->problems()) r.problems.push_back(p);
   r.collection_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();

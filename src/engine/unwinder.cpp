@@ -664,6 +664,30 @@ std::optional<uint64_t> Unwinder::find_symbol(std::string_view name, std::string
   return search.found;
 }
 
+std::optional<std::string> Unwinder::module_build_id(std::string_view path) {
+  Impl& d = *impl_;
+  if (!d.dwfl) return std::nullopt;
+  struct Search {
+    std::string wanted;
+    std::optional<std::string> found;
+  } search{strip_deleted(std::string(path)), std::nullopt};
+  dwfl_getmodules(
+      d.dwfl,
+      [](Dwfl_Module* mod, void**, const char* modname, Dwarf_Addr, void* arg) -> int {
+        auto* s = static_cast<Search*>(arg);
+        if (!modname || s->wanted != modname) return DWARF_CB_OK;
+        GElf_Addr bias;
+        dwfl_module_getelf(mod, &bias);  // the build-id note is read with the ELF
+        const unsigned char* bits = nullptr;
+        GElf_Addr vaddr;
+        int len = dwfl_module_build_id(mod, &bits, &vaddr);
+        if (len > 0) s->found = hex(bits, len);
+        return DWARF_CB_ABORT;
+      },
+      &search, 0);
+  return search.found;
+}
+
 const std::vector<std::string>& Unwinder::problems() const { return impl_->problems; }
 
 }  // namespace usercrash::engine

@@ -55,6 +55,10 @@ class Unwinder {
   // with `module_prefix` (e.g. "libc.so"); nullopt when not found.
   std::optional<uint64_t> find_symbol(std::string_view name, std::string_view module_prefix);
 
+  // Build-id (hex) of the module mapped from `path` (as the maps name it),
+  // when it has one.
+  std::optional<std::string> module_build_id(std::string_view path);
+
   // Problems met while opening modules or debug info, for the report.
   const std::vector<std::string>& problems() const;
 

@@ -90,6 +90,8 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   j["gid"] = optional_json(r.gid, [](gid_t v) { return v; });
   j["comm"] = to_valid_utf8(r.comm);
   j["exe"] = string_or_null(r.exe);
+  j["exe_build_id"] = string_or_null(r.exe_build_id);
+  j["signature"] = string_or_null(r.signature);
   json cmdline = json::array();
   for (const auto& a : r.cmdline) cmdline.push_back(to_valid_utf8(a));
   j["cmdline"] = cmdline;

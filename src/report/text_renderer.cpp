@@ -161,6 +161,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
   }
   out += fmt::format("uid: {}, gid: {}\n", r.uid ? std::to_string(*r.uid) : "?", r.gid ? std::to_string(*r.gid) : "?");
   if (r.exe) out += "exe: " + escape_text(*r.exe) + '\n';
+  if (r.exe_build_id) out += "build id: " + escape_text(*r.exe_build_id) + '\n';
   if (!r.cmdline.empty()) {
     std::string cmd;
     for (const auto& a : r.cmdline) cmd += (cmd.empty() ? "" : " ") + escape_text(a);
@@ -184,6 +185,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     out += "signal: none (live process)\n";
   }
   if (r.abort_message) out += "abort message: '" + escape_text(*r.abort_message) + "'\n";
+  if (r.signature) out += "signature: " + escape_text(*r.signature) + '\n';
   if (r.secure) out += "note: setuid/setgid or non-dumpable process; report is root-only\n";
 
   if (crashed && !crashed->registers.empty()) {

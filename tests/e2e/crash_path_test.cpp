@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
+#include "engine/report.h"
 
 namespace usercrash::test {
 namespace {
@@ -44,7 +45,7 @@ TEST_F(CrashPath, SegfaultBecomesAReportThroughTheServer) {
   auto report = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(report) << server.log();
   const json& r = *report;
-  EXPECT_EQ(r["version"], 1);
+  EXPECT_EQ(r["version"], engine::kReportVersion);
   EXPECT_EQ(r["pid"], crash.pid);
   EXPECT_EQ(r["tid"], crash.pid);
   EXPECT_EQ(r["comm"], "crasher");

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
+#include "engine/report.h"
 
 namespace usercrash::test {
 namespace {
@@ -292,7 +293,7 @@ TEST_F(Debugger, ReportsEveryThreadOfALiveProcessAsJson) {
   ASSERT_EQ(r.exit_code(), 0) << r.err;
   auto doc = json::parse(r.out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << r.out;
-  EXPECT_EQ(doc["version"], 1);
+  EXPECT_EQ(doc["version"], engine::kReportVersion);
   EXPECT_EQ(doc["source"], "live");
   EXPECT_EQ(doc["pid"], target.pid());
   EXPECT_EQ(doc["tid"], target.pid());

@@ -31,13 +31,15 @@ bool is_address(const json& v) {
 TEST(JsonRenderer, EveryDocumentedKeyWithItsType) {
   json j = parse(render_json(sample_report()));
   ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(j["version"], 1);
+  EXPECT_EQ(j["version"], engine::kReportVersion);
   EXPECT_EQ(j["pid"], 4242);
   EXPECT_EQ(j["tid"], 4243);
   EXPECT_EQ(j["uid"], 1000);
   EXPECT_EQ(j["gid"], 1001);
   EXPECT_TRUE(j["comm"].is_string());
   EXPECT_EQ(j["exe"], "/opt/demo/bin/demo");
+  EXPECT_EQ(j["exe_build_id"], "0123456789abcdef0123456789abcdef01234567");
+  EXPECT_EQ(j["signature"], "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
   ASSERT_TRUE(j["cmdline"].is_array());
   EXPECT_EQ(j["cmdline"].size(), 3u);
   EXPECT_EQ(j["time"], "2026-11-18T11:06:40Z");

@@ -22,6 +22,8 @@ inline engine::Report sample_report() {
   r.gid = 1001;
   r.comm = kHostile;
   r.exe = "/opt/demo/bin/demo";
+  r.exe_build_id = "0123456789abcdef0123456789abcdef01234567";
+  r.signature = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
   r.cmdline = {"/opt/demo/bin/demo", "--arg=" + kHostile, "two words"};
   r.time = 1795000000;
   r.kernel = "6.18.0";

@@ -45,6 +45,8 @@ TEST(TextRenderer, HeaderLines) {
   EXPECT_EQ(lines[2], "thread: worker\\x1b]0;title\\x07, tid: 4243");
   EXPECT_EQ(lines[3], "uid: 1000, gid: 1001");
   EXPECT_TRUE(has_line(text, "exe: /opt/demo/bin/demo"));
+  EXPECT_TRUE(has_line(text, "build id: 0123456789abcdef0123456789abcdef01234567"));
+  EXPECT_TRUE(has_line(text, "signature: 0f1e2d3c4b5a69788796a5b4c3d2e1f0"));
   EXPECT_TRUE(has_line(text, "time: 2026-11-18T11:06:40Z"));
   EXPECT_TRUE(has_line(text, "kernel: 6.18.0, host: builder"));
   EXPECT_TRUE(has_line(text, "source: core_pattern"));
