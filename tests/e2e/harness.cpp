@@ -124,6 +124,10 @@ TempDir::~TempDir() {
 }
 
 CorePatternGuard::CorePatternGuard(const std::string& pattern, std::optional<int> pipe_limit) {
+  if (std::getenv("USERCRASH_TEST_NO_CORE_PATTERN"))
+    throw std::runtime_error(
+        "this test changes core_pattern but its suite runs without the core_pattern lock: "
+        "take it out of USERCRASH_FREE_SUITES in tests/CMakeLists.txt");
   lock_fd_ = ::open(kLockFile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lock_fd_ < 0) throw std::runtime_error(std::string("open lock: ") + std::strerror(errno));
   ::flock(lock_fd_, LOCK_EX);
