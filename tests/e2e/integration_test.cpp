@@ -168,7 +168,9 @@ TEST_F(Integration, AStateFileOthersCouldWriteIsNotRun) {
   CorePatternGuard guard(client_pattern(server.config()));
   run_crasher(crasher("crasher"), {"null"});
   ASSERT_TRUE(wait_for_report(server.directory(), "usercrash_00")) << server.log();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The client decides about the previous handler and waits for it before
+  // it exits: once it is gone, a handler that was run has left its record.
+  EXPECT_TRUE(eventually([&] { return !clients_running(server.config()); }));
   EXPECT_FALSE(exists(chain.record + "/done"));
   EXPECT_FALSE(exists(chain.record + "/core"));
 }
