@@ -157,16 +157,7 @@ bool ChainedHandler::write(std::span<const std::byte> bytes, std::chrono::steady
 
 std::optional<int> ChainedHandler::finish(std::chrono::milliseconds timeout) {
   in_.reset();
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) return status;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !pidfd) return std::nullopt;
-    pollfd p{pidfd.get(), POLLIN, 0};
-    ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
-  }
+  return util::wait_for_exit(pid_, std::chrono::steady_clock::now() + timeout);
 }
 
 }  // namespace usercrash::client

@@ -9,8 +9,15 @@ engine::CollectOptions collect_options(const config::Config& config, std::chrono
   o.source_lines = config.source_lines;
   o.debuginfo_path = config.debuginfo_path;
   o.dump_secure_memory = config.dump_secure_memory;
-  o.deadline = started + config.time_budget;
+  auto render_reserve = std::min<std::chrono::milliseconds>(config.time_budget / 5, std::chrono::seconds(1));
+  o.deadline = started + config.time_budget - render_reserve;
   return o;
+}
+
+Budget budget(const config::Config& config, std::chrono::steady_clock::time_point started) {
+  Budget b;
+  b.deadline = started + config.time_budget;
+  return b;
 }
 
 engine::ProcessLimits process_limits(const config::Config& config) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "collect/job.h"
 #include "config/config.h"
 #include "engine/core_notes.h"
 #include "engine/process_target.h"
@@ -13,9 +14,13 @@
 
 namespace usercrash::collect {
 
-// What to collect from a target; the deadline is `started` + time_budget.
+// What to collect from a target. The engine's deadline leaves a fifth of
+// time_budget (at most a second) for rendering.
 engine::CollectOptions collect_options(
     const config::Config& config, std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
+
+// The isolated job's budget: time_budget from `started`.
+Budget budget(const config::Config& config, std::chrono::steady_clock::time_point started);
 
 // What to read from /proc/<pid>.
 engine::ProcessLimits process_limits(const config::Config& config);

@@ -78,8 +78,15 @@ struct Instruction {
   bool faulting = false;
 };
 
-struct ReportSource {
-  std::string kind;  // "core_pattern", "kernel_socket", "live", "core_file"
+// What became of the core when it was to be kept beside the report
+// (save_core): learnt after collection, once the rest of the core stream
+// has passed, and rendered with the report.
+struct CoreOutcome {
+  bool saved = false;
+  uint64_t bytes = 0;             // bytes of core kept, uncompressed
+  uint64_t compressed_bytes = 0;  // bytes on disk
+  bool truncated = false;         // cut at max_core_size
+  std::string error;              // why it was not saved, when not
 };
 
 struct Report {
@@ -114,6 +121,7 @@ struct Report {
   std::vector<proc::MapEntry> maps;
   std::vector<proc::OpenFile> open_files;
   std::vector<std::string> kernel_stack;
+  std::optional<CoreOutcome> core;  // absent when no core was to be kept
 
   std::vector<std::string> truncated;  // what was cut for size, in words
   std::vector<std::string> problems;   // what could not be collected, and why

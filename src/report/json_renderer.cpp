@@ -79,6 +79,15 @@ std::string bytes_hex(const std::vector<uint8_t>& bytes) {
 // in order until the JSON fits max_bytes.
 enum class Detail { full, no_memory, crashed_thread_only };
 
+// What became of the core (save_core): saved with its sizes, or why not.
+json core_json(const engine::CoreOutcome& core) {
+  if (!core.saved) return {{"saved", false}, {"error", to_valid_utf8(core.error)}};
+  return {{"saved", true},
+          {"bytes", core.bytes},
+          {"compressed_bytes", core.compressed_bytes},
+          {"truncated", core.truncated}};
+}
+
 json build(const Report& r, Detail detail, std::vector<std::string> extra_truncated) {
   json j;
   j["version"] = r.version;
@@ -165,6 +174,7 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   json kstack = json::array();
   for (const auto& l : r.kernel_stack) kstack.push_back(to_valid_utf8(l));
   j["kernel_stack"] = kstack;
+  j["core"] = r.core ? core_json(*r.core) : json(nullptr);
 
   json truncated = json::array();
   for (const auto& t : r.truncated) truncated.push_back(to_valid_utf8(t));

@@ -118,6 +118,13 @@ void append_maps(std::string& out, const Report& r) {
     out += fmt::format("--->Fault address falls at {} after the last mapping\n", hex_address(*fault));
 }
 
+// What became of the core (save_core), in one line.
+std::string core_line(const engine::CoreOutcome& core) {
+  if (!core.saved) return "\nCore: not saved: " + escape_text(core.error) + "\n";
+  return fmt::format("\nCore: saved beside this report (.core.zst): {} bytes of core, {} compressed{}\n", core.bytes,
+                     core.compressed_bytes, core.truncated ? ", cut at max_core_size" : "");
+}
+
 }  // namespace
 
 std::string thread_state_name(const std::string& letter) {
@@ -232,6 +239,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     out += "\nProblems:\n";
     for (const auto& p : r.problems) out += "    " + escape_text(p) + '\n';
   }
+  if (r.core) out += core_line(*r.core);
   if (r.collection_ms) out += fmt::format("\n(collected in {:.1f} ms)\n", *r.collection_ms);
 
   if (out.size() > options.max_bytes) {

@@ -2,7 +2,6 @@
 // crash), through ptrace. See engine/live_process_target.h.
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +12,9 @@
 
 #include <fmt/format.h>
 
+#include "collect/collect.h"
 #include "collect/options.h"
-#include "collect/report_job.h"
+#include "collect/output_destination.h"
 #include "config/config.h"
 #include "engine/live_process_target.h"
 #include "util/cli.h"
@@ -32,8 +32,6 @@ constexpr const char* kProgram = "debugger";
 constexpr int kExitFailed = 1;
 // Tests only: stay attached this many milliseconds with every thread stopped.
 constexpr const char* kTestHoldVariable = "USERCRASH_DEBUGGER_TEST_HOLD_MS";
-// A report larger than this is not read back from the collector.
-constexpr size_t kMaxOutput = 1ULL << 30;
 
 struct Options {
   pid_t pid = 0;
@@ -203,27 +201,19 @@ int main(int argc, char** argv) {
   if (!target) give_up(fmt::format("cannot report process {}: {}", o.pid, target.error().message));
   if (o.verbose) print_holds(**target);
 
-  // Backtraces are built in a forked child (report_job.h) that writes into
-  // a memory file; the threads were released already.
-  util::UniqueFd memory(::memfd_create("debugger-report", MFD_CLOEXEC));
-  if (!memory) give_up(fmt::format("memfd_create: {}", std::strerror(errno)));
-  engine::CollectOptions collect = collect::collect_options(config, started);
-  if (o.no_memory) collect.include_memory = false;
-  report::RenderOptions render = collect::render_options(config);
-  render.brief = o.brief;
-  collect::ReportFiles files{o.json ? -1 : memory.get(), o.json ? memory.get() : -1};
-  collect::JobResult job = collect::run_report_job(**target, collect, files, render);
-  if (!job.complete && job.text_bytes == 0 && job.json_bytes == 0)
-    give_up(fmt::format("collecting the report of process {} failed: {}", o.pid, job.note));
-  if (!job.complete)
-    fmt::print(stderr, "{}: warning: the report of process {} is partial: {}\n", kProgram, o.pid, job.note);
-
-  if (::lseek(memory.get(), 0, SEEK_SET) != 0)
-    give_up(fmt::format("reading the report back: {}", std::strerror(errno)));
-  auto text = util::read_all(memory.get(), kMaxOutput);
-  if (!text) give_up("reading the report back: " + text.error().message);
+  // Backtraces are built in the isolated job (collect/job.h); the threads
+  // were released already.
+  collect::Plan plan = collect::make_plan(config, started);
+  if (o.no_memory) plan.options.include_memory = false;
+  plan.render.brief = o.brief;
+  auto destination = collect::OutputDestination::create(o.json);
+  if (!destination) give_up(destination.error().message);
+  collect::Collected done = collect::collect(**target, plan, *destination);
+  if (!done.delivered) give_up(fmt::format("the report of process {}: {}", o.pid, done.delivered.error().message));
+  if (!done.written.complete)
+    fmt::print(stderr, "{}: warning: the report of process {} is partial: {}\n", kProgram, o.pid, done.written.note);
   int out = output ? output.get() : STDOUT_FILENO;
-  if (auto written = util::write_all(out, *text); !written)
+  if (auto written = util::write_all(out, destination->text()); !written)
     give_up(fmt::format("writing the report to {}: {}", o.output.empty() ? "standard output" : o.output,
                         written.error().message));
   if (o.verbose)

@@ -1,10 +1,16 @@
 #include "util/spawn.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+
+#include "util/unique_fd.h"
 
 namespace usercrash::util {
 
@@ -38,6 +44,25 @@ Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return fail_errno("start " + argv[0], rc);
   return pid;
+}
+
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+  using Clock = std::chrono::steady_clock;
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0 && errno != EINTR) return std::nullopt;
+    auto now = Clock::now();
+    if (now >= deadline) return std::nullopt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+    int timeout = static_cast<int>(std::clamp<int64_t>(left, 1, 1000));
+    // Without a pidfd (a kernel before 5.3), a short sleep instead.
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (pidfd) ::poll(&p, 1, timeout);
+    else ::usleep(1000);
+  }
 }
 
 }  // namespace usercrash::util

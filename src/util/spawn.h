@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,5 +24,10 @@ struct SpawnFds {
 // argv[0] must be an absolute path. The child starts with an empty signal
 // mask and HOME=/ PATH=/sbin:/bin:/usr/sbin:/usr/bin.
 Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds);
+
+// Waits for our child `pid` to exit, until `deadline` (on a pidfd, so the
+// wait ends the moment it exits); its wait status, reaped, or nullopt when
+// it still runs at the deadline (it is left running).
+std::optional<int> wait_for_exit(pid_t pid, std::chrono::steady_clock::time_point deadline);
 
 }  // namespace usercrash::util

@@ -35,7 +35,8 @@ std::map<std::string, std::vector<std::string>> frames_by_thread(const json& r) 
 TEST_F(Integration, KernelSocketModeGivesTheSameReportAsPipeMode) {
   TempDir dir;
   ServerProcess server(dir);
-  ASSERT_TRUE(exists(dir / "run/core.sock")) << server.log();
+  // The server binds its own socket first and the kernel's right after.
+  ASSERT_TRUE(wait_for_file(dir / "run/core.sock")) << server.log();
   json piped, socketed;
   {
     CorePatternGuard guard(client_pattern(server.config()));

@@ -6,10 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "collect/options.h"
+#include "collect/collect.h"
+#include "collect/output_destination.h"
 #include "engine/core_file_target.h"
-#include "engine/report_builder.h"
-#include "report/render.h"
 #include "store/core_archive.h"
 #include "store/crash_directory.h"
 #include "tools/ctl/private_temp.h"
@@ -66,7 +65,7 @@ int run_debugger(const Context& ctx, const std::vector<std::string>& argv) {
 // The report of a core file; a zstd-compressed one (a saved usercrash_NN.core.zst)
 // goes through a private decompressed copy.
 util::Result<std::string> analyze(const std::string& path, const engine::CoreFileOptions& options,
-                                  const config::Config& config, bool as_json) {
+                                  const config::Config& config, bool as_json, std::string& partial) {
   auto fd = util::open_at(AT_FDCWD, path.c_str());
   if (!fd) return std::unexpected(fd.error());
   unsigned char magic[4] = {};
@@ -86,14 +85,17 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
   if (!target)
     return util::fail(zstd ? util::escape_text(path) + " (decompressed): " + target.error().message
                            : target.error().message);
-  engine::CollectOptions collect = collect::collect_options(config);
+  // The same collection step as a crash's: the core's ELF and DWARF are
+  // read in the isolated job, never in this process.
+  collect::Plan plan = collect::make_plan(config);
   // Whoever holds the core holds its memory already.
-  collect.dump_secure_memory = true;
-  engine::Report rep = engine::build_report(**target, collect);
-  report::RenderOptions render = collect::render_options(config);
-  std::string text = as_json ? report::render_json(rep, render) : report::render_text(rep, render);
-  if (!text.ends_with('\n')) text += '\n';
-  return text;
+  plan.options.dump_secure_memory = true;
+  auto destination = collect::OutputDestination::create(as_json);
+  if (!destination) return std::unexpected(destination.error());
+  collect::Collected done = collect::collect(**target, plan, *destination);
+  if (!done.delivered) return std::unexpected(done.delivered.error());
+  if (!done.written.complete) partial = "the report is partial: " + done.written.note;
+  return destination->text();
 }
 
 }  // namespace
@@ -135,8 +137,10 @@ Outcome run_analyze(Context& ctx, const CommandArgs& args) {
   engine::CoreFileOptions options;
   options.executable = args.value("exe");
   options.sysroot = args.value("sysroot").value_or("");
-  auto text = analyze(args.operands()[0], options, *config, args.has("json"));
+  std::string partial;
+  auto text = analyze(args.operands()[0], options, *config, args.has("json"), partial);
   if (!text) return failed(text.error());
+  if (!partial.empty()) ctx.note(partial);
   if (std::fwrite(text->data(), 1, text->size(), ctx.out) != text->size() || std::fflush(ctx.out) != 0)
     return kExitFailure;
   return kExitOk;

@@ -1,0 +1,46 @@
+// The collection step, one for every program that makes a report
+// (usercrash_c and its kernel-socket worker, debugger, usercrashctl
+// analyze): the plan from the configuration, the target the caller opened,
+// the isolated job (job.h) and the destination (destination.h).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "collect/destination.h"
+#include "collect/job.h"
+#include "config/config.h"
+#include "engine/report_builder.h"
+#include "engine/target.h"
+#include "report/render.h"
+
+namespace usercrash::collect {
+
+// What to collect, how to render it, and the budget: all from the
+// configuration (options.h), for the caller to adjust.
+struct Plan {
+  engine::CollectOptions options;
+  report::RenderOptions render;
+  Budget budget;
+};
+
+Plan make_plan(const config::Config& config,
+               std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
+
+// What the caller does once the report is collected and before it is
+// written: passes the rest of the core on, and says what became of it.
+using CoreStep = std::function<std::optional<engine::CoreOutcome>()>;
+
+struct Collected {
+  JobResult written;
+  util::Result<std::string> delivered;  // where the report went, or why not
+};
+
+// Collects the report of `target` in the isolated job, writes it into the
+// destination's files and hands it to the destination.
+Collected collect(engine::Target& target, const Plan& plan, ReportDestination& destination,
+                  const CoreStep& core_step = {});
+
+}  // namespace usercrash::collect

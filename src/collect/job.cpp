@@ -1,0 +1,254 @@
+#include "collect/job.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "util/log.h"
+#include "util/spawn.h"
+
+namespace usercrash::collect {
+
+namespace log = util::log;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+// Exit codes of the child.
+constexpr int kChildDone = 0;
+constexpr int kChildOutOfMemory = 4;
+
+// Messages from the child; the first byte says which.
+constexpr char kCollected = 'C';
+constexpr char kWritten = 'W';      // then the text and JSON sizes
+constexpr char kWriteFailed = 'F';  // then why
+// Late facts are a few lines; anything longer is not ours.
+constexpr size_t kMaxMessage = 64 * 1024;
+
+// Even a budget spent on collecting leaves this for rendering the report.
+constexpr std::chrono::milliseconds kMinRenderTime{500};
+
+void send_message(int fd, std::string_view message) { (void)::send(fd, message.data(), message.size(), MSG_NOSIGNAL); }
+
+// One message; nullopt when the other side is gone.
+std::optional<std::string> receive_message(int fd) {
+  std::string buffer(kMaxMessage, '\0');
+  ssize_t n;
+  do n = ::recv(fd, buffer.data(), buffer.size(), 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) return std::nullopt;
+  buffer.resize(static_cast<size_t>(n));
+  return buffer;
+}
+
+std::string encode(const LateFacts& late) {
+  json j{{"problems", late.problems}};
+  if (late.core)
+    j["core"] = {{"saved", late.core->saved},
+                 {"bytes", late.core->bytes},
+                 {"compressed_bytes", late.core->compressed_bytes},
+                 {"truncated", late.core->truncated},
+                 {"error", late.core->error}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The parent's message: trusted, but read defensively all the same.
+LateFacts decode(const std::string& message) {
+  LateFacts late;
+  json j = json::parse(message, nullptr, false);
+  if (!j.is_object()) return late;
+  for (const auto& p : j.value("problems", json::array()))
+    if (p.is_string()) late.problems.push_back(p.get<std::string>());
+  if (const auto c = j.find("core"); c != j.end() && c->is_object())
+    late.core = engine::CoreOutcome{c->value("saved", false), c->value("bytes", uint64_t{0}),
+                                    c->value("compressed_bytes", uint64_t{0}), c->value("truncated", false),
+                                    c->value("error", std::string())};
+  return late;
+}
+
+// The late facts on a report whose own problems are the first `own`.
+void apply(engine::Report& report, size_t own, const LateFacts& late) {
+  report.core = late.core;
+  report.problems.resize(own);
+  report.problems.insert(report.problems.end(), late.problems.begin(), late.problems.end());
+}
+
+// now + d, without overflowing for an unlimited budget.
+Clock::time_point after(Clock::duration d) {
+  auto now = Clock::now();
+  return d >= Clock::time_point::max() - now ? Clock::time_point::max() : now + d;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kChildOutOfMemory)
+    return "the collector ran out of its memory budget";
+  if (WIFSIGNALED(status)) return fmt::format("the collector crashed ({})", strsignal(WTERMSIG(status)));
+  if (WIFEXITED(status)) return fmt::format("the collector exited with status {}", WEXITSTATUS(status));
+  return "the collector stopped";
+}
+
+// Everything the child does before it reads a hostile byte: it dies with
+// its parent, never dumps core (a core_pattern helper already has
+// RLIMIT_CORE 1; be sure anyway) and is held to the memory budget.
+void enter_isolation(pid_t parent, const Budget& budget) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(kChildDone);  // the parent was gone before the line above
+  ::prctl(PR_SET_DUMPABLE, 0);
+  if (budget.memory_bytes) {
+    rlimit limit{budget.memory_bytes, budget.memory_bytes};
+    ::setrlimit(RLIMIT_DATA, &limit);
+  }
+  std::set_new_handler([] { ::_exit(kChildOutOfMemory); });
+  // The sandbox is entered here, and only here: everything the child needs
+  // is open, and nothing hostile has been parsed yet.
+}
+
+[[noreturn]] void child_main(engine::Target& target, const engine::CollectOptions& options,
+                             const report::RenderOptions& render, const ReportFiles& files, int channel, pid_t parent,
+                             const Budget& budget) {
+  enter_isolation(parent, budget);
+  engine::Report report = engine::build_report(target, options);
+  size_t own_problems = report.problems.size();
+  send_message(channel, std::string(1, kCollected));
+  while (auto message = receive_message(channel)) {
+    apply(report, own_problems, decode(*message));
+    auto written = write_report(report, files, render);
+    if (!written) {
+      send_message(channel, kWriteFailed + written.error().message);
+      continue;
+    }
+    std::string answer(1 + 2 * sizeof(uint64_t), kWritten);
+    std::memcpy(answer.data() + 1, &written->text_bytes, sizeof(uint64_t));
+    std::memcpy(answer.data() + 1 + sizeof(uint64_t), &written->json_bytes, sizeof(uint64_t));
+    send_message(channel, answer);
+  }
+  ::_exit(kChildDone);
+}
+
+}  // namespace
+
+Job::Job(engine::Target& target, const engine::CollectOptions& options, const report::RenderOptions& render,
+         const ReportFiles& files, const Budget& budget)
+    : target_(target), options_(options), render_(render), files_(files), budget_(budget) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    fall_back(fmt::format("could not start the collector: {}", std::strerror(errno)));
+    return;
+  }
+  util::UniqueFd ours(pair[0]), theirs(pair[1]);
+  pid_t parent = ::getpid();
+  child_ = ::fork();
+  if (child_ == 0) {
+    ours.reset();
+    child_main(target_, options_, render_, files_, theirs.get(), parent, budget_);
+  }
+  if (child_ < 0) {
+    fall_back(fmt::format("could not start the collector: {}", std::strerror(errno)));
+    return;
+  }
+  channel_ = std::move(ours);
+}
+
+Job::~Job() {
+  channel_.reset();  // the child ends when its channel does
+  if (child_ > 0 && !util::wait_for_exit(child_, Clock::now() + std::chrono::seconds(1))) {
+    ::kill(child_, SIGKILL);
+    ::waitpid(child_, nullptr, 0);
+  }
+}
+
+void Job::await_collected() {
+  auto message = await_child(budget_.deadline, "collecting");
+  if (!message) return;
+  if ((*message)[0] != kCollected) return fall_back("the collector answered out of turn");
+  if (budget_.deadline == Clock::time_point::max()) render_time_ = Clock::duration::max();
+  else render_time_ = std::max<Clock::duration>(budget_.deadline - Clock::now(), kMinRenderTime);
+}
+
+JobResult Job::write(const LateFacts& late) {
+  if (child_running()) {
+    send_message(channel_.get(), encode(late));
+    auto message = await_child(after(render_time_), "rendering");
+    if (message && (*message)[0] == kWritten && message->size() == 1 + 2 * sizeof(uint64_t)) {
+      JobResult result{true, "", 0, 0};
+      std::memcpy(&result.text_bytes, message->data() + 1, sizeof(uint64_t));
+      std::memcpy(&result.json_bytes, message->data() + 1 + sizeof(uint64_t), sizeof(uint64_t));
+      return result;
+    }
+    if (message && (*message)[0] == kWriteFailed) fall_back("writing the report failed: " + message->substr(1));
+    else if (message) fall_back("the collector answered out of turn");
+  }
+  return write_fallback(late);
+}
+
+std::optional<std::string> Job::await_child(Clock::time_point deadline, const char* doing) {
+  if (!child_running()) return std::nullopt;
+  for (;;) {
+    auto now = Clock::now();
+    if (now >= deadline) {
+      fall_back(fmt::format("the time budget ran out while {}", doing));
+      return std::nullopt;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+    pollfd p{channel_.get(), POLLIN, 0};
+    int ready = ::poll(&p, 1, static_cast<int>(std::clamp<int64_t>(left, 1, 1000)));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready > 0) break;
+  }
+  if (auto message = receive_message(channel_.get()); message && !message->empty()) return message;
+  // The channel ended: the child is gone. Its status says how.
+  channel_.reset();
+  auto status = util::wait_for_exit(child_, Clock::now() + std::chrono::seconds(1));
+  if (status) child_ = -1;  // reaped
+  fall_back(status ? describe_status(*status) : std::string("the collector stopped answering"));
+  return std::nullopt;
+}
+
+void Job::fall_back(const std::string& why) {
+  if (fallback_) return;
+  channel_.reset();
+  if (child_ > 0) {
+    ::kill(child_, SIGKILL);
+    ::waitpid(child_, nullptr, 0);
+    child_ = -1;
+  }
+  why_ = why;
+  // Registers and /proc facts only: no ELF/DWARF read, nothing to crash on.
+  log::warn("{}; writing the report without backtraces", why);
+  engine::CollectOptions minimal = options_;
+  minimal.unwind = false;
+  minimal.include_memory = false;
+  minimal.deadline = Clock::time_point::max();
+  fallback_ = engine::build_report(target_, minimal);
+  fallback_->problems.push_back(why + "; backtraces, memory and code left out");
+  fallback_->truncated.push_back("backtraces: " + why);
+  own_problems_ = fallback_->problems.size();
+}
+
+JobResult Job::write_fallback(const LateFacts& late) {
+  apply(*fallback_, own_problems_, late);
+  JobResult result{false, why_, 0, 0};
+  auto written = write_report(*fallback_, files_, render_);
+  if (written) {
+    result.text_bytes = written->text_bytes;
+    result.json_bytes = written->json_bytes;
+    return result;
+  }
+  // Not even that fits (a full disk): a line that says what happened.
+  result.note += "; " + written.error().message;
+  result.text_bytes = write_last_line(*fallback_, files_, written.error().message);
+  return result;
+}
+
+}  // namespace usercrash::collect
