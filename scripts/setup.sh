@@ -14,6 +14,7 @@ libc6-dbg gdb
 clang clang-format llvm libclang-rt-14-dev
 clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
+debhelper lintian devscripts mmdebstrap
 util-linux procps
 "
 

@@ -14,9 +14,17 @@ step setup
 ./scripts/setup.sh
 jobs=$(nproc)
 
-step build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs"
+# The package test's Debian root (tests/package/throwaway_root.sh), cached
+# per machine: on a fresh one it is fetched while the build runs.
+mkdir -p build
+tests/package/throwaway_root.sh >/dev/null 2>build/throwaway_root.log &
+root_job=$!
+
+step "build (debian/rules: the package's flags and tree, tests included)"
+# The package_build test makes the .deb from this tree without compiling
+# again, so the suite runs the binaries the package ships.
+./scripts/build_deb.sh tree build
+wait "$root_job" || echo "(the package test's root could not be built now: build/throwaway_root.log)"
 
 step tests
 (cd build && ctest -j"$jobs" --output-on-failure --timeout 600)

@@ -6,6 +6,7 @@
 
 #include "util/escape.h"
 #include "util/file_io.h"
+#include "util/log.h"
 
 namespace usercrash::collect {
 
@@ -38,7 +39,8 @@ util::Result<JobResult> write_report(const engine::Report& report, const ReportF
 }
 
 uint64_t write_last_line(const engine::Report& report, const ReportFiles& files, const std::string& why) {
-  if (files.json_fd >= 0) (void)::ftruncate(files.json_fd, 0);
+  if (auto r = replace_contents(files.json_fd, ""); !r)
+    util::log::warn("emptying the JSON report failed: {}", r.error().message);
   std::string line =
       fmt::format("*** pid {} ({}): no room for the report: {} ***\n", report.pid, util::escape_text(report.comm), why);
   return replace_contents(files.text_fd, line) ? line.size() : 0;

@@ -1,6 +1,6 @@
-// The Debian package (built by the package_build fixture: cpack in the build
-// directory) and the install tree: what they hold, and that the programs
-// run from where they were put.
+// The Debian package (built by the package_build fixture: scripts/build_deb.sh,
+// dpkg-buildpackage with debian/rules) and the install tree: what they hold,
+// and that the programs run from where they were put.
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,123 +8,107 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-#include <set>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
+#include "package/deb_files.h"
 
 namespace usercrash::test {
 namespace {
 
-namespace fs = std::filesystem;
-
-int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
-
-std::string deb_path() {
-  std::string prefix = std::string("usercrash_") + USERCRASH_VERSION + "_";
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(USERCRASH_PACKAGE_DIR, ec)) {
-    std::string name = e.path().filename();
-    if (name.starts_with(prefix) && name.ends_with(".deb")) return e.path();
-  }
-  return {};
-}
-
-// Every path the package must hold (as dpkg-deb -c prints them).
+// Every path the package must hold (as dpkg-deb -c prints them). Units in
+// /lib/systemd/system, where Debian 12's systemd and debhelper have them.
 std::vector<std::string> expected_files() {
-  std::vector<std::string> files = {
+  return {
       "./usr/bin/usercrashctl",
       "./usr/bin/crashlogctl",
+      "./usr/bin/usercrash-debugger",
       "./usr/sbin/usercrash_s",
       "./usr/sbin/usercrash_c",
+      "./usr/sbin/debugger",
       "./etc/usercrash.conf",
-      "./usr/lib/systemd/system/usercrash.service",
-      "./usr/lib/systemd/system/usercrash.socket",
+      "./lib/systemd/system/usercrash.service",
+      "./lib/systemd/system/usercrash.socket",
       "./usr/lib/sysctl.d/50-usercrash.conf",
+      "./usr/lib/sysusers.d/usercrash.conf",
       "./usr/lib/tmpfiles.d/usercrash.conf",
+      "./usr/share/doc/usercrash/copyright",
+      "./usr/share/doc/usercrash/changelog.gz",
       "./usr/share/man/man1/usercrashctl.1.gz",
       "./usr/share/man/man1/crashlogctl.1.gz",
+      "./usr/share/man/man1/usercrash-debugger.1.gz",
       "./usr/share/man/man5/usercrash.conf.5.gz",
       "./usr/share/man/man8/usercrash_s.8.gz",
       "./usr/share/man/man8/usercrash_c.8.gz",
       "./usr/share/man/man8/debugger.8.gz",
-      "./usr/sbin/debugger",
   };
-  return files;
 }
 
 class Package : public ::testing::Test {
  protected:
   void SetUp() override {
     REQUIRE_ROOT();
-    deb_ = deb_path();
+    deb_ = package_file("usercrash");
     ASSERT_FALSE(deb_.empty()) << "no usercrash .deb in " << USERCRASH_PACKAGE_DIR
                                << " (the package_build test makes it)";
   }
 
   // dpkg-deb -x into DIR/r (a short path: the core_pattern line must fit).
-  std::string extract(const TempDir& dir) {
-    std::string root = dir / "r";
-    RunResult x = run({"dpkg-deb", "-x", deb_, root});
-    EXPECT_EQ(exit_code(x), 0) << x.output;
-    return root;
-  }
+  std::string extract(const TempDir& dir) { return test::extract(deb_, dir / "r"); }
 
   std::string deb_;
 };
 
 TEST_F(Package, HoldsEveryFileAndItsControlData) {
-  RunResult list = run({"dpkg-deb", "-c", deb_});
-  ASSERT_EQ(exit_code(list), 0) << list.output;
-  std::set<std::string> paths;
-  std::istringstream in(list.output);
-  std::string line;
-  while (std::getline(in, line)) {
-    // "-rwxr-xr-x root/root 12345 2025-01-01 00:00 ./usr/bin/x[ -> target]"
-    size_t at = line.find(" ./");
-    if (at == std::string::npos) continue;
-    std::string path = line.substr(at + 1);
-    size_t arrow = path.find(" -> ");
-    if (arrow != std::string::npos) path = path.substr(0, arrow);
-    if (path.ends_with('/')) path.pop_back();
-    paths.insert(path);
-    if (path == "./usr/bin/crashlogctl") EXPECT_NE(line.find("-> usercrashctl"), std::string::npos) << line;
-    if (path.starts_with("./usr/sbin/") || path == "./usr/bin/usercrashctl")
+  DebContents contents = deb_contents(deb_);
+  for (const auto& line : contents.lines) {
+    if (line.starts_with("d")) continue;
+    if (line.ends_with(" ./usr/bin/crashlogctl -> usercrashctl")) continue;
+    if (line.ends_with(" ./usr/bin/usercrash-debugger -> ../sbin/debugger")) continue;
+    if (line.find(" ./usr/sbin/") != std::string::npos || line.find(" ./usr/bin/") != std::string::npos)
       EXPECT_TRUE(line.starts_with("-rwxr-xr-x root/root")) << line;
   }
-  for (const auto& f : expected_files()) EXPECT_TRUE(paths.contains(f)) << f << " missing from\n" << list.output;
+  std::string listing;
+  for (const auto& line : contents.lines) listing += line + "\n";
+  for (const auto& f : expected_files()) EXPECT_TRUE(contents.paths.contains(f)) << f << " missing from\n" << listing;
+  EXPECT_NE(listing.find(" ./usr/bin/crashlogctl -> usercrashctl\n"), std::string::npos) << listing;
+  EXPECT_NE(listing.find(" ./usr/bin/usercrash-debugger -> ../sbin/debugger\n"), std::string::npos) << listing;
   // Nothing from the build or the tests.
-  for (const auto& p : paths) {
+  for (const auto& p : contents.paths) {
     EXPECT_EQ(p.find("test"), std::string::npos) << p;
     EXPECT_EQ(p.find("crasher"), std::string::npos) << p;
+    EXPECT_EQ(p.find("bench"), std::string::npos) << p;
   }
 
-  RunResult fields = run({"dpkg-deb", "-f", deb_, "Package", "Version", "Depends", "Recommends"});
+  RunResult fields = run({"dpkg-deb", "-f", deb_, "Package", "Version", "Architecture", "Depends", "Recommends"});
   ASSERT_EQ(exit_code(fields), 0) << fields.output;
   EXPECT_NE(fields.output.find("Package: usercrash\n"), std::string::npos) << fields.output;
-  EXPECT_NE(fields.output.find(std::string("Version: ") + USERCRASH_VERSION), std::string::npos) << fields.output;
-  // Computed by dpkg-shlibdeps from what the programs link.
-  for (const char* lib : {"libdw1", "libelf1", "libcapstone", "libzstd1", "libsystemd0", "libc6"})
-    EXPECT_NE(fields.output.find(lib), std::string::npos) << lib << " not in\n" << fields.output;
+  EXPECT_NE(fields.output.find(std::string("Version: ") + USERCRASH_VERSION + "\n"), std::string::npos)
+      << fields.output;
+  EXPECT_NE(fields.output.find("Architecture: amd64\n"), std::string::npos) << fields.output;
+  // Computed by dpkg-shlibdeps from what the programs link, and
+  // systemd-sysusers for the postinst.
+  for (const char* dependency : {"libdw1", "libelf1", "libcapstone", "libzstd1", "libsystemd0", "libc6",
+                                 "systemd | systemd-standalone-sysusers | systemd-sysusers"})
+    EXPECT_NE(fields.output.find(dependency), std::string::npos) << dependency << " not in\n" << fields.output;
   EXPECT_NE(fields.output.find("Recommends: gdb"), std::string::npos) << fields.output;
 
   RunResult conffiles = run({"dpkg-deb", "-I", deb_, "conffiles"});
   EXPECT_EQ(conffiles.output, "/etc/usercrash.conf\n");
-  RunResult prerm = run({"dpkg-deb", "-I", deb_, "prerm"});
-  EXPECT_NE(prerm.output.find("usercrashctl disable"), std::string::npos) << prerm.output;
 }
 
 TEST_F(Package, ExtractedProgramsRunFromTheirRoot) {
   TempDir dir;
   std::string root = extract(dir);
-  for (auto [path, name] : std::vector<std::pair<std::string, std::string>>{{"/usr/bin/usercrashctl", "usercrashctl"},
-                                                                            {"/usr/bin/crashlogctl", "crashlogctl"},
-                                                                            {"/usr/sbin/usercrash_s", "usercrash_s"},
-                                                                            {"/usr/sbin/usercrash_c", "usercrash_c"}}) {
+  for (auto [path, name] :
+       std::vector<std::pair<std::string, std::string>>{{"/usr/bin/usercrashctl", "usercrashctl"},
+                                                        {"/usr/bin/crashlogctl", "crashlogctl"},
+                                                        {"/usr/sbin/usercrash_s", "usercrash_s"},
+                                                        {"/usr/sbin/usercrash_c", "usercrash_c"},
+                                                        {"/usr/sbin/debugger", "debugger"},
+                                                        {"/usr/bin/usercrash-debugger", "debugger"}}) {
     RunResult help = run({root + path, "--help"});
     EXPECT_EQ(exit_code(help), 0) << path << ": " << help.output;
     EXPECT_TRUE(help.output.starts_with("Usage: " + name)) << path << ": " << help.output;
@@ -133,16 +117,16 @@ TEST_F(Package, ExtractedProgramsRunFromTheirRoot) {
   }
   // The man pages are whole gzip files holding scdoc's output.
   for (const auto& f : expected_files()) {
-    if (!f.ends_with(".gz")) continue;
+    if (!f.starts_with("./usr/share/man/")) continue;
     RunResult page = run({"gzip", "-dc", root + f.substr(1)});
     EXPECT_EQ(exit_code(page), 0) << f;
     EXPECT_TRUE(page.output.find(".TH ") != std::string::npos || page.output.starts_with(".so ")) << f;
   }
   // The unit starts the server where the package put it.
-  std::string unit = read_file(root + "/usr/lib/systemd/system/usercrash.service");
+  std::string unit = read_file(root + "/lib/systemd/system/usercrash.service");
   EXPECT_NE(unit.find("\nExecStart=/usr/sbin/usercrash_s\n"), std::string::npos) << unit;
   EXPECT_NE(unit.find("\nType=notify\n"), std::string::npos) << unit;
-  std::string socket = read_file(root + "/usr/lib/systemd/system/usercrash.socket");
+  std::string socket = read_file(root + "/lib/systemd/system/usercrash.socket");
   EXPECT_NE(socket.find("\nListenSequentialPacket=/run/usercrash/usercrash.sock\n"), std::string::npos) << socket;
 }
 
@@ -219,6 +203,8 @@ TEST(InstallTree, IsAnFhsTreeUnderThePrefixAndTheUnitsVerify) {
   ASSERT_EQ(exit_code(install), 0) << install.output;
   std::vector<std::string> files = {"bin/usercrashctl",
                                     "bin/crashlogctl",
+                                    "bin/usercrash-debugger",
+                                    "sbin/debugger",
                                     "sbin/usercrash_s",
                                     "sbin/usercrash_c",
                                     "etc/usercrash.conf",
@@ -226,7 +212,9 @@ TEST(InstallTree, IsAnFhsTreeUnderThePrefixAndTheUnitsVerify) {
                                     "lib/systemd/system/usercrash.socket",
                                     "lib/sysctl.d/50-usercrash.conf",
                                     "lib/tmpfiles.d/usercrash.conf",
+                                    "lib/sysusers.d/usercrash.conf",
                                     "share/man/man1/usercrashctl.1.gz",
+                                    "share/man/man1/usercrash-debugger.1.gz",
                                     "share/man/man5/usercrash.conf.5.gz",
                                     "share/man/man8/usercrash_s.8.gz"};
   for (const auto& f : files) EXPECT_TRUE(exists(prefix + "/" + f)) << f;

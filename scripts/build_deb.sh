@@ -1,0 +1,68 @@
+#!/bin/sh
+# The Debian packages, built by dpkg-buildpackage with debian/rules.
+#
+#   scripts/build_deb.sh tree BUILD_DIR
+#       configure and build BUILD_DIR as debian/rules does (dpkg-buildflags'
+#       hardening, prefix /usr), tests included: scripts/test.sh's build, so
+#       the suite runs the binaries the package ships
+#   scripts/build_deb.sh package BUILD_DIR
+#       usercrash_VERSION_ARCH.deb and usercrash-dbgsym_VERSION_ARCH.ddeb
+#       (with .buildinfo and .changes) into BUILD_DIR/deb. A tree made by
+#       `tree` is packaged as it is, nothing compiled twice; any other build
+#       directory (a developer's) gets a clean copy of the source built under
+#       BUILD_DIR/deb/src, without the tests, as from a fresh clone.
+set -eu
+usage() { echo "usage: $0 tree|package BUILD_DIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+mode=$1
+src=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$2"
+build=$(cd "$2" && pwd)
+jobs=$(nproc)
+export USERCRASH_BUILDDIR="$build"
+
+case $mode in
+tree)
+    cd "$src"
+    # dh skips a build it has a stamp for; the sources may have changed since.
+    rm -f debian/debhelper-build-stamp
+    DEB_BUILD_OPTIONS="nocheck parallel=$jobs" ./debian/rules build
+    exit 0
+    ;;
+package) ;;
+*) usage ;;
+esac
+
+out=$build/deb
+version=$(dpkg-parsechangelog -l "$src/debian/changelog" -SVersion)
+arch=$(dpkg --print-architecture)
+mkdir -p "$out"
+rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+
+if grep -qx 'USERCRASH_DEBIAN_BUILD:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
+    # The tree is debian/rules' own: bring it up to date and package it.
+    tree=$src
+    cmake --build "$build" -j"$jobs" >/dev/null
+    profiles=""
+else
+    tree=$out/src/usercrash-$version
+    rm -rf "$out/src"
+    mkdir -p "$tree"
+    # What git tracks or would track (new files too), not builds or editor files.
+    (cd "$src" && git ls-files -z --cached --others --exclude-standard) |
+        (cd "$src" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
+        (cd "$src" && xargs -0 cp -P --parents -t "$tree")
+    export USERCRASH_BUILDDIR="$tree/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)"
+    # A developer's ccache, when there is one, for the next run.
+    if command -v ccache >/dev/null 2>&1; then
+        export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+    fi
+    profiles=nocheck
+fi
+
+cd "$tree"
+USERCRASH_DEBDIR="$out" DEB_BUILD_PROFILES="$profiles" DEB_BUILD_OPTIONS="nocheck parallel=$jobs" \
+    dpkg-buildpackage --build=binary --no-sign --no-pre-clean \
+    --buildinfo-file="$out/usercrash_${version}_${arch}.buildinfo" --buildinfo-option=-u"$out" \
+    --changes-file="$out/usercrash_${version}_${arch}.changes" --changes-option=-u"$out"
+ls "$out"/*.deb
