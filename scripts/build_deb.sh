@@ -6,8 +6,9 @@
 #       hardening, prefix /usr), tests included: scripts/test.sh's build, so
 #       the suite runs the binaries the package ships
 #   scripts/build_deb.sh package BUILD_DIR
-#       usercrash_VERSION_ARCH.deb and usercrash-dbgsym_VERSION_ARCH.ddeb
-#       (with .buildinfo and .changes) into BUILD_DIR/deb. A tree made by
+#       usercrash_VERSION_ARCH.deb and usercrash-dbgsym_VERSION_ARCH.deb
+#       (with .buildinfo and .changes) into BUILD_DIR/deb, and the source
+#       package (.dsc, .tar.xz) into BUILD_DIR/deb/source. A tree made by
 #       `tree` is packaged as it is, nothing compiled twice; any other build
 #       directory (a developer's) gets a clean copy of the source built under
 #       BUILD_DIR/deb/src, without the tests, as from a fresh clone.
@@ -34,10 +35,24 @@ package) ;;
 esac
 
 out=$build/deb
+
+# The files of the source: what git tracks or would track (new files too),
+# not builds or editor files. Copied into DIR.
+copy_source() {
+    mkdir -p "$1"
+    (cd "$src" && git ls-files -z --cached --others --exclude-standard) |
+        (cd "$src" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
+        (cd "$src" && xargs -0 cp -P --parents -t "$1")
+}
+
 version=$(dpkg-parsechangelog -l "$src/debian/changelog" -SVersion)
 arch=$(dpkg --print-architecture)
 mkdir -p "$out"
-rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+rm -rf "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes "$out/source"
+
+# The source package, from a clean copy.
+copy_source "$out/source/usercrash-$version"
+(cd "$out/source" && dpkg-source --build "usercrash-$version" && rm -rf "usercrash-$version")
 
 if grep -qx 'USERCRASH_DEBIAN_BUILD:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null; then
     # The tree is debian/rules' own: bring it up to date and package it.
@@ -47,11 +62,7 @@ if grep -qx 'USERCRASH_DEBIAN_BUILD:BOOL=ON' "$build/CMakeCache.txt" 2>/dev/null
 else
     tree=$out/src/usercrash-$version
     rm -rf "$out/src"
-    mkdir -p "$tree"
-    # What git tracks or would track (new files too), not builds or editor files.
-    (cd "$src" && git ls-files -z --cached --others --exclude-standard) |
-        (cd "$src" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) |
-        (cd "$src" && xargs -0 cp -P --parents -t "$tree")
+    copy_source "$tree"
     export USERCRASH_BUILDDIR="$tree/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)"
     # A developer's ccache, when there is one, for the next run.
     if command -v ccache >/dev/null 2>&1; then
