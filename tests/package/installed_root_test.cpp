@@ -181,11 +181,19 @@ TEST_F(InstalledRoot, InstallsWorksAndPurgesWithoutATrace) {
   EXPECT_EQ(exit_code(upgrade), 0) << upgrade.output;
   EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern"), pattern);
 
-  // Purge: core_pattern as it was before enable, and nothing of usercrash
-  // left but its system user.
+  // Remove: core_pattern as it was before enable, the programs gone, the
+  // configuration and the reports kept.
+  RunResult remove = in_root("dpkg --remove usercrash");
+  EXPECT_EQ(exit_code(remove), 0) << remove.output;
+  EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern"), "core\n") << remove.output;
+  EXPECT_FALSE(in_root_exists("/usr/sbin/usercrash_c"));
+  EXPECT_FALSE(in_root_exists("/run/usercrash"));
+  EXPECT_TRUE(in_root_exists("/etc/usercrash.conf"));
+  EXPECT_TRUE(in_root_exists("/var/log/usercrashes/usercrash_00"));
+
+  // Purge: nothing of usercrash left but its system user.
   RunResult purge = in_root("dpkg --purge usercrash");
   EXPECT_EQ(exit_code(purge), 0) << purge.output;
-  EXPECT_EQ(read_file("/proc/sys/kernel/core_pattern"), "core\n") << purge.output;
   EXPECT_EQ(exit_code(in_root("getent passwd usercrash")), 0);
   Snapshot after = snapshot(root_);
   for (const auto& [path, line] : after) {
