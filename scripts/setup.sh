@@ -5,7 +5,7 @@ set -eu
 
 packages="
 build-essential cmake pkg-config
-libdw-dev libelf-dev elfutils
+libdw-dev libelf-dev elfutils libiberty-dev
 libcapstone-dev libzstd-dev zstd
 nlohmann-json3-dev libfmt-dev
 libgtest-dev googletest

@@ -1,6 +1,5 @@
 #include "engine/unwinder.h"
 
-#include <cxxabi.h>
 #include <dwarf.h>
 #include <elf.h>
 #include <elfutils/libdw.h>
@@ -20,25 +19,13 @@
 
 #include <fmt/format.h>
 
+#include "engine/demangler.h"
+
 namespace usercrash::engine {
 namespace {
 
 using util::UniqueFd;
 using Clock = std::chrono::steady_clock;
-
-// Longest symbol we hand to the demangler; crafted names are a known way to
-// make demanglers recurse without bound.
-constexpr size_t kMaxDemangle = 1024;
-
-std::string demangle(const char* name) {
-  if (std::strncmp(name, "_Z", 2) != 0 || std::strlen(name) > kMaxDemangle) return name;
-  int status = 0;
-  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || !out) return name;
-  std::string result(out);
-  std::free(out);
-  return result;
-}
 
 std::string hex(const unsigned char* bits, int len) {
   std::string out;
