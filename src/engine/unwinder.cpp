@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "engine/demangler.h"
+#include "engine/function_scopes.h"
 
 namespace usercrash::engine {
 namespace {
@@ -99,6 +100,7 @@ struct Unwinder::Impl {
   // symbol table on every call.
   std::map<std::tuple<uint64_t, bool, FrameMethod>, std::vector<Frame>> symbolized;
   std::optional<uint64_t> failed_read;  // last unreadable address since the latest frame
+  FunctionScopes scopes;                // functions and inlined calls from DWARF, with their names
 
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
@@ -323,21 +325,6 @@ bool Unwinder::Impl::dwarf_allowed(Dwfl_Module* mod, Module* m) {
 
 namespace {
 
-std::optional<std::string> die_name(Dwarf_Die* die) {
-  Dwarf_Attribute attr;
-  // Inlined instances and out-of-line copies name their function through
-  // DW_AT_abstract_origin / DW_AT_specification; _integrate follows them.
-  for (int at : {DW_AT_linkage_name, DW_AT_MIPS_linkage_name}) {
-    if (dwarf_attr_integrate(die, at, &attr)) {
-      if (const char* s = dwarf_formstring(&attr)) return demangle(s);
-    }
-  }
-  if (dwarf_attr_integrate(die, DW_AT_name, &attr)) {
-    if (const char* s = dwarf_formstring(&attr)) return std::string(s);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::pair<std::string, int>> call_site(Dwarf_Die* inlined, Dwarf_Die* cu) {
   Dwarf_Attribute attr;
   Dwarf_Word file_index = 0, line = 0;
@@ -410,46 +397,27 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
   // each one's caller line is the inlined instance's call site.
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
-  Dwarf_Die* scopes = nullptr;
-  int nscopes = cu ? dwarf_getscopes(cu, lookup - bias, &scopes) : 0;
-  // dwarf_getscopes continues past an inlined instance into its abstract
-  // definition, so the chain of callers is read from the innermost
-  // instance's concrete parents instead.
-  Dwarf_Die innermost{};
-  bool inlined_here = false;
-  for (int i = 0; i < nscopes; ++i) {
-    int tag = dwarf_tag(&scopes[i]);
-    if (tag == DW_TAG_subprogram) break;
-    if (tag == DW_TAG_inlined_subroutine) {
-      innermost = scopes[i];
-      inlined_here = true;
-      break;
-    }
-  }
-  std::free(scopes);
-  scopes = nullptr;
-  nscopes = inlined_here ? dwarf_getscopes_die(&innermost, &scopes) : 0;
+  std::vector<Dwarf_Die> chain = cu ? scopes.at(cu, lookup - bias) : std::vector<Dwarf_Die>{};
+  // Rust and Go functions as gdb names them: from DWARF, not the symbol table.
+  if (!chain.empty() && FunctionScopes::names_from_dwarf(cu))
+    if (auto name = scopes.name(&chain.front())) f.function = std::move(name);
   std::optional<std::string> file = f.file;
   std::optional<int> lineno = f.line;
-  for (int i = 0; i < nscopes; ++i) {
-    int tag = dwarf_tag(&scopes[i]);
-    if (tag == DW_TAG_subprogram) break;
-    if (tag != DW_TAG_inlined_subroutine) continue;
+  for (size_t i = chain.size(); i-- > 1;) {
     Frame inl;
     inl.pc = pc;
     inl.method = FrameMethod::inlined;
     inl.module = f.module;
     inl.module_offset = f.module_offset;
     inl.build_id = f.build_id;
-    inl.function = die_name(&scopes[i]);
+    inl.function = scopes.name(&chain[i]);
     inl.file = file;
     inl.line = lineno;
     out.push_back(std::move(inl));
-    auto site = call_site(&scopes[i], cu);
+    auto site = call_site(&chain[i], cu);
     file = site ? std::optional(site->first) : std::nullopt;
     lineno = site ? std::optional(site->second) : std::nullopt;
   }
-  std::free(scopes);
   f.file = file;
   f.line = lineno;
   out.push_back(std::move(f));

@@ -130,6 +130,19 @@ std::vector<Group> gdb_groups(const GdbThread& thread) {
   return groups;
 }
 
+// Where the argument list " (" after a frame's function name starts: the
+// first one outside the name's template brackets (Rust names hold "(",
+// as in "call_once<(), (dyn core::ops::function::FnOnce<()> + Send)>").
+size_t argument_list(std::string_view rest) {
+  int depth = 0;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '<') ++depth;
+    else if (rest[i] == '>' && !(i > 0 && rest[i - 1] == '-') && depth > 0) --depth;
+    else if (depth == 0 && rest.substr(i).starts_with(" (")) return i;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string& core, int max_frames) {
@@ -158,7 +171,7 @@ std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string&
       f.pc = std::stoull(std::string(rest.substr(0, in_at)), nullptr, 16);
       rest.remove_prefix(in_at + 4);
     }
-    size_t paren = rest.find(" (");
+    size_t paren = argument_list(rest);
     if (paren == std::string_view::npos) continue;
     f.function = std::string(rest.substr(0, paren));
     threads.back().frames.push_back(std::move(f));

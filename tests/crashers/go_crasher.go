@@ -1,0 +1,34 @@
+// Crashes on purpose, for usercrash's tests: a nil-pointer dereference in a
+// goroutine, run with GOTRACEBACK=crash so that the runtime dumps core.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+type account struct {
+	name    string
+	balance int
+}
+
+//go:noinline
+func greet(a *account) int {
+	return a.balance + len(a.name)
+}
+
+func main() {
+	fmt.Println("ready")
+	var wg sync.WaitGroup
+	var nobody *account
+	if len(os.Args) > 1 && os.Args[1] == "alice" {
+		nobody = &account{"alice", 1}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fmt.Println(greet(nobody))
+	}()
+	wg.Wait()
+}

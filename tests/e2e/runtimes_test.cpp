@@ -1,0 +1,159 @@
+// Crashes of programs in other languages than C, through the real crash
+// path, checked against gdb on the saved core of the same crash: Rust
+// (names demangled as gdb prints them, inlined frames), Go (through the
+// runtime's signal trampoline) and C++ (the uncaught exception named).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "e2e/gdb_oracle.h"
+#include "e2e/harness.h"
+
+namespace usercrash::test {
+namespace {
+
+using nlohmann::json;
+
+std::vector<std::string> names(const json& thread) {
+  std::vector<std::string> out;
+  for (const auto& f : thread["frames"])
+    out.push_back(f["function"].is_string() ? f["function"].get<std::string>() : "??");
+  return out;
+}
+
+// A name the demangler should have turned into a path: still mangled, or a
+// legacy Rust name that kept its hash.
+bool looks_mangled(const std::string& name) {
+  static const std::regex hash("::h[0-9a-f]{16}$");
+  return name.starts_with("_R") || name.starts_with("_Z") || std::regex_search(name, hash);
+}
+
+// Index of `sequence` as consecutive frames of `thread`, or -1.
+long find_sequence(const json& thread, const std::vector<std::string>& sequence) {
+  auto all = names(thread);
+  auto at = std::search(all.begin(), all.end(), sequence.begin(), sequence.end());
+  return at == all.end() ? -1 : at - all.begin();
+}
+
+class Runtimes : public ::testing::Test {
+ protected:
+  void SetUp() override { REQUIRE_ROOT(); }
+
+  json crash(ServerProcess& server, const std::string& exe, const std::vector<std::string>& args, CrashResult& result,
+             const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    EXPECT_TRUE(exists(exe)) << exe << " was not built (is its compiler installed? scripts/setup.sh)";
+    CorePatternGuard guard(client_pattern(server.config()));
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    result = run_crasher(exe, args);
+    for (const auto& [k, v] : env) ::unsetenv(k.c_str());
+    EXPECT_TRUE(WIFSIGNALED(result.status)) << result.output;
+    auto report = wait_for_report(server.directory(), "usercrash_00", std::chrono::seconds(60));
+    EXPECT_TRUE(report) << server.log();
+    return report ? *report : json();
+  }
+
+  std::vector<GdbThread> gdb_of(const ServerProcess& server, const std::string& exe, const TempDir& scratch) {
+    std::string core = unpack_saved_core(server.directory(), "usercrash_00", scratch.path());
+    EXPECT_FALSE(core.empty()) << "no saved core";
+    return core.empty() ? std::vector<GdbThread>{} : gdb_backtraces(exe, core, 256);
+  }
+};
+
+// --- Rust ---------------------------------------------------------------
+
+struct RustCase {
+  const char* name;
+  const char* exe;
+};
+
+class RustAgainstGdb : public Runtimes, public ::testing::WithParamInterface<RustCase> {};
+
+// panic=abort at -O: lookup and apply are inlined into the thread's
+// closure, and expect into lookup. gdb shows each as a frame of its own;
+// so must we, with the same names, in the same order.
+TEST_P(RustAgainstGdb, PanicAbortShowsTheInlinedCallsAsGdbDoes) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  std::string exe = crasher(GetParam().exe);
+  json r = crash(server, exe, {"expect"}, result);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(WTERMSIG(result.status), SIGABRT);
+  const json& t = r["threads"][0];
+  EXPECT_EQ(t["name"], "ledger");
+  long at = find_sequence(t, {"core::option::Option<&i64>::expect<&i64>", "rust_crasher::lookup", "rust_crasher::apply",
+                              "rust_crasher::main::{closure#0}"});
+  ASSERT_GE(at, 0) << t["frames"].dump(1);
+  for (long i = at; i < at + 4; ++i) EXPECT_EQ(t["frames"][i]["method"], "inlined") << i;
+  // lookup's line is the call of expect, in the crasher's source.
+  EXPECT_TRUE(t["frames"][at + 1]["line"].is_number());
+  EXPECT_TRUE(t["frames"][at + 1]["file"].get<std::string>().ends_with("rust_crasher.rs"));
+  EXPECT_GE(find_sequence(t, {"core::option::expect_failed"}), 0);
+  for (const auto& thread : r["threads"])
+    for (const auto& name : names(thread)) EXPECT_FALSE(looks_mangled(name)) << name;
+  TempDir scratch;
+  auto gdb = gdb_of(server, exe, scratch);
+  ASSERT_FALSE(gdb.empty());
+  EXPECT_EQ(compare_with_gdb(r, gdb), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Mangling, RustAgainstGdb,
+                         ::testing::Values(RustCase{"legacy", "rust_crasher"}, RustCase{"v0", "rust_crasher_v0"}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(Runtimes, RustNullDereferenceThroughUnsafe) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  std::string exe = crasher("rust_crasher");
+  json r = crash(server, exe, {"null"}, result);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["signal"]["number"], SIGSEGV);
+  EXPECT_NE(r["signal"]["cause"].get<std::string>().find("null-pointer"), std::string::npos);
+  const json& t = r["threads"][0];
+  // null_level1 ends in a tail call to write_through: gone from the stack,
+  // as in gdb's backtrace.
+  EXPECT_EQ(find_sequence(t, {"core::ptr::write_volatile<i64>", "rust_crasher::write_through",
+                              "rust_crasher::main::{closure#0}"}),
+            0)
+      << t["frames"].dump(1);
+  EXPECT_EQ(t["frames"][0]["method"], "inlined");
+  TempDir scratch;
+  auto gdb = gdb_of(server, exe, scratch);
+  ASSERT_FALSE(gdb.empty());
+  EXPECT_EQ(compare_with_gdb(r, gdb), "");
+}
+
+// Without DWARF, names come from the symbol table: std's in v0, the
+// crate's in the legacy scheme, both demangled as gdb prints them.
+TEST_F(Runtimes, RustWithoutDebugInfoIsNamedFromDemangledSymbols) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  std::string exe = crasher("rust_crasher_nodebug");
+  json r = crash(server, exe, {"expect"}, result);
+  ASSERT_FALSE(r.is_null());
+  const json& t = r["threads"][0];
+  EXPECT_GE(find_sequence(t, {"core::option::expect_failed"}), 0) << t["frames"].dump(1);
+  EXPECT_GE(find_sequence(t, {"std::panicking::panic_with_hook"}), 0) << t["frames"].dump(1);
+  EXPECT_GE(find_sequence(t, {"std::sys::backtrace::__rust_begin_short_backtrace"}), 0) << t["frames"].dump(1);
+  for (const auto& thread : r["threads"])
+    for (const auto& name : names(thread)) EXPECT_FALSE(looks_mangled(name)) << name;
+  // gdb prints the symbol table's Rust names verbosely: legacy ones with
+  // their hash, v0 ones with crate disambiguators ("std[e28293b1aa0f68bd]").
+  // The names agree once those are taken off.
+  TempDir scratch;
+  auto gdb = gdb_of(server, exe, scratch);
+  ASSERT_FALSE(gdb.empty());
+  static const std::regex hash("::h[0-9a-f]{16}$"), disambiguator("\\[[0-9a-f]+\\]");
+  for (auto& thread : gdb)
+    for (auto& frame : thread.frames)
+      frame.function = std::regex_replace(std::regex_replace(frame.function, hash, ""), disambiguator, "");
+  EXPECT_EQ(compare_with_gdb(r, gdb), "");
+}
+
+}  // namespace
+}  // namespace usercrash::test
