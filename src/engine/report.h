@@ -64,6 +64,14 @@ struct SignalReport {
   std::optional<std::string> cause;  // "null-pointer dereference", "stack overflow", ...
 };
 
+// The exception std::terminate was called for (C++), as far as it could be
+// read from memory.
+struct UncaughtException {
+  std::string type;                    // demangled, from the exception's std::type_info
+  std::optional<std::string> message;  // what(), only where it is the string the object holds
+  std::string source;                  // where type and message came from, in words
+};
+
 struct MemoryDump {
   std::string label;     // register name
   uint64_t address = 0;  // the register's value
@@ -114,6 +122,7 @@ struct Report {
   // engine/signature.h: the same for the same bug across runs and machines;
   // absent for a live process (no crash).
   std::optional<std::string> signature;
+  std::optional<UncaughtException> uncaught_exception;
 
   std::vector<ThreadReport> threads;  // crashing thread first
   std::vector<MemoryDump> memory_near_registers;

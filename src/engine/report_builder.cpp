@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/cxx_exception.h"
 #include "engine/disassembler.h"
 #include "engine/memory_cache.h"
 #include "engine/signal_names.h"
@@ -204,6 +205,24 @@ std::optional<std::string> exe_build_id(const Report& r, Unwinder* unwinder) {
   return unwinder ? unwinder->module_build_id(exe) : std::nullopt;
 }
 
+// After std::terminate: which exception, in the cause line and the report.
+void name_uncaught_exception(Unwinder& unwinder, MemoryCache& memory, const ThreadRegisters& crashed, Report& r) {
+  if (!called_terminate(r.threads.front().frames)) return;
+  auto read = read_uncaught_exception(unwinder, memory, crashed.regs.get(Reg::fs_base), crashed.tid);
+  if (!read) {
+    r.problems.push_back("uncaught exception: " + read.error().message);
+    return;
+  }
+  if (!*read) {
+    r.signal->cause = "std::terminate called without an active exception";
+    return;
+  }
+  const UncaughtException& e = (*read)->exception;
+  r.signal->cause = "uncaught exception: " + e.type + (e.message ? ": " + *e.message : "");
+  if ((*read)->cut) r.truncated.push_back(*(*read)->cut);
+  r.uncaught_exception = e;
+}
+
 }  // namespace
 
 std::optional<std::string> secure_reason(const ProcessFacts& f) {
@@ -324,6 +343,9 @@ Report build_report(Target& target, const CollectOptions& options) {
     tr.unwind_stopped = "no registers for this thread";
     r.threads.push_back(std::move(tr));
   }
+
+  if (with_memory && unwinder && r.signal && !r.threads.empty())
+    name_uncaught_exception(*unwinder, memory, threads.front(), r);
 
   if (!threads.empty() && with_memory) {
     const Registers& regs = threads.front().regs;

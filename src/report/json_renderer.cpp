@@ -133,6 +133,13 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
     j["signal"] = nullptr;
   }
   j["abort_message"] = string_or_null(r.abort_message);
+  if (r.uncaught_exception) {
+    const auto& e = *r.uncaught_exception;
+    j["uncaught_exception"] =
+        json{{"type", to_valid_utf8(e.type)}, {"message", string_or_null(e.message)}, {"source", e.source}};
+  } else {
+    j["uncaught_exception"] = nullptr;
+  }
 
   json threads = json::array();
   for (size_t i = 0; i < r.threads.size(); ++i) {

@@ -192,6 +192,12 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     out += "signal: none (live process)\n";
   }
   if (r.abort_message) out += "abort message: '" + escape_text(*r.abort_message) + "'\n";
+  if (r.uncaught_exception) {
+    const auto& e = *r.uncaught_exception;
+    out += "uncaught exception: " + escape_text(e.type);
+    if (e.message) out += ", what(): '" + escape_text(*e.message) + "'";
+    out += "\n    (" + escape_text(e.source) + ")\n";
+  }
   if (r.signature) out += "signature: " + escape_text(*r.signature) + '\n';
   if (r.secure) out += "note: setuid/setgid or non-dumpable process; report is root-only\n";
 

@@ -5,6 +5,7 @@
 //   custom        bank::AccountLocked, a type that is not a std::exception
 //   int           a thrown int
 //   own_what      a std::runtime_error subclass whose what() is its own
+#include <barrier>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -54,8 +55,14 @@ int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "out_of_range";
   std::printf("ready\n");
   std::fflush(stdout);
-  // In a thread of its own, so the exception lives in that thread's globals.
-  std::thread worker([mode] { std::printf("%ld\n", transfer(mode)); });
+  // In a thread of its own, so the exception lives in that thread's
+  // globals; thrown once the main thread is out of thread creation.
+  std::barrier started(2);
+  std::thread worker([mode, &started] {
+    started.arrive_and_wait();
+    std::printf("%ld\n", transfer(mode));
+  });
+  started.arrive_and_wait();
   worker.join();
   return 0;
 }

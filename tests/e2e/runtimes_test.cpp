@@ -155,5 +155,50 @@ TEST_F(Runtimes, RustWithoutDebugInfoIsNamedFromDemangledSymbols) {
   EXPECT_EQ(compare_with_gdb(r, gdb), "");
 }
 
+// --- C++ ----------------------------------------------------------------
+
+struct CxxCase {
+  const char* mode;
+  const char* type;
+  std::optional<std::string> message;
+};
+
+class UncaughtCxxException : public Runtimes, public ::testing::WithParamInterface<CxxCase> {};
+
+// std::terminate after a throw that found no handler: the cause names the
+// exception's type, and its message where the object is a standard
+// exception whose what() returns the string it holds; never otherwise.
+TEST_P(UncaughtCxxException, CauseNamesTheExceptionAndWhereItCameFrom) {
+  const CxxCase& c = GetParam();
+  TempDir dir;
+  ServerProcess server(dir);
+  CrashResult result;
+  json r = crash(server, crasher("cxx_crasher"), {c.mode}, result);
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(WTERMSIG(result.status), SIGABRT);
+  std::string cause = std::string("uncaught exception: ") + c.type + (c.message ? ": " + *c.message : "");
+  EXPECT_EQ(r["signal"]["cause"], cause) << r["problems"].dump();
+  const json& e = r["uncaught_exception"];
+  ASSERT_TRUE(e.is_object()) << r["problems"].dump();
+  EXPECT_EQ(e["type"], c.type);
+  if (c.message) EXPECT_EQ(e["message"], *c.message);
+  else EXPECT_TRUE(e["message"].is_null()) << e.dump();
+  EXPECT_NE(e["source"].get<std::string>().find("__cxa_eh_globals of thread " + std::to_string(r["tid"].get<int>())),
+            std::string::npos)
+      << e.dump();
+  std::string text = read_file(server.directory() + "/usercrash_00");
+  EXPECT_NE(text.find("\ncause: " + cause + "\n"), std::string::npos) << text.substr(0, 2000);
+  EXPECT_NE(text.find("\nuncaught exception: " + std::string(c.type)), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Libstdcxx, UncaughtCxxException,
+    ::testing::Values(CxxCase{"out_of_range", "std::out_of_range", "no account named 'mallory'"},
+                      CxxCase{"long_message", "std::runtime_error",
+                              "the ledger could not be balanced: " + std::string(200, '#') + " (end)"},
+                      CxxCase{"custom", "bank::AccountLocked", std::nullopt}, CxxCase{"int", "int", std::nullopt},
+                      CxxCase{"own_what", "bank::Refused", std::nullopt}),
+    [](const auto& info) { return std::string(info.param.mode); });
+
 }  // namespace
 }  // namespace usercrash::test
