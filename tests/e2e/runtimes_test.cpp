@@ -38,7 +38,7 @@ long find_sequence(const json& thread, const std::vector<std::string>& sequence)
   return at == all.end() ? -1 : at - all.begin();
 }
 
-class Runtimes : public ::testing::Test {
+class RuntimesAgainstGdb : public ::testing::Test {
  protected:
   void SetUp() override { REQUIRE_ROOT(); }
 
@@ -69,7 +69,7 @@ struct RustCase {
   const char* exe;
 };
 
-class RustAgainstGdb : public Runtimes, public ::testing::WithParamInterface<RustCase> {};
+class RustAgainstGdb : public RuntimesAgainstGdb, public ::testing::WithParamInterface<RustCase> {};
 
 // panic=abort at -O: lookup and apply are inlined into the thread's
 // closure, and expect into lookup. gdb shows each as a frame of its own;
@@ -104,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(Mangling, RustAgainstGdb,
                          ::testing::Values(RustCase{"legacy", "rust_crasher"}, RustCase{"v0", "rust_crasher_v0"}),
                          [](const auto& info) { return std::string(info.param.name); });
 
-TEST_F(Runtimes, RustNullDereferenceThroughUnsafe) {
+TEST_F(RuntimesAgainstGdb, RustNullDereferenceThroughUnsafe) {
   TempDir dir;
   ServerProcess server(dir, {"save_core=yes"});
   CrashResult result;
@@ -129,7 +129,7 @@ TEST_F(Runtimes, RustNullDereferenceThroughUnsafe) {
 
 // Without DWARF, names come from the symbol table: std's in v0, the
 // crate's in the legacy scheme, both demangled as gdb prints them.
-TEST_F(Runtimes, RustWithoutDebugInfoIsNamedFromDemangledSymbols) {
+TEST_F(RuntimesAgainstGdb, RustWithoutDebugInfoIsNamedFromDemangledSymbols) {
   TempDir dir;
   ServerProcess server(dir, {"save_core=yes"});
   CrashResult result;
@@ -163,7 +163,7 @@ struct CxxCase {
   std::optional<std::string> message;
 };
 
-class UncaughtCxxException : public Runtimes, public ::testing::WithParamInterface<CxxCase> {};
+class UncaughtCxxException : public RuntimesAgainstGdb, public ::testing::WithParamInterface<CxxCase> {};
 
 // std::terminate after a throw that found no handler: the cause names the
 // exception's type, and its message where the object is a standard
