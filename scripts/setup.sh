@@ -11,19 +11,13 @@ nlohmann-json3-dev libfmt-dev
 libgtest-dev googletest
 libsystemd-dev systemd
 libc6-dbg gdb
-golang-go
+golang-go rustc
 clang clang-format llvm libclang-rt-14-dev
 clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
 debhelper lintian devscripts mmdebstrap
 util-linux procps
 "
-# The Rust crash tests need a rustc: the machine's own (rustup's, under
-# ~/.cargo/bin) when it has one, else Debian's.
-if ! command -v rustc >/dev/null 2>&1 && [ ! -x "${HOME:-/root}/.cargo/bin/rustc" ] && [ ! -x /root/.cargo/bin/rustc ]; then
-    packages="$packages rustc"
-fi
-
 missing=""
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
