@@ -30,8 +30,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kProgram = "debugger";
 constexpr int kExitFailed = 1;
+#ifdef USERCRASH_TEST_HOOKS
 // Tests only: stay attached this many milliseconds with every thread stopped.
 constexpr const char* kTestHoldVariable = "USERCRASH_DEBUGGER_TEST_HOLD_MS";
+#endif
 
 struct Options {
   pid_t pid = 0;
@@ -134,23 +136,17 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
-// The -o file: new, ours, never through a symlink.
-util::UniqueFd create_output(const std::string& path) {
-  util::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (fd) return fd;
-  int err = errno;
-  struct stat st {};
-  if (err == ELOOP || (err == EEXIST && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)))
-    fail(fmt::format("{}: is a symbolic link; not following it", path));
-  if (err == EEXIST) fail(fmt::format("{}: already exists; not replacing it (choose a new file name)", path));
-  fail(fmt::format("{}: {}", path, std::strerror(err)));
-}
-
+// Only the test build (debugger_test_hooks, never installed) knows the
+// variable: an installed debugger cannot be made to hold a process stopped.
 std::chrono::milliseconds test_hold() {
+#ifdef USERCRASH_TEST_HOOKS
   const char* value = std::getenv(kTestHoldVariable);
   if (!value) return {};
   auto ms = util::parse_int<unsigned>(value);
   return std::chrono::milliseconds(ms.value_or(0));
+#else
+  return {};
+#endif
 }
 
 std::string micros(std::chrono::nanoseconds ns) { return fmt::format("{:.0f} us", ns.count() / 1000.0); }
@@ -185,10 +181,14 @@ int main(int argc, char** argv) {
 
   // The output file exists before anything touches the process: a bad path
   // must not cost it a stop.
-  util::UniqueFd output;
-  if (!o.output.empty()) output = create_output(o.output);
+  std::optional<util::NewFile> output;
+  if (!o.output.empty()) {
+    auto created = util::NewFile::create(o.output, 0600);
+    if (!created) fail(created.error().message);
+    output = std::move(*created);
+  }
   auto give_up = [&](const std::string& message) {
-    if (output) ::unlink(o.output.c_str());
+    if (output) output->remove();
     fail(message);
   };
 
@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
   if (!done.delivered) give_up(fmt::format("the report of process {}: {}", o.pid, done.delivered.error().message));
   if (!done.written.complete)
     fmt::print(stderr, "{}: warning: the report of process {} is partial: {}\n", kProgram, o.pid, done.written.note);
-  int out = output ? output.get() : STDOUT_FILENO;
+  int out = output ? output->fd() : STDOUT_FILENO;
   if (auto written = util::write_all(out, destination->text()); !written)
     give_up(fmt::format("writing the report to {}: {}", o.output.empty() ? "standard output" : o.output,
                         written.error().message));

@@ -1,6 +1,9 @@
 #include "util/file_io.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,6 +72,44 @@ Result<UniqueFd> open_at(int dirfd, const char* path, int extra_flags) {
   int fd = ::openat(dirfd, path, O_RDONLY | O_CLOEXEC | extra_flags);
   if (fd < 0) return fail_errno(std::string("open ") + path);
   return UniqueFd(fd);
+}
+
+Result<NewFile> NewFile::create(const std::string& path, mode_t mode) {
+  size_t slash = path.rfind('/');
+  std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  NewFile file;
+  file.name_ = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (file.name_.empty() || file.name_ == "." || file.name_ == "..") return fail(path + ": not a file name");
+  open_how how{};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  int dir = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, directory.c_str(), &how, sizeof how));
+  if (dir < 0 && errno == ELOOP)
+    return fail(directory + ": the path goes through a symbolic link; not following it (name the real directory)",
+                ELOOP);
+  if (dir < 0) return fail_errno(directory);
+  file.dir_.reset(dir);
+  file.fd_.reset(::openat(dir, file.name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (file.fd_) return file;
+  int err = errno;
+  struct stat st {};
+  if (err == ELOOP ||
+      (err == EEXIST && ::fstatat(dir, file.name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)))
+    return fail(path + ": is a symbolic link; not following it", ELOOP);
+  if (err == EEXIST) return fail(path + ": already exists; not replacing it (choose a new file name)", EEXIST);
+  return fail_errno(path, err);
+}
+
+void NewFile::remove() {
+  if (!fd_) return;
+  // Only the file we made: a name someone replaced since stays.
+  struct stat ours {
+  }, named{};
+  bool same = ::fstat(fd_.get(), &ours) == 0 &&
+              ::fstatat(dir_.get(), name_.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 && ours.st_dev == named.st_dev &&
+              ours.st_ino == named.st_ino;
+  fd_.reset();
+  if (same) ::unlinkat(dir_.get(), name_.c_str(), 0);
 }
 
 }  // namespace usercrash::util

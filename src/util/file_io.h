@@ -28,4 +28,23 @@ Result<size_t> read_full(int fd, void* buffer, size_t size);
 // Opens `path` relative to `dirfd`, O_RDONLY|O_CLOEXEC plus `extra_flags`.
 Result<UniqueFd> open_at(int dirfd, const char* path, int extra_flags = 0);
 
+// A file created fresh for writing where the caller named it, through no
+// symbolic link on the whole path (openat2 RESOLVE_NO_SYMLINKS for the
+// directory, O_CREAT|O_EXCL|O_NOFOLLOW for the file): a directory on the way
+// that someone swaps for a link cannot send root's write elsewhere.
+class NewFile {
+ public:
+  // `path` absolute or relative to the working directory; the file must not
+  // exist. Errors say which part refused.
+  static Result<NewFile> create(const std::string& path, mode_t mode);
+  int fd() const { return fd_.get(); }
+  // Removes the file again, by name in the directory it was created in.
+  void remove();
+
+ private:
+  UniqueFd dir_;
+  std::string name_;
+  UniqueFd fd_;
+};
+
 }  // namespace usercrash::util

@@ -360,7 +360,7 @@ TEST_F(Debugger, KilledWhileHoldingThreadsLeavesTheProcessRunning) {
   for (bool all_stop : {false, true}) {
     SCOPED_TRACE(all_stop ? "--all-stop" : "one thread at a time");
     int out_fd, err_fd;
-    std::vector<std::string> argv = {program("debugger"), std::to_string(target.pid())};
+    std::vector<std::string> argv = {program("debugger_test_hooks"), std::to_string(target.pid())};
     if (all_stop) argv.insert(argv.begin() + 1, "--all-stop");
     pid_t dbg = spawn(argv, {std::string(kHoldVariable) + "=60000"}, &out_fd, &err_fd);
     // Wait for the hold: the main thread (every thread, with --all-stop) in
@@ -388,6 +388,20 @@ TEST_F(Debugger, KilledWhileHoldingThreadsLeavesTheProcessRunning) {
   Output again = debugger({"--brief", std::to_string(target.pid())});
   EXPECT_EQ(again.exit_code(), 0) << again.err;
   EXPECT_TRUE(target.keeps_ticking());
+}
+
+// Issue 9.7: the hold is a test hook; the debugger that is installed does
+// not know the variable, so nobody can make it keep a process stopped.
+TEST_F(Debugger, TheInstalledDebuggerHasNoTestHold) {
+  std::string binary = read_file(program("debugger"));
+  EXPECT_EQ(binary.find(kHoldVariable), std::string::npos);
+  EXPECT_NE(read_file(program("debugger_test_hooks")).find(kHoldVariable), std::string::npos);
+  // Given the variable anyway, it reports and lets go at once.
+  LiveProcess target({crasher("crasher"), "wait-signal"});
+  Output r = run_split({program("debugger"), "--brief", std::to_string(target.pid())},
+                       {std::string(kHoldVariable) + "=600000"});
+  EXPECT_EQ(r.exit_code(), 0) << r.err;
+  EXPECT_TRUE(running_untraced(target.pid()));
 }
 
 // Job control is the process's business: stopped (T) before, stopped after.
@@ -525,6 +539,16 @@ TEST_F(Debugger, OutputFileIsCreatedSafely) {
   EXPECT_EQ(through.exit_code(), 1);
   EXPECT_NE(through.err.find("symbolic link"), std::string::npos) << through.err;
   EXPECT_FALSE(exists(victim));
+
+  // Issue 9.7: nor through a symlink in a directory on the way (root would
+  // write where whoever planted it chose).
+  std::string elsewhere = dir / "elsewhere";
+  ASSERT_EQ(::mkdir(elsewhere.c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(elsewhere.c_str(), (dir / "via").c_str()), 0);
+  Output via = debugger({"-o", dir / "via/report.txt", std::to_string(target.pid())});
+  EXPECT_EQ(via.exit_code(), 1);
+  EXPECT_NE(via.err.find("symbolic link"), std::string::npos) << via.err;
+  EXPECT_FALSE(exists(elsewhere + "/report.txt"));
 
   // A failed report leaves no file behind.
   std::string failed = dir / "failed.json";
