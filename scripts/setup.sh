@@ -17,6 +17,7 @@ clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
 debhelper lintian devscripts mmdebstrap
 util-linux procps
+acl tmux
 "
 missing=""
 for p in $packages; do

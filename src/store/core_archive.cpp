@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <zstd.h>
 #include <cstring>
 
@@ -115,7 +116,7 @@ util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int 
   return writer.finish();
 }
 
-util::Result<uint64_t> decompress_core(int in_fd, int out_fd) {
+util::Result<uint64_t> decompress_core(int in_fd, int out_fd, uint64_t max_bytes) {
   std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx(ZSTD_createDCtx());
   if (!dctx) return util::fail("zstd: out of memory");
   std::vector<char> in(ZSTD_DStreamInSize());
@@ -132,6 +133,9 @@ util::Result<uint64_t> decompress_core(int in_fd, int out_fd) {
       ZSTD_outBuffer output{out.data(), out.size(), 0};
       last = ZSTD_decompressStream(dctx.get(), &output, &input);
       if (ZSTD_isError(last)) return util::fail(std::string("zstd: ") + ZSTD_getErrorName(last));
+      if (output.pos > max_bytes - total)
+        return util::fail(fmt::format("saved core decompresses to more than {} bytes; not unpacking it", max_bytes),
+                          EFBIG);
       if (auto w = write_sparse(out_fd, std::string_view(out.data(), output.pos)); !w)
         return std::unexpected(w.error());
       total += output.pos;

@@ -41,7 +41,9 @@ class CoreWriter {
 // `in_fd` into `out_fd`. The rest of the stream is not read once the cap is hit.
 util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes);
 
-// Decompresses a saved core from `in_fd` into `out_fd` (for gdb).
-util::Result<uint64_t> decompress_core(int in_fd, int out_fd);
+// Decompresses a saved core from `in_fd` into `out_fd` (for gdb). Stops
+// with an error past `max_bytes` of output: a small hostile .core.zst can
+// stand for terabytes.
+util::Result<uint64_t> decompress_core(int in_fd, int out_fd, uint64_t max_bytes = UINT64_MAX);
 
 }  // namespace usercrash::store

@@ -12,7 +12,9 @@
 
 #include <fmt/format.h>
 
+#include "store/owner_access.h"
 #include "store/slot_ring.h"
+#include "util/log.h"
 #include "util/private_directory.h"
 
 namespace usercrash::store {
@@ -157,10 +159,11 @@ Result<std::string> CrashDirectory::publish(PendingReport& report, const std::ve
     for (auto& f : report.files) {
       if (f.kind != kind || !f.fd) continue;
       if (owner_uid) {
-        // report_access=owner: the crashed process's owner may read it; the
-        // file becomes theirs, read-only, and nobody else's.
-        if (::fchown(f.fd.get(), *owner_uid, static_cast<gid_t>(-1)) != 0 || ::fchmod(f.fd.get(), 0400) != 0)
-          return util::fail_errno("hand the report to its owner");
+        // report_access=owner: the crashed process's owner may read it, and
+        // nothing more: the file stays root's (see owner_access.h). Without
+        // ACLs on this filesystem it stays root's alone; the report is kept.
+        if (auto granted = grant_read(f.fd.get(), *owner_uid); !granted)
+          util::log::warn("{}/{}: {}", path_, name, granted.error().message);
       }
       std::string file = name + slot_suffix(kind);
       int rc;

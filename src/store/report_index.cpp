@@ -112,9 +112,22 @@ struct Entry {
   bool core = false;
 };
 
+// The slots found by trying every slot name: for a directory we may search
+// but not list (report_access=owner, read by an ordinary user).
+std::map<unsigned, Entry> probe(int dirfd) {
+  std::map<unsigned, Entry> slots;
+  for (unsigned i = 0; i < kMaxSlots; ++i) {
+    struct stat st {};
+    if (::fstatat(dirfd, slot_name(i).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) slots[i].text = true;
+  }
+  return slots;
+}
+
 // Slot index → which of its files exist; plus companions whose stem is a slot name.
 std::map<unsigned, Entry> scan(int dirfd) {
   std::map<unsigned, Entry> slots;
+  int flags = ::fcntl(dirfd, F_GETFL);
+  if (flags >= 0 && (flags & O_PATH)) return probe(dirfd);
   int fd = ::dup(dirfd);
   if (fd < 0) return slots;
   DIR* d = ::fdopendir(fd);
@@ -167,6 +180,7 @@ Result<UniqueFd> open_report_directory(const std::string& path) {
   util::DirectoryRules rules;
   rules.what = "crash directory";
   rules.must_be_ours = false;
+  rules.search_only_ok = true;
   return util::open_private_directory(path, rules);
 }
 

@@ -40,7 +40,9 @@ struct ReportSummary {
 };
 
 // Opens a crash directory to read (O_DIRECTORY|O_NOFOLLOW). Refuses one that
-// group or others can write: its files could be anyone's.
+// group or others can write: its files could be anyone's. One we may search
+// but not list (report_access=owner, opened by an ordinary user) is opened
+// O_PATH, and list_reports tries each slot name in it.
 util::Result<util::UniqueFd> open_report_directory(const std::string& path);
 
 // Every slot whose text report exists, newest first (by publication time,

@@ -102,6 +102,31 @@ std::string escape_text(std::string_view raw) {
   return out;
 }
 
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n' || c == '\t' || c == '\\' || (c >= 0x20 && c < 0x7F)) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t len = c < 0x20 || c == 0x7F ? 0 : utf8_sequence_length(text, i);
+    if (len == 0) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    } else if (invisible_or_bidi(code_point(text, i, len))) {
+      out += fmt::format("\\u{:04x}", code_point(text, i, len));
+      i += len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
+}
+
 std::string to_valid_utf8(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());

@@ -14,6 +14,12 @@ namespace usercrash::util {
 // that makes the text read other than it is.
 std::string escape_text(std::string_view raw);
 
+// A whole text (a report read back from disk) made safe for a terminal:
+// lines, tabs and backslashes stay as they are; every other control byte,
+// invalid UTF-8 and the characters escape_text writes as \u202e are escaped
+// as escape_text does. Text our renderers wrote passes through unchanged.
+std::string terminal_safe(std::string_view text);
+
 // Valid UTF-8 for JSON: invalid sequences become U+FFFD so the JSON stays
 // valid; the JSON serializer escapes control characters itself.
 std::string to_valid_utf8(std::string_view raw);

@@ -12,6 +12,8 @@ Result<UniqueFd> open_private_directory(const std::string& path, const Directory
   if (rules.create_mode && ::mkdir(path.c_str(), *rules.create_mode) != 0 && errno != EEXIST)
     return fail_errno(fmt::format("create {} {}", rules.what, path));
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir && errno == EACCES && rules.search_only_ok)
+    dir.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) {
     int err = errno;
     if (err == ELOOP || err == ENOTDIR) return fail(path + " is not a directory (or is a symlink)", err);

@@ -18,6 +18,9 @@ struct DirectoryRules {
   const char* what = "directory";     // for messages: "crash directory"
   bool must_be_ours = true;           // owned by our euid
   std::optional<mode_t> create_mode;  // mkdir with this mode when missing
+  // A directory we may search but not list (mode 0711, another owner) is
+  // opened O_PATH: names in it can still be opened and stat'ed.
+  bool search_only_ok = false;
 };
 
 // Opens `path` (absolute) O_DIRECTORY|O_NOFOLLOW. Refuses a symlink, a

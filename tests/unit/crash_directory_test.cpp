@@ -1,6 +1,7 @@
 // The crash directory in a private mkdtemp directory: refusal of unsafe
 // directories, publishing into the ring, and names planted by someone else.
 #include "store/crash_directory.h"
+#include "store/owner_access.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -374,8 +375,9 @@ TEST_P(CrashDirectoryTest, RemoveStaleTemporariesCleansOnlyPendingNames) {
   EXPECT_EQ(entries(dir), (std::vector<std::string>{".lock", "unrelated", "usercrash_00", "usercrash_00.json"}));
 }
 
-TEST_P(CrashDirectoryTest, PublishToTheOwnerHandsTheFilesOver) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+// Issue 9.2: the owner gets read access and nothing else; the files stay
+// ours (a file the user owned was one they could chmod, rewrite and re-date).
+TEST_P(CrashDirectoryTest, PublishToTheOwnerLetsThemReadOnly) {
   auto d = open(2);
   auto pending = d.create_pending(false);
   ASSERT_TRUE(pending);
@@ -383,9 +385,13 @@ TEST_P(CrashDirectoryTest, PublishToTheOwnerHandsTheFilesOver) {
   auto name = d.publish(*pending, {}, 4242);
   ASSERT_TRUE(name) << name.error().message;
   for (const char* suffix : {"", ".json"}) {
-    Stat s = lstat_of(dir + "/" + *name + suffix);
-    EXPECT_EQ(s.st.st_uid, 4242u);
-    EXPECT_EQ(s.st.st_mode & 07777, 0400u);
+    std::string path = dir + "/" + *name + suffix;
+    Stat s = lstat_of(path);
+    EXPECT_EQ(s.st.st_uid, ::geteuid()) << suffix;
+    EXPECT_EQ(s.st.st_mode & 07777, 0640u) << suffix << ": the ACL's mask (read) in the group bits";
+    util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    EXPECT_TRUE(grants_read(fd.get(), 4242)) << suffix;
+    EXPECT_FALSE(grants_read(fd.get(), 4243)) << suffix;
   }
 }
 

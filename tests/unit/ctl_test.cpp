@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "report/render.h"
+#include "store/core_archive.h"
 #include "tools/ctl/command.h"
 #include "unit/sample_report.h"
 #include "unit/test_support.h"
+#include "util/unique_fd.h"
 
 namespace usercrash::tools::ctl {
 namespace {
@@ -153,6 +155,46 @@ TEST_F(Ctl, GdbWithoutACoreSaysHowToKeepOne) {
   EXPECT_EQ(r.status, kExitFailure);
   EXPECT_NE(r.err.find("has no saved core"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("save_core=yes"), std::string::npos) << r.err;
+}
+
+// Issue 9.2: a report's "exe" (a tampered one, or one from before reports
+// stayed root's) never reaches gdb as an option: "--eval-command=shell ..."
+// as a relative path with a file of that name in the working directory was
+// enough to run a command as root.
+TEST_F(Ctl, GdbTakesOnlyAnAbsoluteExecutableFromTheReport) {
+  write_slot(0, report_of(100, 11, "--eval-command=shell touch pwned"), 1'700'000'000);
+  std::ofstream(dir_ / "usercrash_00.core.zst") << "not even zstd";
+  Result r = ctl({"gdb", "0"});
+  EXPECT_EQ(r.status, kExitFailure);
+  EXPECT_NE(r.err.find("is not an absolute path; give it with --exe PATH"), std::string::npos) << r.err;
+}
+
+// Issue 9.2: a small .core.zst that stands for far more than a core we
+// would have kept is not unpacked.
+TEST_F(Ctl, GdbDoesNotUnpackACoreLargerThanAnyWeKeep) {
+  config_.max_core_size = 1 << 20;
+  write_slot(0, report_of(100, 11, "/bin/true"), 1'700'000'000);
+  {
+    util::UniqueFd in(::open((dir_ / "zeros").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_EQ(::ftruncate(in.get(), 8 << 20), 0);
+    util::UniqueFd out(::open((dir_ / "usercrash_00.core.zst").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(store::compress_core({}, in.get(), out.get(), 1ULL << 40));
+  }
+  Result r = ctl({"gdb", "0", "--", "-batch"});
+  EXPECT_EQ(r.status, kExitFailure);
+  EXPECT_NE(r.err.find("decompresses to more than 1048576 bytes"), std::string::npos) << r.err;
+}
+
+// Issue 9.2: info prints what the file holds, but never a terminal control
+// or a character that reorders text, whoever wrote it.
+TEST_F(Ctl, InfoNeverPrintsControlsOrBidiCharacters) {
+  write_slot(0, report_of(100, 11, "/bin/true"), 1'700'000'000);
+  std::ofstream(dir_ / "usercrash_00", std::ios::app) << "\x1b]0;title\x07 \u202Eevil\n";
+  Result r = ctl({"info", "0"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(r.out.find("\u202E"), std::string::npos);
+  EXPECT_NE(r.out.find("\\x1b]0;title\\x07 \\u202eevil"), std::string::npos) << r.out;
 }
 
 TEST_F(Ctl, CleanEmptiesTheDirectory) {

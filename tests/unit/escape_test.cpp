@@ -125,6 +125,13 @@ TEST(EscapeText, BidiAndZeroWidthCharactersAreEscaped) {
   EXPECT_EQ(escape_text("\u2010\u2030\u2122\u00e9"), "\u2010\u2030\u2122\u00e9");
 }
 
+TEST(TerminalSafe, KeepsWhatOurRenderersWriteAndEscapesTheRest) {
+  std::string ours = "pid: 1, comm: a\\x1bb\n\tframe \u00e9\n";
+  EXPECT_EQ(terminal_safe(ours), ours);
+  EXPECT_EQ(terminal_safe("a\x1b[31mred\r\n"), "a\\x1b[31mred\\x0d\n");
+  EXPECT_EQ(terminal_safe("x\u202Ey\xC2\x9Bz\xff"), "x\\u202ey\\xc2\\x9bz\\xff");
+}
+
 TEST(EscapeText, OutputNeverHoldsControlsOrInvalidUtf8) {
   std::mt19937 rng(7);
   for (int round = 0; round < 2000; ++round) {

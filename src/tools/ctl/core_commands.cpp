@@ -21,10 +21,10 @@ namespace usercrash::tools::ctl {
 namespace {
 
 // Decompresses a saved core (zstd) from `in` into TEMP/core; returns its path.
-util::Result<std::string> decompress_into(PrivateTemp& temp, int in, const std::string& what) {
+util::Result<std::string> decompress_into(PrivateTemp& temp, int in, const std::string& what, uint64_t max_bytes) {
   auto out = temp.file("core");
   if (!out) return std::unexpected(out.error());
-  auto bytes = store::decompress_core(in, out->get());
+  auto bytes = store::decompress_core(in, out->get(), max_bytes);
   if (!bytes) return util::fail(fmt::format("{}: {}", what, bytes.error().message));
   return temp.path("core");
 }
@@ -77,7 +77,7 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
     auto made = PrivateTemp::create();
     if (!made) return std::unexpected(made.error());
     temp = std::move(*made);
-    auto decompressed = decompress_into(*temp, fd->get(), util::escape_text(path));
+    auto decompressed = decompress_into(*temp, fd->get(), util::escape_text(path), UINT64_MAX);
     if (!decompressed) return std::unexpected(decompressed.error());
     core = *decompressed;
   }
@@ -110,9 +110,17 @@ Outcome run_gdb(Context& ctx, const CommandArgs& args) {
         fmt::format("{} has no saved core: the crash was collected with save_core=no. Set save_core=yes in {} to keep "
                     "the cores of future crashes; the report itself is in {}/{}",
                     r->name, ctx.config_name(), config->directory, r->name));
+  // The executable: --exe, else the report's "exe". A report is root's, but
+  // the name in it is the crashed process's: it reaches gdb only as an
+  // absolute path after "--", never as an option.
   std::optional<std::string> exe = args.value("exe");
+  bool from_report = !exe;
   if (!exe) exe = r->exe;
   if (!exe) return failed(fmt::format("{}: the report does not name the executable; give it with --exe PATH", r->name));
+  if (from_report && !exe->starts_with('/'))
+    return failed(
+        fmt::format("{}: the executable in the report, '{}', is not an absolute path; give it with --exe PATH", r->name,
+                    util::escape_text(*exe)));
   struct stat st {};
   bool have_exe = ::stat(exe->c_str(), &st) == 0 && S_ISREG(st.st_mode);
   if (!have_exe) ctx.note(fmt::format("{} is gone; gdb gets the core alone", util::escape_text(*exe)));
@@ -122,12 +130,13 @@ Outcome run_gdb(Context& ctx, const CommandArgs& args) {
   if (!in) return failed(in.error());
   auto temp = PrivateTemp::create();
   if (!temp) return failed(temp.error());
-  auto core = decompress_into(**temp, in->get(), core_name);
+  // We never keep more than max_core_size: a larger one is not ours.
+  auto core = decompress_into(**temp, in->get(), core_name, config->max_core_size);
   if (!core) return failed(core.error());
   std::vector<std::string> argv = {"gdb"};
   argv.insert(argv.end(), args.passthrough.begin(), args.passthrough.end());
-  if (have_exe) argv.push_back(*exe);
   argv.push_back("--core=" + *core);
+  if (have_exe) argv.insert(argv.end(), {"--", *exe});
   return run_debugger(ctx, argv);  // the temp directory goes when we return
 }
 

@@ -17,6 +17,9 @@ namespace {
 
 using nlohmann::json;
 
+// Far above max_report_size's largest value; a file past it is not ours.
+constexpr size_t kMaxPrintedReport = 1ULL << 30;
+
 std::string display_time(const store::ReportSummary& r) {
   if (r.time) return util::escape_text(*r.time);
   return report::iso8601_utc(r.mtime.tv_sec);
@@ -53,19 +56,15 @@ void print_table(const Context& ctx, const std::vector<store::ReportSummary>& re
   }
 }
 
-// Copies DIRFD/NAME to the output.
+// Prints DIRFD/NAME. A report is ours, but what it quotes came from the
+// crashed process: nothing in it reaches the terminal as a control.
 Outcome print_file(const Context& ctx, int dirfd, const std::string& name) {
-  auto fd = util::open_at(dirfd, name.c_str(), O_NOFOLLOW);
-  if (!fd) return failed(fd.error());
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd->get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failed(fmt::format("read {}: {}", name, std::strerror(errno)));
-    if (n == 0) break;
-    if (std::fwrite(buffer, 1, static_cast<size_t>(n), ctx.out) != static_cast<size_t>(n)) return kExitFailure;
-  }
-  return std::fflush(ctx.out) == 0 ? kExitOk : kExitFailure;
+  auto text = util::read_file_at(dirfd, name.c_str(), kMaxPrintedReport);
+  if (!text) return failed(text.error());
+  std::string safe = util::terminal_safe(*text);
+  if (std::fwrite(safe.data(), 1, safe.size(), ctx.out) != safe.size() || std::fflush(ctx.out) != 0)
+    return kExitFailure;
+  return kExitOk;
 }
 
 }  // namespace

@@ -1,16 +1,32 @@
 #include "tools/ctl/selector.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "store/slot_ring.h"
 #include "util/escape.h"
 #include "util/parse.h"
 
 namespace usercrash::tools::ctl {
 
+namespace {
+
+// report_access=owner: an ordinary user sees the reports of their own
+// crashes, the ones the server let them read, and no other.
+bool visible_to_caller(int dirfd, const store::ReportSummary& r) {
+  if (::geteuid() == 0) return true;
+  if (::faccessat(dirfd, r.name.c_str(), R_OK, AT_EACCESS) != 0) return false;
+  return !r.uid || *r.uid == static_cast<int64_t>(::getuid());
+}
+
+}  // namespace
+
 std::expected<OpenedReports, Failure> open_reports(const config::Config& config) {
   auto dir = store::open_report_directory(config.directory);
   if (!dir) return failed(dir.error());
   OpenedReports out;
   out.reports = store::list_reports(dir->get());
+  std::erase_if(out.reports, [&](const store::ReportSummary& r) { return !visible_to_caller(dir->get(), r); });
   out.dir = std::move(*dir);
   return out;
 }
