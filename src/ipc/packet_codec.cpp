@@ -16,6 +16,8 @@ const char* type_name(uint16_t type) {
     case PacketType::completed: return "completed";
     case PacketType::published: return "published";
     case PacketType::rejected: return "rejected";
+    case PacketType::status_request: return "status request";
+    case PacketType::status_reply: return "status reply";
   }
   return "unknown";
 }
@@ -57,7 +59,9 @@ Result<PacketType> peek_type(std::span<const std::byte> bytes) {
     case PacketType::perform_dump:
     case PacketType::completed:
     case PacketType::published:
-    case PacketType::rejected: return static_cast<PacketType>(h.type);
+    case PacketType::rejected:
+    case PacketType::status_request:
+    case PacketType::status_reply: return static_cast<PacketType>(h.type);
   }
   return util::fail(fmt::format("unknown packet type {}", h.type));
 }
@@ -104,6 +108,22 @@ Result<Rejected> decode_rejected(std::span<const std::byte> bytes) {
   if (p->reason < 1 || p->reason > static_cast<uint32_t>(RejectReason::internal))
     return util::fail(fmt::format("bad reject reason {}", p->reason));
   if (p->reserved != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<StatusRequest> decode_status_request(std::span<const std::byte> bytes) {
+  auto p = decode_common<StatusRequest>(bytes);
+  if (!p) return p;
+  if (p->reserved[0] != 0 || p->reserved[1] != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<StatusReply> decode_status_reply(std::span<const std::byte> bytes) {
+  auto p = decode_common<StatusReply>(bytes);
+  if (!p) return p;
+  if (p->flags & ~(kKernelSocketListening | kStatusDetails))
+    return util::fail(fmt::format("bad flags {:#x}", p->flags));
+  if (p->server_pid <= 0) return util::fail(fmt::format("bad server pid {}", p->server_pid));
   return p;
 }
 

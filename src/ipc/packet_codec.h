@@ -32,6 +32,8 @@ util::Result<PerformDump> decode_perform_dump(std::span<const std::byte> bytes);
 util::Result<Completed> decode_completed(std::span<const std::byte> bytes);
 util::Result<Published> decode_published(std::span<const std::byte> bytes);
 util::Result<Rejected> decode_rejected(std::span<const std::byte> bytes);
+util::Result<StatusRequest> decode_status_request(std::span<const std::byte> bytes);
+util::Result<StatusReply> decode_status_reply(std::span<const std::byte> bytes);
 
 DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm, uint32_t flags);
 Published make_published(std::string_view name);

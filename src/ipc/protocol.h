@@ -9,6 +9,10 @@
 //   (writes the report into the fds)
 //   Completed            ───▶
 //                        ◀───      Published (the slot the report went to)
+//
+//   anyone (usercrashctl status)
+//   StatusRequest        ───▶
+//                        ◀───      StatusReply (what that peer may know)
 #pragma once
 
 #include <cstdint>
@@ -25,6 +29,8 @@ enum class PacketType : uint16_t {
   completed = 3,
   published = 4,
   rejected = 5,
+  status_request = 6,
+  status_reply = 7,
 };
 
 struct PacketHeader {
@@ -93,6 +99,37 @@ struct Rejected {
   uint32_t reserved;
 };
 
+// Any peer may ask how the server stands; only root peers may ask for a dump.
+struct StatusRequest {
+  static constexpr PacketType kType = PacketType::status_request;
+  PacketHeader header;
+  uint32_t reserved[2];
+};
+
+// StatusReply.flags
+inline constexpr uint32_t kKernelSocketListening = 1u << 0;  // the "@@" socket is open and listened on
+inline constexpr uint32_t kStatusDetails = 1u << 1;          // the fields below `details` are filled (root peers)
+
+struct StatusReply {
+  static constexpr PacketType kType = PacketType::status_reply;
+  PacketHeader header;
+  uint32_t flags;
+  int32_t server_pid;
+  // details: for root peers only; zero for others.
+  uint32_t active;          // dumps running
+  uint32_t queued;          // dumps waiting
+  uint32_t max_concurrent;  // config
+  uint32_t count;           // ring slots
+  uint64_t uptime_seconds;
+  uint64_t accepted;
+  uint64_t completed;
+  uint64_t partial;
+  uint64_t lost;
+  uint64_t dropped;  // queue full or over rate_limit
+  uint64_t refused;  // peers that were not root, malformed packets
+  uint64_t kernel_connections;
+};
+
 // Receive buffers are this large so an oversized packet is seen as such
 // (MSG_TRUNC) rather than silently cut to a valid-looking prefix.
 inline constexpr unsigned kMaxPacketSize = 512;
@@ -108,5 +145,7 @@ static_assert(sizeof(PerformDump) == 24);
 static_assert(sizeof(Completed) == 48);
 static_assert(sizeof(Published) == 80);
 static_assert(sizeof(Rejected) == 24);
+static_assert(sizeof(StatusRequest) == 24);
+static_assert(sizeof(StatusReply) == 104);
 
 }  // namespace usercrash::ipc

@@ -29,26 +29,30 @@ Result<sockaddr_un> make_address(const std::string& path) {
 }
 
 // The socket's directory decides who can replace the socket: it must be ours alone.
-Result<void> ensure_private_parent(const std::string& path) {
+Result<void> ensure_private_parent(const std::string& path, mode_t create_mode) {
   size_t slash = path.rfind('/');
   std::string parent(slash == 0 || slash == std::string::npos ? std::string_view("/")
                                                               : std::string_view(path).substr(0, slash));
-  if (::mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) return util::fail_errno("create " + parent);
+  if (::mkdir(parent.c_str(), create_mode) != 0 && errno != EEXIST) return util::fail_errno("create " + parent);
   struct stat st {};
   if (::lstat(parent.c_str(), &st) != 0) return util::fail_errno(parent);
   if (!S_ISDIR(st.st_mode)) return util::fail(parent + " is not a directory");
   if (st.st_uid != ::geteuid()) return util::fail(fmt::format("{} belongs to uid {}, not to us", parent, st.st_uid));
   if (st.st_mode & (S_IWGRP | S_IWOTH))
     return util::fail(parent + " is writable by group or others; refusing to put the socket there");
+  // A socket others may connect to: they must be able to search (not list) its directory.
+  mode_t search = create_mode & (S_IXGRP | S_IXOTH);
+  if ((st.st_mode & search) != search && ::chmod(parent.c_str(), (st.st_mode & 07777) | search) != 0)
+    return util::fail_errno("make " + parent + " searchable");
   return {};
 }
 
 }  // namespace
 
-Result<UniqueFd> listen_unix(const std::string& path, int type, int backlog) {
+Result<UniqueFd> listen_unix(const std::string& path, int type, int backlog, mode_t mode) {
   auto addr = make_address(path);
   if (!addr) return std::unexpected(addr.error());
-  if (auto r = ensure_private_parent(path); !r) return std::unexpected(r.error());
+  if (auto r = ensure_private_parent(path, (mode & 0066) ? 0755 : 0700); !r) return std::unexpected(r.error());
 
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
@@ -79,7 +83,7 @@ Result<UniqueFd> listen_unix(const std::string& path, int type, int backlog) {
     ::unlink(temp.c_str());
     return util::fail_errno(what, e);
   };
-  if (::chmod(temp.c_str(), 0600) != 0) return discard("chmod " + temp);
+  if (::chmod(temp.c_str(), mode) != 0) return discard("chmod " + temp);
   if (::listen(sock.get(), backlog) != 0) return discard("listen " + path);
   if (::rename(temp.c_str(), path.c_str()) != 0) return discard("rename " + temp + " to " + path);
   return sock;

@@ -19,10 +19,11 @@ struct PeerCredentials {
 
 // Creates the socket's parent directory if needed (root-only, 0700), refuses
 // a parent that another user owns or can write, replaces a stale socket (only
-// a socket: anything else at the path is an error), binds, sets mode 0600 and
+// a socket: anything else at the path is an error), binds, sets `mode` and
 // listens. `type` is SOCK_SEQPACKET or SOCK_STREAM (the kernel's coredump
-// socket is a stream).
-util::Result<util::UniqueFd> listen_unix(const std::string& path, int type, int backlog);
+// socket is a stream). A socket others may connect to (mode 0666) needs a
+// directory they can search: one we create is then 0755.
+util::Result<util::UniqueFd> listen_unix(const std::string& path, int type, int backlog, mode_t mode = 0600);
 
 // Connects with a deadline; the returned socket is blocking.
 util::Result<util::UniqueFd> connect_unix(const std::string& path, int type, std::chrono::milliseconds timeout);

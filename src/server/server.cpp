@@ -37,6 +37,9 @@ constexpr uint64_t kKernelListenTag = UINT64_MAX - 1;
 // Connections waiting for their first packet, at most; beyond it new ones
 // are refused so a flood of silent peers cannot exhaust our fds.
 constexpr size_t kMaxPendingConnections = 256;
+// Of those, at most this many from ordinary users (who may only ask for the
+// status): a flood of them never takes the places of root's clients.
+constexpr size_t kMaxPendingUserConnections = 16;
 // On SIGTERM, in-flight dumps get this long to complete.
 constexpr std::chrono::seconds kShutdownGrace{5};
 
@@ -51,7 +54,9 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config, Wor
   directory->remove_stale_temporaries();
   bool owns_path = false;
   if (!listen_fd) {
-    auto sock = ipc::listen_unix(config.socket, SOCK_SEQPACKET, 128);
+    // Anyone may connect and ask how the server stands (StatusRequest); only
+    // root's peers get a dump (checked on their request, SO_PEERCRED).
+    auto sock = ipc::listen_unix(config.socket, SOCK_SEQPACKET, 128, 0666);
     if (!sock) return std::unexpected(sock.error());
     listen_fd = std::move(*sock);
     owns_path = true;
@@ -188,18 +193,16 @@ void Server::on_accept() {
       ++counters_.refused_peer;
       continue;
     }
-    // Only root's usercrash_c (the kernel runs it as root) gets a slot.
-    if (peer->uid != 0) {
-      log::warn("refusing a connection from pid {} uid {}: only root may request a dump", peer->pid, peer->uid);
-      ++counters_.refused_peer;
-      continue;
-    }
     if (stopping_) continue;
-    size_t waiting = 0;
-    for (const auto& [id, c] : connections_) waiting += c.state == State::awaiting_request;
-    if (waiting >= kMaxPendingConnections) {
-      log::warn("refusing a connection from pid {}: {} connections already waiting for their request", peer->pid,
-                waiting);
+    size_t waiting = 0, users_waiting = 0;
+    for (const auto& [id, c] : connections_) {
+      waiting += c.state == State::awaiting_request;
+      users_waiting += c.state == State::awaiting_request && c.peer.uid != 0;
+    }
+    if (waiting >= kMaxPendingConnections || (peer->uid != 0 && users_waiting >= kMaxPendingUserConnections)) {
+      log::warn("refusing a connection from pid {} uid {}: {} connections already waiting for their request", peer->pid,
+                peer->uid, peer->uid != 0 ? users_waiting : waiting);
+      ++counters_.refused_peer;
       continue;
     }
     Connection c;
@@ -237,6 +240,17 @@ void Server::on_readable(Connection& c) {
   }
   switch (c.state) {
     case State::awaiting_request: {
+      if (auto type = ipc::peek_type(message->bytes); type && *type == ipc::PacketType::status_request) {
+        answer_status(c, message->bytes);
+        return;
+      }
+      // Only root's usercrash_c (the kernel runs it as root) gets a slot.
+      if (c.peer.uid != 0) {
+        log::warn("refusing a connection from pid {} uid {}: only root may request a dump", c.peer.pid, c.peer.uid);
+        ++counters_.refused_peer;
+        close_connection(c.id);
+        return;
+      }
       auto request = ipc::decode_dump_request(message->bytes);
       if (!request) {
         ++counters_.malformed;
@@ -265,6 +279,39 @@ void Server::on_readable(Connection& c) {
       return;
     }
   }
+}
+
+void Server::answer_status(Connection& c, std::span<const std::byte> bytes) {
+  if (auto request = ipc::decode_status_request(bytes); !request) {
+    ++counters_.malformed;
+    log::warn("{}: dropped: {}", describe(c), request.error().message);
+    close_connection(c.id);
+    return;
+  }
+  auto reply = ipc::make_packet<ipc::StatusReply>();
+  reply.server_pid = ::getpid();
+  if (kernel_listen_) reply.flags |= ipc::kKernelSocketListening;
+  // What is going on with other people's crashes is root's business.
+  if (c.peer.uid == 0) {
+    const Counters& k = counters_;
+    reply.flags |= ipc::kStatusDetails;
+    reply.active = active_;
+    reply.queued = static_cast<uint32_t>(queue_.size());
+    reply.max_concurrent = config_.max_concurrent;
+    reply.count = config_.count;
+    reply.uptime_seconds =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count());
+    reply.accepted = k.accepted;
+    reply.completed = k.completed;
+    reply.partial = k.partial;
+    reply.lost = k.lost;
+    reply.dropped = k.queue_full + k.rate_limited;
+    reply.refused = k.refused_peer + k.malformed;
+    reply.kernel_connections = k.kernel_connections;
+  }
+  if (auto sent = ipc::send_packet(c.sock.get(), reply); !sent)
+    log::debug("{}: status reply not sent: {}", describe(c), sent.error().message);
+  close_connection(c.id);
 }
 
 bool Server::over_rate_limit(Clock::time_point now) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,7 @@ class Server {
   void reap_workers();
   void on_readable(Connection& c);
   void on_request(Connection& c, const ipc::DumpRequest& request);
+  void answer_status(Connection& c, std::span<const std::byte> bytes);
   void start_dump(Connection& c);
   void finish(Connection& c, bool completed, const std::string& reason);
   void expire(Clock::time_point now);
@@ -112,6 +114,7 @@ class Server {
   std::optional<Clock::time_point> stop_deadline_;
   std::deque<Clock::time_point> recent_;  // accepted dumps in the last minute (rate_limit)
   Counters counters_;
+  Clock::time_point started_ = Clock::now();
 };
 
 }  // namespace usercrash::server

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -238,28 +240,59 @@ TEST_F(CtlEnable, AutoModeTakesThePipeWhenNothingListensOnTheKernelSocket) {
   ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
 }
 
-TEST_F(CtlEnable, AutoModeTakesTheSocketWhenSomethingListensOnIt) {
+// Issue 9.8: the server is asked over its own socket whether it listens on
+// the kernel socket; /proc/net/unix shows the name the socket was bound to
+// (".new-PID"), so reading it said nothing listened while usercrash_s did.
+TEST_F(CtlEnable, AutoModeTakesTheSocketWhenTheServerListensOnIt) {
   Private s;
-  // A stand-in listener; the guard keeps other tests' crashes away from it,
-  // and the pattern is put back before it closes.
-  ::mkdir((s.dir / "run").c_str(), 0700);
-  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", s.kernel_socket().c_str());
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
+  s.server.start();
   {
     CorePatternGuard guard("core", 0);
     RunResult on = s.ctl({"enable", "--mode", "auto"});
     EXPECT_EQ(exit_code(on), 0) << on.output;
     EXPECT_EQ(read_file(kCorePattern), "@@" + s.kernel_socket() + "\n");
     RunResult status = s.ctl({"status"});
-    EXPECT_NE(status.output.find("kernel socket:   listening on"), std::string::npos) << status.output;
+    EXPECT_NE(status.output.find("kernel socket:   listening on " + s.kernel_socket()), std::string::npos)
+        << status.output;
     EXPECT_EQ(exit_code(s.ctl({"disable"})), 0);
     EXPECT_EQ(read_file(kCorePattern), "core\n");
   }
-  ::close(listener);
+}
+
+// Issue 12.9 and 9.8: an ordinary user's status tells the truth about the
+// server, which answers them too, with less.
+TEST_F(CtlEnable, StatusAsAnOrdinaryUserSeesTheRunningServer) {
+  Private s;
+  CorePatternGuard guard("core", 0);
+  s.server.start();
+  ::chmod(s.dir.path().c_str(), 0711);
+  TempDir tools;
+  ::chmod(tools.path().c_str(), 0755);
+  std::string ctl = tools / "usercrashctl";
+  std::filesystem::copy_file(program("usercrashctl"), ctl);
+  ::chmod(ctl.c_str(), 0755);
+  RunResult user = run(
+      {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctl, "--config", s.server.config(), "status"});
+  EXPECT_EQ(exit_code(user), 3) << user.output;
+  EXPECT_NE(user.output.find("server:          running, pid " + std::to_string(s.server.pid())), std::string::npos)
+      << user.output;
+  EXPECT_NE(user.output.find("kernel socket:   listening on"), std::string::npos) << user.output;
+  EXPECT_EQ(user.output.find("dumps:"), std::string::npos) << "the counters are root's business\n" << user.output;
+  RunResult root = s.ctl({"status"});
+  EXPECT_NE(root.output.find("dumps:           0 running, 0 queued (max_concurrent 1)"), std::string::npos)
+      << root.output;
+  // --json: the same facts for scripts.
+  RunResult as_json = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ctl, "--config",
+                           s.server.config(), "status", "--json"});
+  auto doc = nlohmann::json::parse(as_json.output);
+  EXPECT_EQ(doc["active"], false);
+  EXPECT_EQ(doc["server"]["running"], true);
+  EXPECT_EQ(doc["server"]["pid"], s.server.pid());
+  EXPECT_EQ(doc["server"]["kernel_socket_listening"], true);
+  EXPECT_TRUE(doc["server"]["details"].is_null());
+  EXPECT_EQ(doc["handler"]["kind"], "file");
+  auto root_json = nlohmann::json::parse(s.ctl({"status", "--json"}).output);
+  EXPECT_EQ(root_json["server"]["details"]["max_concurrent"], 1);
 }
 
 TEST_F(CtlEnable, StatusAndIsActiveSayHowThingsStand) {
@@ -273,7 +306,7 @@ TEST_F(CtlEnable, StatusAndIsActiveSayHowThingsStand) {
   EXPECT_NE(off.output.find("server:          not running"), std::string::npos) << off.output;
   RunResult inactive = s.ctl({"is-active"});
   EXPECT_EQ(exit_code(inactive), 3);
-  EXPECT_TRUE(inactive.output.starts_with("inactive\n")) << inactive.output;
+  EXPECT_EQ(inactive.output, "inactive\n");
   RunResult quiet = s.ctl({"is-active", "--quiet"});
   EXPECT_EQ(exit_code(quiet), 3);
   EXPECT_EQ(quiet.output, "");
@@ -289,7 +322,9 @@ TEST_F(CtlEnable, StatusAndIsActiveSayHowThingsStand) {
   EXPECT_NE(on.output.find("disable restores core_pattern 'core', core_pipe_limit 0"), std::string::npos) << on.output;
   EXPECT_NE(on.output.find("passed on:       core files named 'core', written as the kernel would"), std::string::npos)
       << on.output;
-  EXPECT_NE(on.output.find("server:          running (answers on " + s.server.socket() + ")"), std::string::npos)
+  EXPECT_NE(on.output.find("server:          running, pid " + std::to_string(s.server.pid()) + " (answers on " +
+                           s.server.socket() + ")"),
+            std::string::npos)
       << on.output;
   EXPECT_NE(on.output.find("reports:         0 in " + s.server.directory()), std::string::npos) << on.output;
 
@@ -303,7 +338,7 @@ TEST_F(CtlEnable, StatusAndIsActiveSayHowThingsStand) {
 
   RunResult active = s.ctl({"is-active"}, "crashlogctl");
   EXPECT_EQ(exit_code(active), 0) << active.output;
-  EXPECT_TRUE(active.output.starts_with("active\n")) << active.output;
+  EXPECT_EQ(active.output, "active\n");
   EXPECT_EQ(exit_code(s.ctl({"is-active", "--quiet"})), 0);
 
   s.server.stop();

@@ -136,8 +136,8 @@ void common_malformed_cases(const P& good, Decode decode, const std::string& typ
   check_fails(decode(view(bytes_of(version))), "protocol version 0");
 
   P unknown = good;
-  unknown.header.type = 6;
-  check_fails(decode(view(bytes_of(unknown))), "unknown packet type 6");
+  unknown.header.type = 99;
+  check_fails(decode(view(bytes_of(unknown))), "unknown packet type 99");
 
   P reserved = good;
   reserved.header.reserved = 1;
@@ -305,6 +305,29 @@ TEST(MakePacket, HeaderIsFilledAndTheRestZeroed) {
   EXPECT_EQ(p.header.size, sizeof(Completed));
   EXPECT_EQ(p.header.reserved, 0u);
   EXPECT_EQ(p.text_bytes + p.json_bytes + p.core_bytes + p.status + p.reserved, 0u);
+}
+
+// Issue 9.8: any peer may ask the server how it stands.
+TEST(Decoders, StatusRequestAndReply) {
+  auto request = make_packet<StatusRequest>();
+  EXPECT_EQ(peek_type(view(bytes_of(request))).value(), PacketType::status_request);
+  EXPECT_TRUE(decode_status_request(view(bytes_of(request))));
+  request.reserved[1] = 1;
+  EXPECT_FALSE(decode_status_request(view(bytes_of(request))));
+
+  auto reply = make_packet<StatusReply>();
+  reply.server_pid = 42;
+  reply.flags = kKernelSocketListening | kStatusDetails;
+  reply.completed = 7;
+  auto decoded = decode_status_reply(view(bytes_of(reply)));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->completed, 7u);
+  reply.flags = 1u << 5;
+  EXPECT_FALSE(decode_status_reply(view(bytes_of(reply))));
+  reply.flags = 0;
+  reply.server_pid = 0;
+  EXPECT_FALSE(decode_status_reply(view(bytes_of(reply))));
+  EXPECT_FALSE(decode_status_reply(view(bytes_of(request))));
 }
 
 }  // namespace

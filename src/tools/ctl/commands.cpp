@@ -36,11 +36,12 @@ void print_help(const Context& ctx) {
       "  disable [--force]\n"
       "        restore the saved core_pattern and core_pipe_limit byte for byte and remove\n"
       "        what enable installed; --force even when core_pattern was changed since\n"
-      "  status\n"
+      "  status [--json]\n"
       "        the active core_pattern, whether it is usercrash's and in which mode, the\n"
-      "        server, the reports (exit status 0 when usercrash is active, 3 when not)\n"
+      "        server (asked over its socket), the reports (exit status 0 when usercrash\n"
+      "        is active, 3 when not)\n"
       "  is-active [--quiet]\n"
-      "        'active' or 'inactive' and the status (exit status 0 or 3)\n"
+      "        'active' or 'inactive' (exit status 0 or 3)\n"
       "  list [--json]\n"
       "        the reports, newest first: slot, time, pid, uid, signal, core kept, exe\n"
       "  info [--json] [--pid] SLOT|PID\n"
@@ -108,7 +109,7 @@ const std::vector<Command>& commands() {
        false,
        run_enable},
       {"disable", "disable [--force]", {{"force", 0, false}}, 0, 0, false, run_disable},
-      {"status", "status", {}, 0, 0, false, run_status},
+      {"status", "status [--json]", {{"json", 0, false}}, 0, 0, false, run_status},
       {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
       {"list", "list [--json]", {{"json", 0, false}}, 0, 0, false, run_list},
       {"info", "info [--json] [--pid] SLOT|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},

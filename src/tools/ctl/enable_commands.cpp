@@ -54,7 +54,7 @@ std::expected<Mode, Failure> choose_mode(const Context& ctx, const std::string& 
   }
   if (kernel_socket_ok && listening) return Mode::socket;
   ctx.note(kernel_socket_ok
-               ? fmt::format("--mode auto: nothing listens on {}; using pipe mode", config.kernel_socket)
+               ? fmt::format("--mode auto: usercrash_s does not listen on {}; using pipe mode", config.kernel_socket)
                : fmt::format("--mode auto: kernel {} has no core_pattern sockets; using pipe mode", release));
   return Mode::pipe;
 }
@@ -90,7 +90,9 @@ Outcome run_enable(Context& ctx, const CommandArgs& args) {
   auto config = ctx.config();
   if (!config) return std::unexpected(config.error());
 
-  bool listening = socket_listening(config->kernel_socket);
+  // Whether the server listens on the kernel socket: it says so itself.
+  auto server = query_server(config->socket);
+  bool listening = server && server->kernel_socket_listening;
   auto mode = choose_mode(ctx, mode_text, *config, listening);
   if (!mode) return std::unexpected(mode.error());
   EnableRequest request;
