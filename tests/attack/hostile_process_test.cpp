@@ -111,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(Attacks, HostileMemoryTest,
                                            HostileMemory{"corrupt_elf_module", {"crafted-elf"}, SIGSEGV},
                                            HostileMemory{"abort_msg_unmapped", {"bad-abort-msg", "1"}, SIGABRT},
                                            HostileMemory{"abort_msg_endless", {"bad-abort-msg", "2"}, SIGABRT}),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace usercrash::test

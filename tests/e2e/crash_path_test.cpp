@@ -149,8 +149,8 @@ INSTANTIATE_TEST_SUITE_P(Signals, CrashSignals,
                                            SignalCase{"ud2", {}, SIGILL, 2, "ILL_ILLOPN", "trap_here"},
                                            SignalCase{
                                                "sigbus", {}, SIGBUS, 2, "BUS_ADRERR", "touch_truncated_mapping"}),
-                         [](const auto& info) {
-                           std::string name = info.param.mode;
+                         [](const auto& param_info) {
+                           std::string name = param_info.param.mode;
                            std::erase(name, '-');
                            return name;
                          });

@@ -90,7 +90,9 @@ TEST_P(EngineAgainstGdb, SignalThreadsAndFramesMatchGdb) {
   const json& t = crashed_thread(r);
   EXPECT_TRUE(t["crashed"].get<bool>());
   EXPECT_EQ(t["name"], s.crashed_thread.empty() ? s.exe.substr(0, 15) : s.crashed_thread);
-  if (!s.crashed_function.empty()) EXPECT_TRUE(has_function(t, s.crashed_function)) << t["frames"].dump(1);
+  if (!s.crashed_function.empty()) {
+    EXPECT_TRUE(has_function(t, s.crashed_function)) << t["frames"].dump(1);
+  }
   EXPECT_EQ(r["threads"].size(), s.parked ? 4u + (s.name == "assert_in_worker") : 1u);
   check_against_gdb(r, server, crasher(s.exe.c_str()));
 }
@@ -142,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "crash_in_inline"},
         Scenario{
             "single_thread", "crasher", {"null"}, SIGSEGV, "SEGV_MAPERR", "null-pointer", "write_through", "", false}),
-    [](const auto& info) { return info.param.name; });
+    [](const auto& param_info) { return param_info.param.name; });
 
 TEST_F(EngineAgainstGdb, InlinedCallsAreFramesOfTheirOwn) {
   TempDir dir;

@@ -102,7 +102,7 @@ TEST_P(RustAgainstGdb, PanicAbortShowsTheInlinedCallsAsGdbDoes) {
 
 INSTANTIATE_TEST_SUITE_P(Mangling, RustAgainstGdb,
                          ::testing::Values(RustCase{"legacy", "rust_crasher"}, RustCase{"v0", "rust_crasher_v0"}),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST_F(RuntimesAgainstGdb, RustNullDereferenceThroughUnsafe) {
   TempDir dir;
@@ -202,7 +202,7 @@ INSTANTIATE_TEST_SUITE_P(
                               "the ledger could not be balanced: " + std::string(200, '#') + " (end)"},
                       CxxCase{"custom", "bank::AccountLocked", std::nullopt}, CxxCase{"int", "int", std::nullopt},
                       CxxCase{"own_what", "bank::Refused", std::nullopt}),
-    [](const auto& info) { return std::string(info.param.mode); });
+    [](const auto& param_info) { return std::string(param_info.param.mode); });
 
 }  // namespace
 }  // namespace usercrash::test

@@ -57,7 +57,9 @@ TEST_F(CrashSignature, TheSameBugTwiceSharesItOtherSitesDoNot) {
   EXPECT_NE(reports["libc"]["signature"], reports["abort"]["signature"]);
   // The executable's build-id is the one its frames carry.
   for (const auto& f : first["threads"][0]["frames"])
-    if (f["module"] == crasher("crasher")) EXPECT_EQ(f["build_id"], first["exe_build_id"]);
+    if (f["module"] == crasher("crasher")) {
+      EXPECT_EQ(f["build_id"], first["exe_build_id"]);
+    }
 }
 
 }  // namespace

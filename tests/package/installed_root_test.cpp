@@ -200,7 +200,9 @@ TEST_F(InstalledRoot, InstallsWorksAndPurgesWithoutATrace) {
     auto was = before.find(path);
     if (expected_after_purge(path)) continue;
     EXPECT_TRUE(was != before.end()) << "left by the package: " << path << " " << line;
-    if (was != before.end()) EXPECT_EQ(line, was->second) << "changed by the package: " << path;
+    if (was != before.end()) {
+      EXPECT_EQ(line, was->second) << "changed by the package: " << path;
+    }
   }
   for (const auto& [path, line] : before)
     EXPECT_TRUE(after.contains(path) || expected_after_purge(path)) << "removed by the package: " << path;

@@ -82,7 +82,9 @@ TEST_F(PackageQuality, LintianFindsNoErrorsAndNoWarnings) {
     if (!exists(overrides)) continue;
     std::string previous;
     for (const auto& line : lines_of(read_file(overrides))) {
-      if (!line.empty() && !line.starts_with("#")) EXPECT_TRUE(previous.starts_with("# ")) << file << ": " << line;
+      if (!line.empty() && !line.starts_with("#")) {
+        EXPECT_TRUE(previous.starts_with("# ")) << file << ": " << line;
+      }
       previous = line;
     }
   }

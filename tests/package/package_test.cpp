@@ -67,8 +67,9 @@ TEST_F(Package, HoldsEveryFileAndItsControlData) {
     if (line.starts_with("d")) continue;
     if (line.ends_with(" ./usr/bin/crashlogctl -> usercrashctl")) continue;
     if (line.ends_with(" ./usr/bin/usercrash-debugger -> ../sbin/debugger")) continue;
-    if (line.find(" ./usr/sbin/") != std::string::npos || line.find(" ./usr/bin/") != std::string::npos)
+    if (line.find(" ./usr/sbin/") != std::string::npos || line.find(" ./usr/bin/") != std::string::npos) {
       EXPECT_TRUE(line.starts_with("-rwxr-xr-x root/root")) << line;
+    }
   }
   std::string listing;
   for (const auto& line : contents.lines) listing += line + "\n";
@@ -91,8 +92,9 @@ TEST_F(Package, HoldsEveryFileAndItsControlData) {
   // Computed by dpkg-shlibdeps from what the programs link, and
   // systemd-sysusers for the postinst.
   for (const char* dependency : {"libdw1", "libelf1", "libcapstone", "libzstd1", "libsystemd0", "libc6",
-                                 "systemd | systemd-standalone-sysusers | systemd-sysusers"})
+                                 "systemd | systemd-standalone-sysusers | systemd-sysusers"}) {
     EXPECT_NE(fields.output.find(dependency), std::string::npos) << dependency << " not in\n" << fields.output;
+  }
   EXPECT_NE(fields.output.find("Recommends: gdb"), std::string::npos) << fields.output;
 
   RunResult conffiles = run({"dpkg-deb", "-I", deb_, "conffiles"});

@@ -10,31 +10,16 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/core_bytes.h"
 #include "unit/test_support.h"
 
 namespace usercrash::engine {
 namespace {
 
-using Bytes = std::vector<std::byte>;
-
-Bytes load_head(const char* name) {
-  std::string s = test::read_file(test::fixture(std::string("cores/") + name));
-  EXPECT_FALSE(s.empty()) << name;
-  auto b = std::as_bytes(std::span(s.data(), s.size()));
-  return Bytes(b.begin(), b.end());
-}
-
-template <typename T>
-T read_at(const Bytes& b, size_t off) {
-  T v;
-  std::memcpy(&v, b.data() + off, sizeof v);
-  return v;
-}
-
-template <typename T>
-void write_at(Bytes& b, size_t off, T v) {
-  std::memcpy(b.data() + off, &v, sizeof v);
-}
+using test::Bytes;
+using test::load_head;
+using test::read_at;
+using test::write_at;
 
 Bytes note_segment(const Bytes& head) {
   auto layout = parse_core_layout(head);

@@ -11,25 +11,17 @@
 
 #include <gtest/gtest.h>
 
+#include "unit/core_bytes.h"
 #include "unit/test_support.h"
 #include "util/unique_fd.h"
 
 namespace usercrash::engine {
 namespace {
 
-using Bytes = std::vector<std::byte>;
+using test::Bytes;
+using test::load_head;
+using test::write_at;
 using util::UniqueFd;
-
-Bytes load_head(const char* name) {
-  std::string s = test::read_file(test::fixture(std::string("cores/") + name));
-  auto b = std::as_bytes(std::span(s.data(), s.size()));
-  return Bytes(b.begin(), b.end());
-}
-
-template <typename T>
-void write_at(Bytes& b, size_t off, T v) {
-  std::memcpy(b.data() + off, &v, sizeof v);
-}
 
 // A pipe whose write end is fed `data` by a thread, then closed (unless
 // `keep_open`, to model a kernel still holding the rest of the core).
