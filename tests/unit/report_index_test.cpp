@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include "report/render.h"
+#include "unit/sample_report.h"
+
 namespace usercrash::store {
 namespace {
 
@@ -124,6 +127,37 @@ TEST_F(ReportIndex, ListsNewestFirstFromJsonOrText) {
   auto usage = directory_usage(dir_.get());
   EXPECT_EQ(usage.reports, 3u);
   EXPECT_GT(usage.bytes, 5000u);
+}
+
+// The index reads what the renderers write, not a copy of their format:
+// a report rendered both ways gives the same summary from its text and from
+// its JSON.
+TEST_F(ReportIndex, ReadsBackWhatTheRenderersWrite) {
+  const engine::Report report = test::sample_report();
+  const time_t t0 = 1'700'000'000;
+  write("usercrash_00", report::render_text(report), t0);
+  write("usercrash_00.json", report::render_json(report), t0);
+  write("usercrash_01", report::render_text(report), t0 + 10);
+
+  auto reports = list_reports(dirfd());
+  ASSERT_EQ(reports.size(), 2u);
+  const ReportSummary& from_text = reports[0];
+  const ReportSummary& from_json = reports[1];
+  EXPECT_TRUE(from_json.has_json);
+  EXPECT_FALSE(from_json.problem) << *from_json.problem;
+  EXPECT_EQ(from_json.pid, 4242);
+  EXPECT_EQ(from_json.uid, 1000);
+  EXPECT_EQ(from_json.signal, SIGSEGV);
+  EXPECT_EQ(from_json.signal_name, "SIGSEGV");
+  EXPECT_EQ(from_json.exe, "/opt/demo/bin/demo");
+  ASSERT_TRUE(from_json.time);
+  EXPECT_TRUE(from_json.time->starts_with("2026-")) << *from_json.time;
+  EXPECT_EQ(from_text.pid, from_json.pid);
+  EXPECT_EQ(from_text.uid, from_json.uid);
+  EXPECT_EQ(from_text.signal, from_json.signal);
+  EXPECT_EQ(from_text.signal_name, from_json.signal_name);
+  EXPECT_EQ(from_text.exe, from_json.exe);
+  EXPECT_EQ(from_text.time, from_json.time);
 }
 
 TEST_F(ReportIndex, TextWithoutHeaderGivesEmptyFields) {
