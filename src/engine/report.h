@@ -26,6 +26,7 @@ enum class FrameMethod {
   frame_pointer,  // rbp chain, where no CFI covered the caller
   stack,          // the return address on top of the stack (after a call to a bad address)
   inlined,        // an inlined call inside the physical frame that follows
+  signal,         // the registers a signal frame saved (stepped through by the engine)
 };
 
 struct Frame {

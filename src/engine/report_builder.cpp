@@ -12,6 +12,7 @@
 #include "engine/cxx_exception.h"
 #include "engine/disassembler.h"
 #include "engine/memory_cache.h"
+#include "engine/signal_frame.h"
 #include "engine/signal_names.h"
 #include "engine/signature.h"
 #include "engine/unwinder.h"
@@ -346,6 +347,13 @@ Report build_report(Target& target, const CollectOptions& options) {
 
   if (with_memory && unwinder && r.signal && !r.threads.empty())
     name_uncaught_exception(*unwinder, memory, threads.front(), r);
+  // The Go runtime dumps core (GOTRACEBACK=crash) with SIGABRT while it
+  // panics on a fault: the fault is where its faked runtime.sigpanic call
+  // sits in the crashed thread's backtrace.
+  if (r.signal && r.signal->number == SIGABRT && !r.threads.empty())
+    if (auto fault = faked_fault(r.threads.front().frames))
+      r.signal->cause = "SIGABRT from the Go runtime, crashing on the panic it made of " + *fault +
+                        " (runtime.sigpanic in the backtrace)";
 
   if (!threads.empty() && with_memory) {
     const Registers& regs = threads.front().regs;

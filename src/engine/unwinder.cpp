@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +22,7 @@
 
 #include "engine/demangler.h"
 #include "engine/function_scopes.h"
+#include "engine/signal_frame.h"
 
 namespace usercrash::engine {
 namespace {
@@ -83,6 +85,14 @@ struct Unwinder::Impl {
     bool vdso = false;
     std::vector<char> image;        // the vdso's bytes, read from the target
     std::optional<bool> own_dwarf;  // .debug_info in the module itself
+    // Compilation units by address range, built when libdw finds no unit
+    // for an address (see unit_at).
+    struct UnitRange {
+      uint64_t low = 0, high = 0;  // module addresses, bias applied
+      Dwarf_Die cu{};
+    };
+    std::optional<std::vector<UnitRange>> units;
+    Dwarf_Addr units_bias = 0;
   };
 
   Target& target;
@@ -169,6 +179,10 @@ struct Unwinder::Impl {
   void symbolize_into(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   void symbolize_uncached(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   FrameMethod method_for_caller(uint64_t callee_pc, bool callee_call_site);
+  Dwarf_Die* unit_at(Dwfl_Module* mod, Module* m, uint64_t lookup, Dwarf_Addr& bias);
+  bool in_faked_fault_call(uint64_t pc, bool activation);
+  bool at_signal_restorer(uint64_t pc);
+  bool in_code(uint64_t address) const;
   Dwfl_Module* module_at(uint64_t address);
 };
 
@@ -378,7 +392,7 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
     // "__libc_start_main@@GLIBC_2.34": the version is not part of the name.
     std::string plain(name);
     if (size_t at = plain.find('@'); at != std::string::npos && at > 0) plain.resize(at);
-    f.function = demangle(plain.c_str());
+    f.function = demangle(without_abi_suffix(plain));
     f.function_offset = offset + (pc - lookup);
   }
 
@@ -386,17 +400,24 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
     out.push_back(std::move(f));
     return;
   }
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cu = unit_at(mod, m, lookup, bias);
   if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
     int lineno = 0;
     if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) {
       f.file = file;
       f.line = lineno;
     }
+  } else if (Dwarf_Line* unit_line = cu ? dwarf_getsrc_die(cu, lookup - bias) : nullptr) {
+    int lineno = 0;
+    const char* file = dwarf_linesrc(unit_line, nullptr, nullptr);
+    if (file && dwarf_lineno(unit_line, &lineno) == 0) {
+      f.file = file;
+      f.line = lineno;
+    }
   }
   // Inlined calls at this pc become frames of their own, innermost first;
   // each one's caller line is the inlined instance's call site.
-  Dwarf_Addr bias = 0;
-  Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias);
   std::vector<Dwarf_Die> chain = cu ? scopes.at(cu, lookup - bias) : std::vector<Dwarf_Die>{};
   // Rust and Go functions as gdb names them: from DWARF, not the symbol table.
   if (!chain.empty() && FunctionScopes::names_from_dwarf(cu))
@@ -423,6 +444,34 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
   out.push_back(std::move(f));
 }
 
+// The compilation unit that holds `lookup`, and the module's bias. libdw
+// finds units through .debug_aranges; Go's linker writes none, and libdw
+// (0.188) then finds no unit, so no line, name or inlined call, for any Go
+// address. Then the units' own ranges are read, once per module (at most
+// kMaxUnitRanges of them: the DWARF is the crashed program's), and searched.
+Dwarf_Die* Unwinder::Impl::unit_at(Dwfl_Module* mod, Module* m, uint64_t lookup, Dwarf_Addr& bias) {
+  if (Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias)) return cu;
+  if (!m) return nullptr;
+  constexpr size_t kMaxUnitRanges = 1 << 16;
+  if (!m->units) {
+    m->units.emplace();
+    Dwarf_Die* cu = nullptr;
+    while (m->units->size() < kMaxUnitRanges && (cu = dwfl_module_nextcu(mod, cu, &m->units_bias))) {
+      Dwarf_Addr base = 0, low = 0, high = 0;
+      for (ptrdiff_t at = 0; m->units->size() < kMaxUnitRanges && (at = dwarf_ranges(cu, at, &base, &low, &high)) > 0;)
+        if (low < high) m->units->push_back({low + m->units_bias, high + m->units_bias, *cu});
+    }
+    std::sort(m->units->begin(), m->units->end(), [](const auto& a, const auto& b) { return a.low < b.low; });
+  }
+  auto after = std::upper_bound(m->units->begin(), m->units->end(), lookup,
+                                [](uint64_t address, const auto& unit) { return address < unit.low; });
+  if (after == m->units->begin()) return nullptr;
+  auto& unit = *std::prev(after);
+  if (lookup >= unit.high) return nullptr;
+  bias = m->units_bias;
+  return &unit.cu;
+}
+
 Dwfl_Module* Unwinder::Impl::module_at(uint64_t address) {
   Dwfl_Module* mod = dwfl ? dwfl_addrmodule(dwfl, address) : nullptr;
   if (!mod) return nullptr;
@@ -433,16 +482,50 @@ Dwfl_Module* Unwinder::Impl::module_at(uint64_t address) {
   return address >= start && address < end ? mod : nullptr;
 }
 
+// Whether the frame at `pc` is a call a runtime's signal handler faked
+// (Go's runtime.sigpanic), by the symbol table's name.
+bool Unwinder::Impl::in_faked_fault_call(uint64_t pc, bool activation) {
+  uint64_t lookup = activation || pc == 0 ? pc : pc - 1;
+  Dwfl_Module* mod = module_at(lookup);
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  const char* name = mod ? dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr) : nullptr;
+  return name && is_faked_fault_call(name);
+}
+
+// Whether `pc` (a return address) is where a signal handler returns to a
+// restorer whose signal frame only we can step through: the first byte of
+// the Go runtime's runtime.sigreturn, holding the rt_sigreturn code. The
+// code is checked first: it is cheap and fails for every ordinary frame.
+bool Unwinder::Impl::at_signal_restorer(uint64_t pc) {
+  if (!is_sigreturn_code(memory, pc)) return false;
+  Dwfl_Module* mod = module_at(pc);
+  GElf_Off offset = 0;
+  GElf_Sym sym;
+  const char* name = mod ? dwfl_module_addrinfo(mod, pc, &offset, &sym, nullptr, nullptr, nullptr) : nullptr;
+  return name && offset == 0 && is_go_restorer(name);
+}
+
+bool Unwinder::Impl::in_code(uint64_t address) const {
+  for (const auto& m : target.mappings())
+    if (m.contains(address) && m.executable()) return true;
+  return false;
+}
+
 FrameMethod Unwinder::Impl::method_for_caller(uint64_t callee_pc, bool callee_call_site) {
   uint64_t lookup = callee_call_site && callee_pc > 0 ? callee_pc - 1 : callee_pc;
   Dwfl_Module* mod = module_at(lookup);
   if (!mod) return FrameMethod::frame_pointer;
-  Dwarf_Addr bias = 0;
-  if (Dwarf_CFI* cfi = dwfl_module_eh_cfi(mod, &bias)) {
-    Dwarf_Frame* frame = nullptr;
-    if (dwarf_cfi_addrframe(cfi, lookup - bias, &frame) == 0) {
-      std::free(frame);
-      return FrameMethod::cfi;
+  // libdwfl tries .eh_frame, then .debug_frame (all Go has), then the
+  // frame pointer.
+  for (auto* cfi_of : {dwfl_module_eh_cfi, dwfl_module_dwarf_cfi}) {
+    Dwarf_Addr bias = 0;
+    if (Dwarf_CFI* cfi = cfi_of(mod, &bias)) {
+      Dwarf_Frame* frame = nullptr;
+      if (dwarf_cfi_addrframe(cfi, lookup - bias, &frame) == 0) {
+        std::free(frame);
+        return FrameMethod::cfi;
+      }
     }
   }
   return FrameMethod::frame_pointer;
@@ -460,6 +543,9 @@ Unwinder::~Unwinder() = default;
 
 namespace {
 
+// Signal frames (and faked calls) stepped through in one backtrace.
+constexpr int kMaxResumes = 8;
+
 struct FrameWalk {
   Unwinder::Impl* impl;
   std::vector<std::pair<uint64_t, bool>> pcs;  // (pc, is activation)
@@ -468,6 +554,13 @@ struct FrameWalk {
   std::optional<std::string> stopped;
   bool truncated = false;
   uint64_t last_fp = 0;  // frame pointer of the latest frame, 0 when unknown
+  // The walk stops to go on from other registers: those a signal frame
+  // saved (at a trampoline without CFI), or the next frame's own with its
+  // pc exact (above a call a signal handler faked).
+  const Registers* start = nullptr;  // what this walk started from (architecture, segment bases)
+  std::optional<Registers> resume{};
+  bool resume_from_signal = false;
+  bool after_signal = false;  // a signal frame was stepped through
 };
 
 int on_frame(Dwfl_Frame* state, void* arg) {
@@ -499,6 +592,30 @@ int on_frame(Dwfl_Frame* state, void* arg) {
   walk->sps.push_back(have_sp ? sp : 0);
   Dwarf_Word fp = 0;
   walk->last_fp = dwfl_frame_reg(state, walk->impl->arch.dwarf_fp, &fp) == 0 ? fp : 0;
+  if (walk->start->arch_id != ArchId::x86_64 || activation || walk->pcs.size() < 2) return DWARF_CB_OK;
+  if (have_sp && walk->impl->at_signal_restorer(pc)) {
+    walk->pcs.back().second = true;  // the restorer's first byte, not a return address
+    walk->resume = interrupted_registers(walk->impl->memory, sp, *walk->start);
+    if (walk->resume && !walk->impl->in_code(walk->resume->pc())) walk->resume.reset();
+    walk->resume_from_signal = walk->resume.has_value();
+    if (!walk->resume)
+      walk->stopped = fmt::format("the signal frame at 0x{:x} is unreadable or holds no pc in code", sp);
+    return DWARF_CB_ABORT;
+  }
+  auto [callee_pc, callee_activation] = walk->pcs[walk->pcs.size() - 2];
+  if (walk->after_signal && walk->impl->in_faked_fault_call(callee_pc, callee_activation)) {
+    Registers regs = *walk->start;
+    const auto& dwarf = walk->impl->arch.dwarf;
+    for (unsigned n = 0; n < dwarf.size(); ++n) {
+      Dwarf_Word value;
+      if (dwfl_frame_reg(state, n, &value) == 0) regs.values[dwarf[n]] = value;
+    }
+    regs.set_pc(pc);
+    walk->pcs.pop_back();
+    walk->sps.pop_back();
+    walk->resume = regs;
+    return DWARF_CB_ABORT;
+  }
   return DWARF_CB_OK;
 }
 
@@ -513,11 +630,7 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
   // A call through a bad function pointer leaves pc outside any code. The
   // caller's return address is still where the call left it (on top of the
   // stack, or in the link register): start there, if it points into code.
-  auto in_code = [&](uint64_t address) {
-    for (const auto& m : d.target.mappings())
-      if (m.contains(address) && m.executable()) return true;
-    return false;
-  };
+  auto in_code = [&](uint64_t address) { return d.in_code(address); };
   bool bad_pc = !in_code(regs.pc());
   if (bad_pc) {
     const Arch& arch = regs.arch();
@@ -535,12 +648,28 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
     }
   }
 
+  // Frames whose registers a signal frame saved.
+  std::vector<size_t> from_signal_frame;
   if (d.attached) {
-    d.unwinding = &regs;
     size_t before = walk.pcs.size();
-    int rc = dwfl_getthread_frames(d.dwfl, thread.tid > 0 ? thread.tid : 1, on_frame, &walk);
-    d.unwinding = nullptr;
-    if (bad_pc && walk.pcs.size() > before) walk.pcs[before].second = false;  // a return address
+    int rc = 0;
+    for (int resumes = 0;; ++resumes) {
+      d.unwinding = &regs;
+      walk.start = &regs;
+      rc = dwfl_getthread_frames(d.dwfl, thread.tid > 0 ? thread.tid : 1, on_frame, &walk);
+      d.unwinding = nullptr;
+      if (resumes == 0 && bad_pc && walk.pcs.size() > before) walk.pcs[before].second = false;  // a return address
+      if (!walk.resume) break;
+      if (resumes >= kMaxResumes) {
+        walk.stopped = fmt::format("more than {} signal frames or faked calls", kMaxResumes);
+        break;
+      }
+      regs = *walk.resume;
+      walk.resume.reset();
+      if (walk.resume_from_signal) from_signal_frame.push_back(walk.pcs.size());
+      walk.after_signal = walk.after_signal || walk.resume_from_signal;
+      walk.resume_from_signal = false;
+    }
     if (rc == -1 && !walk.stopped && !walk.pcs.empty()) {
       int err = dwfl_errno();
       auto [last_pc, last_activation] = walk.pcs.back();
@@ -567,6 +696,8 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
     auto [pc, activation] = walk.pcs[i];
     FrameMethod method = FrameMethod::context;
     if (i == 1 && bad_pc) method = FrameMethod::stack;
+    else if (std::find(from_signal_frame.begin(), from_signal_frame.end(), i) != from_signal_frame.end())
+      method = FrameMethod::signal;
     else if (i > 0) method = d.method_for_caller(walk.pcs[i - 1].first, !walk.pcs[i - 1].second);
     d.symbolize_into(pc, !activation, method, bt.frames);
     if (bt.frames.size() >= d.options.max_frames) {

@@ -32,6 +32,7 @@ const char* method_name(engine::FrameMethod m) {
     case engine::FrameMethod::frame_pointer: return "frame_pointer";
     case engine::FrameMethod::inlined: return "inlined";
     case engine::FrameMethod::stack: return "stack";
+    case engine::FrameMethod::signal: return "signal";
   }
   return "?";
 }

@@ -42,6 +42,7 @@ std::string frame_line(size_t index, const Frame& f) {
   if (f.method == FrameMethod::inlined) line += " [inlined]";
   if (f.method == FrameMethod::frame_pointer) line += " [frame pointer]";
   if (f.method == FrameMethod::stack) line += " [return address on the stack]";
+  if (f.method == FrameMethod::signal) line += " [signal frame]";
   return line;
 }
 

@@ -159,6 +159,65 @@ TEST_F(RuntimesAgainstGdb, RustWithoutDebugInfoIsNamedFromDemangledSymbols) {
   EXPECT_EQ(compare_with_gdb(r, gdb), "");
 }
 
+// --- Go -----------------------------------------------------------------
+
+// Whether gdb's named frames of every thread come, in order, among ours.
+std::string gdb_frames_are_a_subset(const json& report, const std::vector<GdbThread>& gdb) {
+  std::string diff;
+  for (const auto& theirs : gdb) {
+    const json* ours = nullptr;
+    for (const auto& t : report["threads"])
+      if (t["tid"] == theirs.lwp) ours = &t;
+    if (!ours) {
+      diff += "thread " + std::to_string(theirs.lwp) + ": not in the report\n";
+      continue;
+    }
+    auto all = names(*ours);
+    auto at = all.begin();
+    for (const auto& f : theirs.frames) {
+      if (f.function == "??") continue;
+      auto found = std::find(at, all.end(), f.function);
+      if (found == all.end()) {
+        diff += "thread " + std::to_string(theirs.lwp) + ": gdb's " + f.function + " missing or out of order\n";
+        break;
+      }
+      at = found + 1;
+    }
+  }
+  return diff;
+}
+
+// GOTRACEBACK=crash: after the nil dereference, the runtime prints the
+// goroutines and raises SIGABRT from inside its own signal handler, which is
+// the signal the kernel dumps. gdb stops at runtime.sigtramp; the report
+// steps through the signal frame to the fault and on to the goroutine's
+// callers.
+TEST_F(RuntimesAgainstGdb, GoNilDereferenceInAGoroutineReachesTheFaultingFunction) {
+  TempDir dir;
+  ServerProcess server(dir, {"save_core=yes"});
+  CrashResult result;
+  std::string exe = crasher("go_crasher");
+  json r = crash(server, exe, {}, result, {{"GOTRACEBACK", "crash"}});
+  ASSERT_FALSE(r.is_null());
+  EXPECT_EQ(r["signal"]["number"], SIGABRT);
+  const json& t = r["threads"][0];
+  EXPECT_GE(find_sequence(t, {"runtime.sigtramp"}), 0) << t["frames"].dump(1);
+  long fault = find_sequence(t, {"runtime.sigpanic", "main.greet", "main.main.func1"});
+  ASSERT_GE(fault, 0) << t["frames"].dump(1);
+  bool through_signal_frame = false;
+  for (const auto& f : t["frames"]) through_signal_frame = through_signal_frame || f["method"] == "signal";
+  EXPECT_TRUE(through_signal_frame) << t["frames"].dump(1);
+  // main.greet is named at the faulting instruction (its first one here),
+  // not the byte before it.
+  EXPECT_EQ(t["frames"][fault + 1]["function_offset"], "0x0") << t["frames"][fault + 1].dump();
+  std::string cause = r["signal"]["cause"].get<std::string>();
+  EXPECT_NE(cause.find("the panic it made of a fault in main.greet at 0x"), std::string::npos) << cause;
+  TempDir scratch;
+  auto gdb = gdb_of(server, exe, scratch);
+  ASSERT_FALSE(gdb.empty());
+  EXPECT_EQ(gdb_frames_are_a_subset(r, gdb), "");
+}
+
 // --- C++ ----------------------------------------------------------------
 
 struct CxxCase {
