@@ -26,12 +26,17 @@ CORE_PATTERN = "/proc/sys/kernel/core_pattern"
 PIPE_LIMIT = "/proc/sys/kernel/core_pipe_limit"
 
 SCENARIOS = [
-    # name, crasher args, CRASHER_PARKED, runs divisor for slow peers
+    # name, crasher args, CRASHER_PARKED[, crasher, extra environment]
     ("1 thread", ["null"], "0"),
     ("16 threads", ["threads", "15"], "0"),
     ("200 threads", ["threads", "199"], "0"),  # with 8 MiB stacks (CRASHER_STACK_KB below)
     ("1 GiB heap", ["heap", "1024"], "0"),
     ("stack overflow", ["stack-overflow"], "0"),
+    # A nil dereference in a goroutine: the runtime dumps core with SIGABRT
+    # from its signal handler, unwound through the signal frame. Its crash
+    # time is taken before the goroutine starts, so it includes the
+    # runtime's own goroutine dump (to /dev/null).
+    ("Go nil dereference", [], "0", "go_crasher", {"GOTRACEBACK": "crash"}),
 ]
 
 
@@ -87,11 +92,11 @@ class Bench:
             time.sleep(0.01)
         return d, conf
 
-    def crash(self, args, parked):
+    def crash(self, args, parked, exe="crasher", extra_env=None):
         # Default-sized thread stacks: the core then carries them (as zeros
         # where untouched), as a real program's would.
-        env = dict(os.environ, CRASHER_PARKED=parked, CRASHER_STACK_KB="8192")
-        p = subprocess.Popen([f"{self.build}/crashers/crasher"] + args, stdout=subprocess.PIPE,
+        env = dict(os.environ, CRASHER_PARKED=parked, CRASHER_STACK_KB="8192", **(extra_env or {}))
+        p = subprocess.Popen([f"{self.build}/crashers/{exe}"] + args, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, env=env)
         line = p.stdout.readline().decode().split()
         # Not waited for here: a big process takes long to tear down after
@@ -116,7 +121,7 @@ class Bench:
         return None
 
     def usercrash(self, scenario, hide, rss=False):
-        name, args, parked = scenario
+        name, args, parked, *crasher = scenario
         self.count = getattr(self, "count", 0) + 1
         d, conf = self.start_server(f"u{self.count}", "debuginfo_path=/var/empty\n" if hide else "")
         client = f"{self.build}/bin/usercrash_c"
@@ -128,7 +133,7 @@ class Bench:
         times = []
         runs = 1 if rss else self.runs
         for i in range(runs):
-            pid, t0 = self.crash(args, parked)
+            pid, t0 = self.crash(args, parked, *crasher)
             # The text report is linked into its slot last: the report is done.
             done = self.wait_file(f"{d}/crashes/usercrash_{i:02}", self.timeout)
             times.append(None if done is None else (done - t0) / 1e6)
@@ -143,14 +148,14 @@ class Bench:
         return times
 
     def peer(self, kind, scenario, hide):
-        name, args, parked = scenario
+        name, args, parked, *crasher = scenario
         self.count = getattr(self, "count", 0) + 1
         d = os.path.join(self.work, f"p{self.count}")
         os.makedirs(d, mode=0o700)
         self.set_pattern(f"|{self.build}/bench/bench_handler {kind} {d} {int(hide)} %P %E")
         times = []
         for _ in range(self.peer_runs):
-            pid, t0 = self.crash(args, parked)
+            pid, t0 = self.crash(args, parked, *crasher)
             done = self.wait_file(f"{d}/done.{pid}", self.timeout)
             times.append(None if done is None else (done - t0) / 1e6)
             self.reap()

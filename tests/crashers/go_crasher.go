@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 )
 
 type account struct {
@@ -19,7 +20,6 @@ func greet(a *account) int {
 }
 
 func main() {
-	fmt.Println("ready")
 	var wg sync.WaitGroup
 	var nobody *account
 	if len(os.Args) > 1 && os.Args[1] == "alice" {
@@ -28,6 +28,8 @@ func main() {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		// As the C crasher does: pid and CLOCK_REALTIME ns, just before the crash.
+		fmt.Printf("ready %d %d\n", os.Getpid(), time.Now().UnixNano())
 		fmt.Println(greet(nobody))
 	}()
 	wg.Wait()
