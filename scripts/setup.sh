@@ -1,5 +1,7 @@
 #!/bin/sh
 # Installs every Debian package usercrash needs to build, test and package.
+# (gcc-12-multilib, not gcc-multilib: Debian's gcc-multilib conflicts with
+# the aarch64 cross compiler; the i386 crasher names the asm headers itself.)
 # Idempotent: quiet and quick when everything is already there.
 set -eu
 
@@ -16,8 +18,10 @@ clang clang-format llvm libclang-rt-14-dev
 clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
 debhelper lintian devscripts mmdebstrap
-util-linux procps
+util-linux procps time
 acl tmux
+gcc-12-multilib g++-12-multilib
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gdb-multiarch
 "
 missing=""
 for p in $packages; do

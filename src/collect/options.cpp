@@ -32,6 +32,7 @@ engine::ProcessLimits process_limits(const config::Config& config) {
 engine::CoreLimits core_limits(const config::Config& config) {
   engine::CoreLimits limits;
   limits.max_threads = config.max_threads;
+  limits.max_files = config.max_maps;
   return limits;
 }
 

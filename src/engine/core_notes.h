@@ -52,6 +52,7 @@ struct CoreSiginfo {
   uint64_t address = 0;  // si_addr for fault signals
   pid_t sender_pid = 0;  // si_pid for signals sent by a process
   uid_t sender_uid = 0;
+  bool code_known = true;  // false: only the number is known (no NT_SIGINFO)
 };
 
 struct CorePsinfo {

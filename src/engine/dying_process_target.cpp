@@ -53,6 +53,7 @@ DyingProcessTarget::DyingProcessTarget(proc::ProcessDir dir, const CoreNotes& no
   if (!siginfo_ && !notes.threads.empty() && notes.threads.front().cursig > 0) {
     CoreSiginfo s;
     s.signo = notes.threads.front().cursig;
+    s.code_known = false;
     siginfo_ = s;
   }
   // The auxv in the notes is the kernel's own copy; prefer it.

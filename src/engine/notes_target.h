@@ -6,13 +6,16 @@
 
 #include "engine/core_notes.h"
 #include "engine/target.h"
+#include "util/limits.h"
 
 namespace usercrash::engine {
 
 class NotesTarget : public Target {
  public:
   // `pid` is the global pid when known (the notes carry the namespace one).
-  NotesTarget(const CoreNotes& notes, pid_t pid, std::string kind, const std::vector<CoreSegment>& loads = {});
+  // At most `max_maps` mappings are made from `loads` and NT_FILE together.
+  NotesTarget(const CoreNotes& notes, pid_t pid, std::string kind, const std::vector<CoreSegment>& loads = {},
+              size_t max_maps = limits::kMaxMaps);
 
   std::string kind() const override { return kind_; }
   const ProcessFacts& facts() const override { return facts_; }
@@ -26,12 +29,17 @@ class NotesTarget : public Target {
   ProcessFacts& mutable_facts() { return facts_; }
 
  protected:
+  void build_mappings(const CoreNotes& notes, const std::vector<CoreSegment>& loads, size_t max_maps);
+
   std::string kind_;
   ArchId arch_;
   ProcessFacts facts_;
   std::vector<ThreadRegisters> threads_;
   std::optional<CoreSiginfo> siginfo_;
-  std::vector<proc::MapEntry> maps_;
+  std::vector<proc::MapEntry> maps_;  // sorted by start
+  // Per mapping: whether its permissions came from the core (a PT_LOAD) or
+  // are a guess ("r--p" for a file gcore did not dump).
+  std::vector<bool> perms_known_;
 };
 
 }  // namespace usercrash::engine

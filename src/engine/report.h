@@ -59,6 +59,7 @@ struct ThreadReport {
 struct SignalReport {
   int number = 0;
   int code = 0;
+  bool code_known = true;  // false: the source gave the number alone (`code` means nothing)
   std::optional<uint64_t> fault_address;
   std::optional<pid_t> sender_pid;
   std::optional<uid_t> sender_uid;
@@ -111,7 +112,9 @@ struct Report {
   std::optional<std::string> exe_build_id;  // hex, of the executable's module
   std::vector<std::string> cmdline;
   std::optional<std::vector<std::string>> environment;  // only when configured
-  int64_t time = 0;                                     // seconds since the epoch, UTC
+  // Seconds since the epoch, UTC: of the crash, or of a live process's
+  // capture; absent when not known (a core file read later).
+  std::optional<int64_t> time;
   std::optional<std::string> kernel;
   std::optional<std::string> hostname;
   std::string source;           // "core_pattern", "kernel_socket", "live", "core_file"

@@ -253,7 +253,11 @@ Report build_report(Target& target, const CollectOptions& options) {
   r.exe = f.exe;
   r.cmdline = f.cmdline;
   r.environment = f.environment;
-  r.time = options.time ? options.time : static_cast<int64_t>(std::time(nullptr));
+  // The time of the crash; for a process at hand, now. A core read later
+  // has none of its own: the report says so rather than give today's.
+  if (options.time) r.time = options.time;
+  else if (f.crash_time) r.time = f.crash_time;
+  else if (target.kind() != "core_file") r.time = static_cast<int64_t>(std::time(nullptr));
   r.kernel = f.kernel;
   r.hostname = f.hostname;
   r.maps = target.mappings();
@@ -261,6 +265,9 @@ Report build_report(Target& target, const CollectOptions& options) {
   r.kernel_stack = f.kernel_stack;
   r.truncated = f.truncated;
   r.problems = f.problems;
+  // A source may learn of more while the report is built (a module file it
+  // looked for when a frame needed it): those are added at the end.
+  const size_t problems_known = f.problems.size();
   std::optional<std::string> secure = secure_reason(f);
   r.secure = secure.has_value();
   bool with_memory = options.include_memory && (!r.secure || options.dump_secure_memory);
@@ -292,8 +299,9 @@ Report build_report(Target& target, const CollectOptions& options) {
     SignalReport sig;
     sig.number = s->signo;
     sig.code = s->code;
-    if (signal_has_fault_address(s->signo, s->code)) sig.fault_address = s->address;
-    if (signal_sent_by_process(s->code)) {
+    sig.code_known = s->code_known;
+    if (s->code_known && signal_has_fault_address(s->signo, s->code)) sig.fault_address = s->address;
+    if (s->code_known && signal_sent_by_process(s->code)) {
       sig.sender_pid = s->sender_pid;
       sig.sender_uid = s->sender_uid;
     }
@@ -370,6 +378,8 @@ Report build_report(Target& target, const CollectOptions& options) {
     }
     disassemble_pc(regs, r.maps, memory, function_start, r);
   }
+  for (size_t i = problems_known; i < target.facts().problems.size(); ++i)
+    r.problems.push_back(target.facts().problems[i]);
   r.exe_build_id = exe_build_id(r, unwinder ? &*unwinder : nullptr);
   r.signature = crash_signature(r);
   if (unwinder)

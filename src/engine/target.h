@@ -46,7 +46,10 @@ struct ProcessFacts {
   std::vector<proc::OpenFile> open_files;
   std::vector<std::string> kernel_stack;
   std::vector<proc::AuxvEntry> auxv;
-  std::optional<bool> dumpable;       // the kernel's %d, or /proc's view
+  std::optional<bool> dumpable;  // the kernel's %d, or /proc's view
+  // When it crashed, where the source says (a core file on disk says not:
+  // a core's notes carry no wall-clock time).
+  std::optional<int64_t> crash_time;
   std::optional<std::string> kernel;  // uname -r of the machine that saw the crash
   std::optional<std::string> hostname;
   std::vector<std::string> truncated;  // what was cut for size

@@ -110,7 +110,7 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
     for (const auto& e : *r.environment) env.push_back(to_valid_utf8(e));
     j["environment"] = env;
   }
-  j["time"] = iso8601_utc(r.time);
+  j["time"] = r.time ? json(iso8601_utc(*r.time)) : json(nullptr);
   j["kernel"] = string_or_null(r.kernel);
   j["hostname"] = string_or_null(r.hostname);
   j["source"] = r.source;
@@ -123,8 +123,8 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
     j["signal"] = json{
         {"number", s.number},
         {"name", engine::signal_name(s.number)},
-        {"code", s.code},
-        {"code_name", engine::signal_code_name(s.number, s.code, arch_id)},
+        {"code", s.code_known ? json(s.code) : json(nullptr)},
+        {"code_name", s.code_known ? json(engine::signal_code_name(s.number, s.code, arch_id)) : json(nullptr)},
         {"fault_address", optional_json(s.fault_address, hex)},
         {"sender_pid", optional_json(s.sender_pid, [](pid_t v) { return v; })},
         {"sender_uid", optional_json(s.sender_uid, [](uid_t v) { return v; })},

@@ -175,7 +175,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     for (const auto& a : r.cmdline) cmd += (cmd.empty() ? "" : " ") + escape_text(a);
     out += "cmdline: " + cmd + '\n';
   }
-  out += "time: " + iso8601_utc(r.time) + '\n';
+  out += "time: " + (r.time ? iso8601_utc(*r.time) : std::string("unknown (the core does not say)")) + '\n';
   if (r.kernel || r.hostname)
     out += fmt::format("kernel: {}, host: {}\n", r.kernel ? escape_text(*r.kernel) : "?",
                        r.hostname ? escape_text(*r.hostname) : "?");
@@ -183,8 +183,12 @@ std::string render_text(const Report& r, const RenderOptions& options) {
 
   if (r.signal) {
     const auto& s = *r.signal;
-    out += fmt::format("signal: {} ({}), code: {} ({})", s.number, engine::signal_name(s.number), s.code,
-                       engine::signal_code_name(s.number, s.code, arch_of(r).id));
+    if (s.code_known)
+      out += fmt::format("signal: {} ({}), code: {} ({})", s.number, engine::signal_name(s.number), s.code,
+                         engine::signal_code_name(s.number, s.code, arch_of(r).id));
+    else
+      out += fmt::format("signal: {} ({}), code: unknown (the core carries no siginfo)", s.number,
+                         engine::signal_name(s.number));
     if (s.fault_address) out += ", fault addr: " + hex_address(*s.fault_address);
     out += '\n';
     if (s.sender_pid) out += fmt::format("sent by: pid {}, uid {}\n", *s.sender_pid, s.sender_uid.value_or(0));

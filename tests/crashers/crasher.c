@@ -334,11 +334,13 @@ NOINLINE void garbage_stack(void) {
                    :
                    : "r"(&junk[4096])
                    : "rax", "memory");
-#else
+#elif defined(__i386__)
   __asm__ volatile("mov %0, %%esp\n\tmov %0, %%ebp\n\txor %%eax, %%eax\n\tmovl (%%eax), %%eax"
                    :
                    : "r"(&junk[4096])
                    : "eax", "memory");
+#else
+  __asm__ volatile("mov sp, %0\n\tmov x29, %0\n\tmov x0, #0\n\tldr x0, [x0]" : : "r"(&junk[4096]) : "x0", "memory");
 #endif
 }
 
@@ -353,8 +355,10 @@ NOINLINE void frame_pointer_loop(void) {
   ready();
 #if defined(__x86_64__)
   __asm__ volatile("mov %0, %%rbp\n\tjmp *%1" : : "r"(loop), "r"(code) : "memory");
-#else
+#elif defined(__i386__)
   __asm__ volatile("mov %0, %%ebp\n\tjmp *%1" : : "r"(loop), "r"(code) : "memory");
+#else
+  __asm__ volatile("mov x29, %0\n\tbr %1" : : "r"(loop), "r"(code) : "memory");
 #endif
 }
 

@@ -145,9 +145,13 @@ size_t argument_list(std::string_view rest) {
 
 }  // namespace
 
-std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string& core, int max_frames) {
-  RunResult r = run({"gdb", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set width 0", "-ex",
-                     "thread apply all bt " + std::to_string(max_frames), exe, core});
+std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string& core, int max_frames,
+                                      const std::string& gdb, const std::string& sysroot) {
+  std::vector<std::string> argv = {gdb, "-nx", "-batch"};
+  if (!sysroot.empty()) argv.insert(argv.end(), {"-iex", "set sysroot " + sysroot});
+  argv.insert(argv.end(), {"-ex", "set pagination off", "-ex", "set width 0", "-ex",
+                           "thread apply all bt " + std::to_string(max_frames), exe, core});
+  RunResult r = run(argv);
   std::vector<GdbThread> threads;
   std::istringstream in(r.output);
   std::string line;
@@ -192,8 +196,12 @@ std::string compare_with_gdb(const json& report, const std::vector<GdbThread>& g
     }
     auto ours = our_groups(t);
     auto theirs = gdb_groups(*it);
-    uint64_t rip = std::stoull(t["registers"]["rip"].get<std::string>(), nullptr, 16);
-    if (!theirs.empty() && !theirs[0].pc) theirs[0].pc = rip;
+    // The thread's pc, whatever the architecture names it.
+    uint64_t pc = 0;
+    for (const char* name : {"rip", "eip", "pc"})
+      if (t["registers"].is_object() && t["registers"].contains(name))
+        pc = std::stoull(t["registers"][name].get<std::string>(), nullptr, 16);
+    if (!theirs.empty() && !theirs[0].pc) theirs[0].pc = pc;
     // gdb stops at main (its "backtrace past-main" is off); we go on to _start.
     if (!theirs.empty() && theirs.back().function == "main") {
       auto main_at = std::find_if(ours.begin(), ours.end(), [](const Group& g) { return g.function == "main"; });

@@ -24,8 +24,10 @@ struct GdbThread {
   std::vector<GdbFrame> frames;
 };
 
-// Runs `gdb -batch -ex 'thread apply all bt N'` on exe + core.
-std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string& core, int max_frames = 256);
+// Runs `gdb -batch -ex 'thread apply all bt N'` on exe + core; `gdb` may be
+// gdb-multiarch, `sysroot` where it finds a foreign core's libraries.
+std::vector<GdbThread> gdb_backtraces(const std::string& exe, const std::string& core, int max_frames = 256,
+                                      const std::string& gdb = "gdb", const std::string& sysroot = "");
 
 // Compares every thread of `report` with gdb's. Frames are grouped by
 // physical frame (a pc and the inlined calls at it): the groups must come in

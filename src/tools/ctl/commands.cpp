@@ -49,7 +49,7 @@ void print_help(const Context& ctx) {
       "        PID the newest report of that process (--pid: the argument is a pid)\n"
       "  gdb [--exe PATH] [--pid] SLOT|PID [-- GDB-ARGUMENT...]\n"
       "        run gdb on the saved core of a report with its executable\n"
-      "  analyze [--json] [--exe PATH] [--sysroot DIR] CORE\n"
+      "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE\n"
       "        the report of any core file (plain or zstd-compressed), to stdout\n"
       "  clean [--older-than DURATION]\n"
       "        remove reports older than DURATION (30m, 12h, 7d), or all of them\n"
@@ -121,8 +121,8 @@ const std::vector<Command>& commands() {
        true,
        run_gdb},
       {"analyze",
-       "analyze [--json] [--exe PATH] [--sysroot DIR] CORE",
-       {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}},
+       "analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE",
+       {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}, {"search", 0, true}},
        1,
        1,
        false,

@@ -146,6 +146,11 @@ Outcome run_analyze(Context& ctx, const CommandArgs& args) {
   engine::CoreFileOptions options;
   options.executable = args.value("exe");
   options.sysroot = args.value("sysroot").value_or("");
+  for (const auto& o : args.parsed.options)
+    if (o.name == "search") options.search_dirs.push_back(o.value);
+  options.debuginfo_path = config->debuginfo_path;
+  options.max_threads = config->max_threads;
+  options.max_maps = config->max_maps;
   std::string partial;
   auto text = analyze(args.operands()[0], options, *config, args.has("json"), partial);
   if (!text) return failed(text.error());
