@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
@@ -112,6 +113,42 @@ TEST(CoreFileTarget, CutNoteSegmentIsAProblemNotAFailure) {
   bool noted = false;
   for (const auto& p : (*t)->facts().problems) noted = noted || p.find("cut short") != std::string::npos;
   EXPECT_TRUE(noted);
+}
+
+// A core cut after its notes (here: only the head of a real one) still
+// opens, and says it is truncated: how many bytes it has against what its
+// headers describe, how many segments lost their memory, and whose stacks
+// went with them (those backtraces end early), in problems and truncated.
+TEST(CoreFileTarget, ATruncatedCoreSaysWhatIsMissingAndWhoseStacks) {
+  TempDir tmp;
+  const std::string core = head("threads.head");
+  test::write_file(tmp / "core", core, 0600);
+  auto t = CoreFileTarget::open(tmp / "core");
+  ASSERT_TRUE(t) << t.error().message;
+  ASSERT_FALSE((*t)->threads().empty());
+  std::string said;
+  for (const auto& p : (*t)->facts().problems)
+    if (p.starts_with("the core file is truncated")) said = p;
+  ASSERT_FALSE(said.empty()) << "no truncation problem among " << (*t)->facts().problems.size();
+  EXPECT_NE(said.find("it has " + std::to_string(core.size()) + " bytes"), std::string::npos) << said;
+  EXPECT_NE(said.find("segments is missing or cut"), std::string::npos) << said;
+  EXPECT_NE(said.find("the stacks of threads " + std::to_string((*t)->threads()[0].tid)), std::string::npos) << said;
+  bool counted = false;
+  for (const auto& cut : (*t)->facts().truncated)
+    counted = counted || cut.starts_with("core file: " + std::to_string(core.size()) + " of ");
+  EXPECT_TRUE(counted);
+
+  // The same core grown (sparsely) to the length its headers describe is whole.
+  const std::string marker = "its headers describe ";
+  const size_t at = said.find(marker);
+  ASSERT_NE(at, std::string::npos) << said;
+  const uint64_t expected = std::stoull(said.substr(at + marker.size()));
+  test::write_file(tmp / "whole", core, 0600);
+  std::filesystem::resize_file(tmp / "whole", expected);
+  auto whole = CoreFileTarget::open(tmp / "whole");
+  ASSERT_TRUE(whole) << whole.error().message;
+  for (const auto& p : (*whole)->facts().problems) EXPECT_FALSE(p.starts_with("the core file is truncated")) << p;
+  EXPECT_TRUE((*whole)->facts().truncated.empty());
 }
 
 TEST(CoreFileTarget, OptionsThatNameNothingAreRefused) {
