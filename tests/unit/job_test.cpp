@@ -15,6 +15,14 @@
 #include "unit/fake_target.h"
 #include "util/file_io.h"
 
+// The sanitizer build: these tests make the collector child crash and run
+// out of memory on purpose, and judge how it ended. AddressSanitizer would
+// catch the signal and the failed allocation itself and exit its own way, so
+// in this binary it leaves both to the program, as the product sees them.
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" const char* __asan_default_options() { return "handle_segv=0:allocator_may_return_null=1"; }
+#endif
+
 namespace usercrash::collect {
 namespace {
 
