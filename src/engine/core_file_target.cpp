@@ -33,14 +33,6 @@ constexpr uint64_t kPage = 4096;
 uint64_t page_down(uint64_t v) { return v & ~(kPage - 1); }
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
 
-std::string perms_of(uint32_t flags) {
-  std::string p = "---p";
-  if (flags & PF_R) p[0] = 'r';
-  if (flags & PF_W) p[1] = 'w';
-  if (flags & PF_X) p[2] = 'x';
-  return p;
-}
-
 std::string strip_deleted(std::string path) {
   constexpr std::string_view kDeleted = " (deleted)";
   if (path.ends_with(kDeleted)) path.resize(path.size() - kDeleted.size());
@@ -320,7 +312,7 @@ void CoreFileTarget::refine_permissions() {
       if (seg.type != PT_LOAD) continue;
       uint64_t start = page_down(seg.offset), end = page_up(seg.offset + seg.file_size);
       if (maps_[i].offset >= start && maps_[i].offset < end) {
-        maps_[i].perms = perms_of(seg.flags);
+        maps_[i].perms = segment_perms(seg.flags);
         perms_known_[i] = true;
         break;
       }
@@ -335,7 +327,7 @@ void CoreFileTarget::add_file_mappings(const std::string& path, const ElfImage& 
     m.start = page_down(seg.vaddr + bias);
     m.end = page_up(seg.vaddr + bias + seg.file_size);
     m.offset = page_down(seg.offset);
-    m.perms = perms_of(seg.flags);
+    m.perms = segment_perms(seg.flags);
     m.path = path;
     m.inode = 1;
     auto it = std::lower_bound(maps_.begin(), maps_.end(), m.start,

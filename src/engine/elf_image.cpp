@@ -38,6 +38,39 @@ const ElfSegment* ElfImage::find(uint32_t segment_type) const {
   return nullptr;
 }
 
+namespace {
+
+// The header fields both ELF classes share, read as the class's own struct.
+template <typename Ehdr, typename Phdr>
+util::Result<void> read_header(const ReadAt& read, ElfImage& image, uint16_t& phnum) {
+  Ehdr eh;
+  if (!read_struct(read, 0, eh)) return util::fail("shorter than an ELF header");
+  image.type = eh.e_type;
+  image.machine = eh.e_machine;
+  image.entry = eh.e_entry;
+  image.phoff = eh.e_phoff;
+  phnum = eh.e_phnum;
+  if (eh.e_phentsize != sizeof(Phdr)) return util::fail("unexpected program header size");
+  return {};
+}
+
+template <typename Phdr>
+std::optional<ElfSegment> read_segment(const ReadAt& read, uint64_t at) {
+  Phdr ph;
+  if (!read_struct(read, at, ph)) return std::nullopt;
+  return ElfSegment{ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
+}
+
+}  // namespace
+
+std::string segment_perms(uint32_t flags) {
+  std::string p = "---p";
+  if (flags & PF_R) p[0] = 'r';
+  if (flags & PF_W) p[1] = 'w';
+  if (flags & PF_X) p[2] = 'x';
+  return p;
+}
+
 util::Result<ElfImage> read_elf_image(const ReadAt& read) {
   unsigned char ident[EI_NIDENT];
   if (read(0, std::as_writable_bytes(std::span(ident))) != sizeof ident)
@@ -46,45 +79,20 @@ util::Result<ElfImage> read_elf_image(const ReadAt& read) {
   if (ident[EI_DATA] != ELFDATA2LSB) return util::fail("not a little-endian ELF file");
   ElfImage image;
   image.elf_class = ident[EI_CLASS];
-  uint16_t phnum = 0, phentsize = 0;
-  if (image.elf_class == ELFCLASS64) {
-    Elf64_Ehdr eh;
-    if (!read_struct(read, 0, eh)) return util::fail("shorter than an ELF header");
-    image.type = eh.e_type;
-    image.machine = eh.e_machine;
-    image.entry = eh.e_entry;
-    image.phoff = eh.e_phoff;
-    phnum = eh.e_phnum;
-    phentsize = eh.e_phentsize;
-    if (phentsize != sizeof(Elf64_Phdr)) return util::fail("unexpected program header size");
-  } else if (image.elf_class == ELFCLASS32) {
-    Elf32_Ehdr eh;
-    if (!read_struct(read, 0, eh)) return util::fail("shorter than an ELF header");
-    image.type = eh.e_type;
-    image.machine = eh.e_machine;
-    image.entry = eh.e_entry;
-    image.phoff = eh.e_phoff;
-    phnum = eh.e_phnum;
-    phentsize = eh.e_phentsize;
-    if (phentsize != sizeof(Elf32_Phdr)) return util::fail("unexpected program header size");
-  } else {
-    return util::fail("ELF class is neither 32 nor 64-bit");
-  }
+  uint16_t phnum = 0;
+  util::Result<void> header;
+  if (image.elf_class == ELFCLASS64) header = read_header<Elf64_Ehdr, Elf64_Phdr>(read, image, phnum);
+  else if (image.elf_class == ELFCLASS32) header = read_header<Elf32_Ehdr, Elf32_Phdr>(read, image, phnum);
+  else return util::fail("ELF class is neither 32 nor 64-bit");
+  if (!header) return std::unexpected(header.error());
+  const uint64_t phentsize = image.elf_class == ELFCLASS64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
   if (phnum > kMaxElfSegments) return util::fail(fmt::format("{} program headers", phnum));
   for (uint16_t i = 0; i < phnum; ++i) {
     uint64_t at = image.phoff + uint64_t{i} * phentsize;
     if (at < image.phoff) break;  // wrapped
-    ElfSegment s;
-    if (image.elf_class == ELFCLASS64) {
-      Elf64_Phdr ph;
-      if (!read_struct(read, at, ph)) return util::fail("program headers cut short");
-      s = {ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
-    } else {
-      Elf32_Phdr ph;
-      if (!read_struct(read, at, ph)) return util::fail("program headers cut short");
-      s = {ph.p_type, ph.p_flags, ph.p_offset, ph.p_vaddr, ph.p_filesz, ph.p_memsz};
-    }
-    image.segments.push_back(s);
+    auto s = image.elf_class == ELFCLASS64 ? read_segment<Elf64_Phdr>(read, at) : read_segment<Elf32_Phdr>(read, at);
+    if (!s) return util::fail("program headers cut short");
+    image.segments.push_back(*s);
   }
   return image;
 }

@@ -46,6 +46,9 @@ inline constexpr size_t kMaxElfSegments = 4096;
 // The ELF header and program headers at position 0 of `read`.
 util::Result<ElfImage> read_elf_image(const ReadAt& read);
 
+// A segment's p_flags as a maps permission string ("r-xp").
+std::string segment_perms(uint32_t flags);
+
 // The GNU build-id in hex, from the PT_NOTE segments. `file` reads them at
 // their file offsets; otherwise at their addresses plus `bias` (an image in
 // memory).

@@ -1,5 +1,7 @@
 #include "engine/notes_target.h"
 
+#include "engine/elf_image.h"
+
 #include <elf.h>
 
 #include <algorithm>
@@ -8,17 +10,7 @@
 
 namespace usercrash::engine {
 
-namespace {
-
-std::string perms_of(uint32_t flags) {
-  std::string p = "---p";
-  if (flags & PF_R) p[0] = 'r';
-  if (flags & PF_W) p[1] = 'w';
-  if (flags & PF_X) p[2] = 'x';
-  return p;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 NotesTarget::NotesTarget(const CoreNotes& notes, pid_t pid, std::string kind, const std::vector<CoreSegment>& loads,
                          size_t max_maps)
@@ -64,7 +56,7 @@ void NotesTarget::build_mappings(const CoreNotes& notes, const std::vector<CoreS
     proc::MapEntry m;
     m.start = seg.vaddr;
     m.end = seg.vaddr + seg.mem_size;
-    m.perms = perms_of(seg.flags);
+    m.perms = segment_perms(seg.flags);
     maps.emplace_back(std::move(m), true);
   }
   auto by_start = [](const auto& a, const auto& b) { return a.first.start < b.first.start; };
