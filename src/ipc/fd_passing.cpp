@@ -71,7 +71,7 @@ Result<Message> receive_message(int sock, size_t max_fds) {
   if (msg.msg_flags & MSG_TRUNC) return util::fail(fmt::format("packet larger than {} bytes", kMaxPacketSize));
   if (out.fds.size() > max_fds)
     return util::fail(fmt::format("{} fds attached, at most {} expected", out.fds.size(), max_fds));
-  if (n == 0) return util::fail("peer closed the connection");
+  if (n == 0) return util::fail(util::ErrorKind::closed, "peer closed the connection");
   out.bytes.resize(static_cast<size_t>(n));
   return out;
 }
@@ -85,7 +85,7 @@ Result<void> wait_readable(int fd, std::chrono::milliseconds timeout) {
     int r = ::poll(&p, 1, static_cast<int>(left.count()));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return util::fail_errno("poll");
-    if (r == 0) return util::fail("timed out", ETIMEDOUT);
+    if (r == 0) return util::fail(util::ErrorKind::timed_out, "timed out", ETIMEDOUT);
     return {};
   }
 }

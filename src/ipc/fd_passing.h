@@ -27,11 +27,10 @@ util::Result<void> send_packet(int sock, const P& packet, std::span<const int> f
 
 // Receives one message. More than `max_fds` fds, a truncated message or
 // truncated control data is an error (any fds that did arrive are closed).
-// A zero-length read means the peer closed: error with errno_value 0 and the
-// text "peer closed the connection".
+// A zero-length read means the peer closed: an error of kind `closed`.
 util::Result<Message> receive_message(int sock, size_t max_fds);
 
-// Waits until `fd` is readable or `timeout` passes (error "timed out", ETIMEDOUT).
+// Waits until `fd` is readable or `timeout` passes (an error of kind `timed_out`).
 util::Result<void> wait_readable(int fd, std::chrono::milliseconds timeout);
 
 }  // namespace usercrash::ipc

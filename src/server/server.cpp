@@ -230,7 +230,7 @@ void Server::on_readable(Connection& c) {
     if (c.state == State::dumping) {
       finish(c, false, "client went away before completing: " + message.error().message);
     } else {
-      if (message.error().message != "peer closed the connection") {
+      if (message.error().kind != util::ErrorKind::closed) {
         ++counters_.malformed;
         log::warn("{}: dropped: {}", describe(c), message.error().message);
       }
