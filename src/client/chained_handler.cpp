@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "config/saved_pattern.h"
 #include "util/file_io.h"
 #include "util/spawn.h"
 
@@ -18,20 +19,11 @@ using util::Result;
 using util::UniqueFd;
 
 Result<std::optional<SavedHandler>> load_saved_handler(const std::string& state_directory) {
-  std::string path = state_directory + "/" + kSavedPatternFile;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (!fd) {
-    if (errno == ENOENT) return std::optional<SavedHandler>();
-    return util::fail_errno(path);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return util::fail(path + ": not a regular file");
-  // It names a program we run as root for every crash.
-  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-    return util::fail(path + ": must be root's and writable by root only");
-  auto text = util::read_all(fd.get(), 4096);
+  auto text = config::read_saved_pattern(state_directory);
   if (!text) return std::unexpected(text.error());
-  std::string pattern = *text;
+  if (!*text) return std::optional<SavedHandler>();
+  std::string path = state_directory + "/" + config::kSavedPatternName;
+  std::string pattern = std::move(**text);
   while (!pattern.empty() && (pattern.back() == '\n' || pattern.back() == '\0')) pattern.pop_back();
   if (pattern.empty() || pattern[0] == '@') return std::optional<SavedHandler>();
   if (pattern[0] != '|') return std::optional(SavedHandler{SavedHandler::Kind::file, {pattern}});

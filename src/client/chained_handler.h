@@ -20,8 +20,6 @@
 
 namespace usercrash::client {
 
-inline constexpr const char* kSavedPatternFile = "core_pattern.saved";
-
 // The values the kernel would have put in the handler's %-specifiers.
 struct SpecifierValues {
   pid_t pid = 0, global_pid = 0, tid = 0, global_tid = 0;
@@ -46,9 +44,8 @@ struct SavedHandler {
   std::vector<std::string> words;
 };
 
-// The saved pattern; nullopt when nothing was saved or it was a socket
-// ("@path", which only its own server can take). Refuses a state file anyone
-// but root could have written.
+// The saved pattern (config/saved_pattern.h); nullopt when nothing was
+// saved or it was a socket ("@path", which only its own server can take).
 util::Result<std::optional<SavedHandler>> load_saved_handler(const std::string& state_directory);
 
 // Splits a core_pattern pipe line ("|prog a b") into words, as the kernel does.

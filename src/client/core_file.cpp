@@ -15,6 +15,7 @@
 #include "proc/proc_parsers.h"
 #include "util/file_io.h"
 #include "util/parse.h"
+#include "util/sparse_writer.h"
 
 namespace usercrash::client {
 
@@ -33,8 +34,6 @@ enum WriterStatus : int {
   kReadFailed = 204,
 };
 
-constexpr size_t kPage = 4096;
-
 // A /proc/sys value, trimmed; nullopt when unreadable.
 std::optional<std::string> read_sysctl(const char* path) {
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
@@ -42,22 +41,6 @@ std::optional<std::string> read_sysctl(const char* path) {
   auto text = util::read_all(fd.get(), 64);
   if (!text) return std::nullopt;
   return std::string(util::trim(*text));
-}
-
-bool all_zero(const std::byte* data, size_t size) {
-  return std::all_of(data, data + size, [](std::byte b) { return b == std::byte{0}; });
-}
-
-Result<void> pwrite_all(int fd, const std::byte* data, size_t size, uint64_t offset) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return util::fail_errno("write");
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return {};
 }
 
 }  // namespace
@@ -115,40 +98,17 @@ Result<std::optional<CoreFileRequest>> plan_core_file(const std::string& pattern
 }
 
 Result<uint64_t> copy_core(int core_in, int out_fd, uint64_t limit) {
-  // The buffer starts at a page-aligned file offset and is written a whole
-  // page at a time (however the reads fall), so every zero page at an
-  // aligned offset becomes a hole, as the kernel leaves it.
+  util::SparseWriter out(out_fd);
   std::vector<std::byte> buffer(1 << 20);
-  uint64_t base = 0;  // file offset of buffer[0]
-  size_t filled = 0;
-  auto write_out = [&](size_t size) -> Result<void> {
-    size_t run = 0;  // start of the bytes not yet written
-    for (size_t at = 0; at < size; at += kPage) {
-      size_t piece = std::min(kPage, size - at);
-      if (piece < kPage || !all_zero(buffer.data() + at, piece)) continue;
-      if (auto w = pwrite_all(out_fd, buffer.data() + run, at - run, base + run); !w) return w;
-      run = at + piece;
-    }
-    return pwrite_all(out_fd, buffer.data() + run, size - run, base + run);
-  };
-  bool done = false;
-  while (!done) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size() - filled, limit - base - filled));
-    ssize_t n = want == 0 ? 0 : ::read(core_in, buffer.data() + filled, want);
+  while (out.size() < limit) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), limit - out.size()));
+    ssize_t n = ::read(core_in, buffer.data(), want);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return util::fail_errno("reading the core");
-    filled += static_cast<size_t>(n);
-    done = n == 0 || base + filled >= limit;
-    size_t whole = done ? filled : filled / kPage * kPage;
-    if (whole == 0) continue;
-    if (auto w = write_out(whole); !w) return std::unexpected(w.error());
-    std::memmove(buffer.data(), buffer.data() + whole, filled - whole);
-    base += whole;
-    filled -= whole;
+    if (n < 0) return util::fail_errno(util::ErrorKind::reading, "reading the core");
+    if (n == 0) break;
+    if (auto w = out.write(std::span(buffer.data(), static_cast<size_t>(n))); !w) return std::unexpected(w.error());
   }
-  // A hole at the end still counts in the size.
-  if (::ftruncate(out_fd, static_cast<off_t>(base)) != 0) return util::fail_errno("truncate");
-  return base;
+  return out.finish();
 }
 
 int write_core_file(const CoreFileRequest& request, int core_in) {
@@ -177,7 +137,7 @@ int write_core_file(const CoreFileRequest& request, int core_in) {
   ::fcntl(out.get(), F_SETFL, ::fcntl(out.get(), F_GETFL) & ~O_NONBLOCK);
   if (::ftruncate(out.get(), 0) != 0) return kWriteFailed;
   auto copied = copy_core(0, out.get(), request.limit);
-  if (!copied) return copied.error().message.starts_with("reading") ? kReadFailed : kWriteFailed;
+  if (!copied) return copied.error().kind == util::ErrorKind::reading ? kReadFailed : kWriteFailed;
   return kWritten;
 }
 

@@ -1,6 +1,5 @@
 #include "engine/live_process_target.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 
 #include "engine/seized_threads.h"
 #include "proc/proc_parsers.h"
+#include "util/directory_walk.h"
 #include "util/file_io.h"
 #include "util/parse.h"
 
@@ -45,16 +45,10 @@ bool contains(const std::vector<pid_t>& v, pid_t x) { return std::find(v.begin()
 // while threads are held).
 std::vector<pid_t> list_tasks(int proc_dir) {
   std::vector<pid_t> out;
-  int fd = ::openat(proc_dir, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return out;
-  DIR* dir = ::fdopendir(fd);
-  if (!dir) {
-    ::close(fd);
-    return out;
-  }
-  while (dirent* e = ::readdir(dir))
-    if (auto tid = util::parse_int<pid_t>(e->d_name)) out.push_back(*tid);
-  ::closedir(dir);
+  auto walk = util::DirectoryWalk::open(proc_dir, "task");
+  if (!walk) return out;
+  while (auto entry = walk->next())
+    if (auto tid = util::parse_int<pid_t>(*entry)) out.push_back(*tid);
   return out;
 }
 

@@ -1,15 +1,15 @@
 #include "store/core_archive.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <zstd.h>
-#include <cstring>
 
+#include <span>
 #include <vector>
 
 #include "util/file_io.h"
+#include "util/sparse_writer.h"
 
 namespace usercrash::store {
 
@@ -22,23 +22,6 @@ struct DctxDeleter {
 // Level 1: the stream is mostly zero pages and the report must not wait on
 // compression; level 1 still shrinks zero runs by orders of magnitude.
 constexpr int kLevel = 1;
-
-// Writes `data`, seeking over whole zero pages where the output can hold
-// holes: a core is mostly unpopulated pages, and gdb reads holes as zeros.
-util::Result<void> write_sparse(int fd, std::string_view data) {
-  constexpr size_t kPage = 4096;
-  static const char zeros[kPage] = {};
-  while (!data.empty()) {
-    size_t n = std::min(kPage, data.size());
-    if (n == kPage && std::memcmp(data.data(), zeros, kPage) == 0 && ::lseek(fd, kPage, SEEK_CUR) >= 0) {
-      data.remove_prefix(n);
-      continue;
-    }
-    if (auto w = util::write_all(fd, data.substr(0, n)); !w) return w;
-    data.remove_prefix(n);
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -97,56 +80,32 @@ util::Result<CoreSaveResult> CoreWriter::finish() {
   return impl_->result;
 }
 
-util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes) {
-  CoreWriter writer(out_fd, max_bytes);
-  if (auto r = writer.add(head); !r) return std::unexpected(r.error());
-  std::vector<std::byte> in(1 << 20);
-  uint64_t kept = std::min<uint64_t>(head.size(), max_bytes);
-  bool cut = head.size() > max_bytes;
-  while (!cut) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(in.size(), max_bytes - kept + 1));
-    ssize_t n = ::read(in_fd, in.data(), want);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return util::fail_errno("read core stream");
-    if (n == 0) break;
-    if (auto r = writer.add(std::span(in.data(), static_cast<size_t>(n))); !r) return std::unexpected(r.error());
-    kept += static_cast<uint64_t>(n);
-    cut = kept > max_bytes;
-  }
-  return writer.finish();
-}
-
 util::Result<uint64_t> decompress_core(int in_fd, int out_fd, uint64_t max_bytes) {
   std::unique_ptr<ZSTD_DCtx, DctxDeleter> dctx(ZSTD_createDCtx());
   if (!dctx) return util::fail("zstd: out of memory");
   std::vector<char> in(ZSTD_DStreamInSize());
   std::vector<char> out(ZSTD_DStreamOutSize());
-  uint64_t total = 0;
+  util::SparseWriter sparse(out_fd);
   size_t last = 0;
   for (;;) {
     ssize_t n = ::read(in_fd, in.data(), in.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return util::fail_errno("read saved core");
+    if (n < 0) return util::fail_errno(util::ErrorKind::reading, "read saved core");
     if (n == 0) break;
     ZSTD_inBuffer input{in.data(), static_cast<size_t>(n), 0};
     while (input.pos < input.size) {
       ZSTD_outBuffer output{out.data(), out.size(), 0};
       last = ZSTD_decompressStream(dctx.get(), &output, &input);
       if (ZSTD_isError(last)) return util::fail(std::string("zstd: ") + ZSTD_getErrorName(last));
-      if (output.pos > max_bytes - total)
+      if (output.pos > max_bytes - sparse.size())
         return util::fail(fmt::format("saved core decompresses to more than {} bytes; not unpacking it", max_bytes),
                           EFBIG);
-      if (auto w = write_sparse(out_fd, std::string_view(out.data(), output.pos)); !w)
+      if (auto w = sparse.write(std::as_bytes(std::span(out.data(), output.pos))); !w)
         return std::unexpected(w.error());
-      total += output.pos;
     }
   }
   if (last != 0) return util::fail("saved core is truncated");
-  // A core that ends in a hole: give the file its full size.
-  struct stat st {};
-  if (::fstat(out_fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < total)
-    if (::ftruncate(out_fd, static_cast<off_t>(total)) != 0) return util::fail_errno("extend decompressed core");
-  return total;
+  return sparse.finish();
 }
 
 }  // namespace usercrash::store

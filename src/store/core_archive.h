@@ -37,13 +37,9 @@ class CoreWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-// Compresses `head` (bytes already read) followed by everything left on
-// `in_fd` into `out_fd`. The rest of the stream is not read once the cap is hit.
-util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes);
-
-// Decompresses a saved core from `in_fd` into `out_fd` (for gdb). Stops
-// with an error past `max_bytes` of output: a small hostile .core.zst can
-// stand for terabytes.
+// Decompresses a saved core from `in_fd` into `out_fd` (for gdb), zero
+// pages as holes where `out_fd` is a regular file. Stops with an error past
+// `max_bytes` of output: a small hostile .core.zst can stand for terabytes.
 util::Result<uint64_t> decompress_core(int in_fd, int out_fd, uint64_t max_bytes = UINT64_MAX);
 
 }  // namespace usercrash::store

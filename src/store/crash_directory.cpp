@@ -1,6 +1,5 @@
 #include "store/crash_directory.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 
 #include "store/owner_access.h"
 #include "store/slot_ring.h"
+#include "util/directory_walk.h"
 #include "util/log.h"
 #include "util/private_directory.h"
 
@@ -134,7 +134,7 @@ Result<DirectoryLock> CrashDirectory::lock(std::chrono::milliseconds timeout) {
   while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) return util::fail_errno("flock");
     if (std::chrono::steady_clock::now() > deadline)
-      return util::fail("timed out waiting for the directory lock", ETIMEDOUT);
+      return util::fail(util::ErrorKind::timed_out, "timed out waiting for the directory lock", ETIMEDOUT);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return DirectoryLock(std::move(fd));
@@ -185,19 +185,11 @@ Result<std::string> CrashDirectory::publish(PendingReport& report, const std::ve
 }
 
 void CrashDirectory::remove_stale_temporaries() {
-  int fd = ::dup(dir_.get());
-  if (fd < 0) return;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return;
-  }
-  ::rewinddir(d);
+  auto walk = util::DirectoryWalk::open(dir_.get());
+  if (!walk) return;
   std::vector<std::string> stale;
-  while (dirent* e = ::readdir(d)) {
-    if (std::string_view(e->d_name).starts_with(kTempPrefix)) stale.emplace_back(e->d_name);
-  }
-  ::closedir(d);
+  while (auto entry = walk->next())
+    if (entry->starts_with(kTempPrefix)) stale.emplace_back(*entry);
   for (const auto& name : stale) ::unlinkat(dir_.get(), name.c_str(), 0);
 }
 

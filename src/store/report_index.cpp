@@ -2,7 +2,6 @@
 
 #include "util/private_directory.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 
 #include "store/crash_directory.h"
 #include "store/slot_ring.h"
+#include "util/directory_walk.h"
 #include "util/file_io.h"
 #include "util/parse.h"
 
@@ -128,16 +128,10 @@ std::map<unsigned, Entry> scan(int dirfd) {
   std::map<unsigned, Entry> slots;
   int flags = ::fcntl(dirfd, F_GETFL);
   if (flags >= 0 && (flags & O_PATH)) return probe(dirfd);
-  int fd = ::dup(dirfd);
-  if (fd < 0) return slots;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return slots;
-  }
-  ::rewinddir(d);
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
+  auto walk = util::DirectoryWalk::open(dirfd);
+  if (!walk) return slots;
+  while (auto entry = walk->next()) {
+    std::string name(*entry);
     if (auto i = slot_index(name, kMaxSlots)) {
       slots[*i].text = true;
       continue;
@@ -149,7 +143,6 @@ std::map<unsigned, Entry> scan(int dirfd) {
         (kind == SlotFile::json ? slots[*i].json : slots[*i].core) = true;
     }
   }
-  ::closedir(d);
   return slots;
 }
 
@@ -293,23 +286,15 @@ std::optional<ReportSummary> newest_with_pid(const std::vector<ReportSummary>& r
 
 DirectoryUsage directory_usage(int dirfd) {
   DirectoryUsage usage;
-  int fd = ::dup(dirfd);
-  if (fd < 0) return usage;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return usage;
-  }
-  ::rewinddir(d);
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
+  auto walk = util::DirectoryWalk::open(dirfd);
+  if (!walk) return usage;
+  while (auto entry = walk->next()) {
+    std::string name(*entry);
     auto st = stat_at(dirfd, name);
     if (!st || !S_ISREG(st->st_mode)) continue;
     usage.bytes += disk_bytes(*st);
     if (slot_index(name, kMaxSlots)) ++usage.reports;
   }
-  ::closedir(d);
   return usage;
 }
 

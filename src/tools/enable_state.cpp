@@ -148,8 +148,8 @@ Result<std::optional<EnableState>> load_state(const StateDirectory& dir) {
   auto text = dir.read(kStateName);
   if (!text) return std::unexpected(text.error());
   if (!*text) return std::optional<EnableState>{};
-  auto saved = dir.read(kSavedPatternName);
-  if (!saved) return std::unexpected(saved.error());
+  auto saved = config::read_saved_pattern_at(dir.fd());
+  if (!saved) return util::fail(fmt::format("{}/{}", dir.path(), saved.error().message));
   if (!*saved)
     return util::fail(fmt::format("{}/{} exists but {} is missing: the previous core_pattern is unknown", dir.path(),
                                   kStateName, kSavedPatternName));

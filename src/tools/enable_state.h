@@ -20,13 +20,14 @@
 #include <string>
 #include <string_view>
 
+#include "config/saved_pattern.h"
 #include "tools/core_pattern.h"
 #include "util/result.h"
 #include "util/unique_fd.h"
 
 namespace usercrash::tools {
 
-inline constexpr const char* kSavedPatternName = "core_pattern.saved";
+using config::kSavedPatternName;
 inline constexpr const char* kStateName = "enable.state";
 
 // Writes `content` to DIRFD/NAME atomically: a hidden temporary created

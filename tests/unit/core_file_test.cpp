@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "config/saved_pattern.h"
 #include "test_support.h"
 
 namespace usercrash::client {
@@ -65,17 +66,17 @@ TEST(CoreFileName, NamesTheProcessChoseNeverAddADirectory) {
 
 TEST(SavedHandler, AFilePatternIsKeptWholeAndASocketIsNotChained) {
   TempDir state;
-  write_file(state / kSavedPatternFile, "/var/crash/core %e.%p\n", 0600);
+  write_file(state / config::kSavedPatternName, "/var/crash/core %e.%p\n", 0600);
   auto file = load_saved_handler(state.path());
   ASSERT_TRUE(file && *file);
   EXPECT_EQ((*file)->kind, SavedHandler::Kind::file);
   EXPECT_EQ((*file)->words, std::vector<std::string>{"/var/crash/core %e.%p"});
-  write_file(state / kSavedPatternFile, "|/usr/lib/systemd/systemd-coredump %P %u\n", 0600);
+  write_file(state / config::kSavedPatternName, "|/usr/lib/systemd/systemd-coredump %P %u\n", 0600);
   auto pipe = load_saved_handler(state.path());
   ASSERT_TRUE(pipe && *pipe);
   EXPECT_EQ((*pipe)->kind, SavedHandler::Kind::pipe);
   EXPECT_EQ((*pipe)->words, (std::vector<std::string>{"/usr/lib/systemd/systemd-coredump", "%P", "%u"}));
-  write_file(state / kSavedPatternFile, "@@/run/other.sock\n", 0600);
+  write_file(state / config::kSavedPatternName, "@@/run/other.sock\n", 0600);
   auto socket = load_saved_handler(state.path());
   ASSERT_TRUE(socket);
   EXPECT_FALSE(*socket);
@@ -144,6 +145,22 @@ TEST(CopyCore, StopsAtTheLimit) {
   ASSERT_TRUE(copied);
   EXPECT_EQ(*copied, 8292u);
   EXPECT_EQ(read_file(dir / "core"), std::string(8292, 'y'));
+}
+
+TEST(CopyCore, SaysWhetherReadingOrWritingFailed) {
+  TempDir dir;
+  int out = ::open((dir / "core").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  ASSERT_GE(out, 0);
+  auto unreadable = copy_core(-1, out, 8192);
+  ASSERT_FALSE(unreadable);
+  EXPECT_EQ(unreadable.error().kind, util::ErrorKind::reading);
+  Feeder feed(std::string(100000, 'y'), 7000);
+  int read_only = ::open((dir / "core").c_str(), O_RDONLY | O_CLOEXEC);
+  auto unwritable = copy_core(feed.fd(), read_only, UINT64_MAX);
+  ::close(read_only);
+  ::close(out);
+  ASSERT_FALSE(unwritable);
+  EXPECT_EQ(unwritable.error().kind, util::ErrorKind::writing);
 }
 
 // The writer, run as it runs in usercrash_c: a child with the process's
