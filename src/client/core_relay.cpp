@@ -18,7 +18,7 @@ void CoreRelay::start_handler() {
   started_ = true;
   pid_t pid = crash_.context().pid;
   std::string why_none;
-  auto handler = start_previous_handler(*saved_, crash_.specifier_values(), pid, crash_.context().pidfd,
+  auto handler = start_previous_handler(*saved_, crash_.specifier_values(), crash_.process(), crash_.context().pidfd,
                                         config_.client_timeout, name_, why_none);
   if (!handler) log::warn("pid {}: {}: {}", pid, name_, handler.error().message);
   else if (!*handler) log::info("pid {}: no {}, as the kernel would write none: {}", pid, name_, why_none);

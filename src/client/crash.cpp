@@ -124,17 +124,18 @@ SpecifierValues Crash::specifier_values() const {
 std::unique_ptr<engine::Target> Crash::target(const config::Config& config) {
   engine::ProcessFacts* facts = nullptr;
   std::unique_ptr<engine::Target> target;
-  if (dir_) {
-    auto dying = std::make_unique<engine::DyingProcessTarget>(std::move(*dir_), head_.notes,
-                                                              collect::process_limits(config), ctx_.source);
-    dir_.reset();
+  engine::ProcessLimits limits = collect::process_limits(config);
+  limits.kernel_stack = !owner_may_read(config);
+  auto dir = dir_ ? dir_->duplicate() : util::fail(dir_problem_);
+  if (dir) {
+    auto dying = std::make_unique<engine::DyingProcessTarget>(std::move(*dir), head_.notes, limits, ctx_.source);
     facts = &dying->mutable_facts();
     target = std::move(dying);
   } else {
-    log::warn("pid {}: {}; the report has only what the core's notes say", ctx_.pid, dir_problem_);
+    log::warn("pid {}: {}; the report has only what the core's notes say", ctx_.pid, dir.error().message);
     auto notes = std::make_unique<engine::NotesTarget>(head_.notes, ctx_.pid, ctx_.source);
     facts = &notes->mutable_facts();
-    facts->problems.push_back(fmt::format("/proc/{}: {}", ctx_.pid, dir_problem_));
+    facts->problems.push_back(fmt::format("/proc/{}: {}", ctx_.pid, dir.error().message));
     target = std::move(notes);
   }
   if (facts->comm.empty()) facts->comm = ctx_.comm;

@@ -40,9 +40,12 @@ class Crash {
   bool owner_may_read(const config::Config& config) const;
   // What the previous handler's %-specifiers expand to.
   SpecifierValues specifier_values() const;
+  // The crashed process's /proc directory, checked against its pidfd or its
+  // core's notes; nullptr when it could not be.
+  const proc::ProcessDir* process() const { return dir_ ? &*dir_ : nullptr; }
 
   // The crashed process with every fact /proc offers (the costly part), or
-  // only what the core's notes say when /proc cannot be used. Once.
+  // only what the core's notes say when /proc cannot be used.
   std::unique_ptr<engine::Target> target(const config::Config& config);
 
  private:

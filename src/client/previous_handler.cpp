@@ -29,7 +29,8 @@ std::optional<SavedHandler> load_previous_handler(const std::string& state_direc
 }
 
 util::Result<std::optional<ChainedHandler>> start_previous_handler(const SavedHandler& saved,
-                                                                   const SpecifierValues& values, pid_t pid, int pidfd,
+                                                                   const SpecifierValues& values,
+                                                                   const proc::ProcessDir* process, int pidfd,
                                                                    std::chrono::milliseconds timeout, std::string& name,
                                                                    std::string& why_none) {
   if (saved.kind == SavedHandler::Kind::pipe) {
@@ -37,8 +38,9 @@ util::Result<std::optional<ChainedHandler>> start_previous_handler(const SavedHa
     return ChainedHandler::spawn(expand_specifiers(saved.words, values), pidfd);
   }
   name = "core file";
-  auto process = proc::ProcessDir::open(pid, pidfd);
-  if (!process) return std::unexpected(process.error());
+  // Its owner, root and cwd come from /proc: only from the entry proven to
+  // be the crashed process, never from a pid opened again.
+  if (!process) return util::fail("the crashed process's /proc entry could not be verified");
   auto plan = plan_core_file(saved.words[0], values, *process, why_none);
   if (!plan) return std::unexpected(plan.error());
   if (!*plan) return std::optional<ChainedHandler>();

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "client/chained_handler.h"
+#include "proc/process_dir.h"
 #include "util/result.h"
 
 namespace usercrash::client {
@@ -18,11 +19,15 @@ namespace usercrash::client {
 // usercrash_c itself (that would loop). Problems are logged.
 std::optional<SavedHandler> load_previous_handler(const std::string& state_directory);
 
-// Starts it for the crash of `pid`. `name` is set to what it is, for the
-// log ("chained handler /usr/lib/...", "core file core.1234"). nullopt,
-// with `why_none`, when the kernel would have written no core file.
+// Starts it for the crash. `process` is the crashed process's /proc
+// directory as checked against its pidfd or its core (nullptr when it could
+// not be: then no core file is written, since /proc may name another
+// process). `name` is set to what it is, for the log ("chained handler
+// /usr/lib/...", "core file core.1234"). nullopt, with `why_none`, when the
+// kernel would have written no core file.
 util::Result<std::optional<ChainedHandler>> start_previous_handler(const SavedHandler& saved,
-                                                                   const SpecifierValues& values, pid_t pid, int pidfd,
+                                                                   const SpecifierValues& values,
+                                                                   const proc::ProcessDir* process, int pidfd,
                                                                    std::chrono::milliseconds timeout, std::string& name,
                                                                    std::string& why_none);
 

@@ -78,7 +78,9 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   } else {
     note("fd", files.error());
   }
-  if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines, limits.kernel_stack_wait))
+  if (!limits.kernel_stack)
+    f.truncated.push_back("kernel stack: left out of a report its owner may read (the kernel keeps it from users)");
+  else if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines, limits.kernel_stack_wait))
     f.kernel_stack = std::move(*stack);
   else note("stack", stack.error());
   if (auto auxv = dir_.auxv(exe_word_size())) f.auxv = std::move(*auxv);

@@ -19,6 +19,9 @@ struct ProcessLimits {
   // How long an empty /proc/<pid>/stack is asked again (see ProcessDir).
   std::chrono::milliseconds kernel_stack_wait{0};
   bool include_environment = false;
+  // /proc/<pid>/stack: left out of a report its owner may read, since the
+  // kernel keeps it from users.
+  bool kernel_stack = true;
 };
 
 class ProcessTarget : public Target {

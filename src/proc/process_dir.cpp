@@ -1,6 +1,5 @@
 #include "proc/process_dir.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "proc/proc_parsers.h"
+#include "util/directory_walk.h"
 #include "util/file_io.h"
 #include "util/parse.h"
 
@@ -30,22 +30,15 @@ constexpr size_t kMaxCmdlineBytes = 256 * 1024;
 std::vector<std::string> list_directory(int dirfd, const char* name, size_t max_entries, bool* truncated) {
   std::vector<std::string> out;
   if (truncated) *truncated = false;
-  int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return out;
-  DIR* dir = ::fdopendir(fd);
-  if (!dir) {
-    ::close(fd);
-    return out;
-  }
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
+  auto walk = util::DirectoryWalk::open(dirfd, name);
+  if (!walk) return out;
+  while (auto entry = walk->next()) {
     if (out.size() >= max_entries) {
       if (truncated) *truncated = true;
       break;
     }
-    out.emplace_back(e->d_name);
+    out.emplace_back(*entry);
   }
-  ::closedir(dir);
   return out;
 }
 
@@ -85,6 +78,12 @@ Result<ProcessDir> ProcessDir::open_at(const std::string& proc_root, pid_t pid, 
     verified = true;
   }
   return ProcessDir(pid, std::move(dir), verified);
+}
+
+Result<ProcessDir> ProcessDir::duplicate() const {
+  UniqueFd dir(::fcntl(dir_.get(), F_DUPFD_CLOEXEC, 3));
+  if (!dir) return util::fail_errno(fmt::format("/proc/{}", pid_));
+  return ProcessDir(pid_, std::move(dir), verified_);
 }
 
 Result<std::string> ProcessDir::read(const char* name, size_t max_bytes, bool* truncated) const {

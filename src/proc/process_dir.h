@@ -26,6 +26,9 @@ class ProcessDir {
   // Same, under another /proc mount (tests point this at fixture trees).
   static util::Result<ProcessDir> open_at(const std::string& proc_root, pid_t pid, int pidfd = -1);
 
+  // A second handle on the same directory, checked as this one was.
+  util::Result<ProcessDir> duplicate() const;
+
   pid_t pid() const { return pid_; }
   int fd() const { return dir_.get(); }
   bool verified_by_pidfd() const { return verified_; }

@@ -26,10 +26,14 @@ Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds
   }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t empty;
+  // No signal blocked, and every one at its default: a handler must not
+  // inherit our SIGPIPE ignored (it would then never die of a closed reader).
+  sigset_t empty, all;
   sigemptyset(&empty);
+  sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

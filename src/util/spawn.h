@@ -22,7 +22,8 @@ struct SpawnFds {
 };
 
 // argv[0] must be an absolute path. The child starts with an empty signal
-// mask and HOME=/ PATH=/sbin:/bin:/usr/sbin:/usr/bin.
+// mask, every signal at its default action, and HOME=/
+// PATH=/sbin:/bin:/usr/sbin:/usr/bin.
 Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds);
 
 // Waits for our child `pid` to exit, until `deadline` (on a pidfd, so the

@@ -69,6 +69,48 @@ TEST_F(Identity, ARecycledPidNeverLendsItsDataToTheReport) {
   EXPECT_EQ((*report)["threads"].size(), 4u);
 }
 
+// A process sleeping in `cwd`; killed and reaped on destruction.
+struct SleeperIn {
+  pid_t pid = -1;
+  explicit SleeperIn(const std::string& cwd) {
+    pid = ::fork();
+    if (pid == 0) {
+      if (::chdir(cwd.c_str()) != 0) ::_exit(127);
+      ::execl("/usr/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    eventually([&] { return read_file("/proc/" + std::to_string(pid) + "/comm") == "sleep\n"; });
+  }
+  ~SleeperIn() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+};
+
+TEST_F(Identity, ARecycledPidNeverGetsTheCoreFileOfTheCrash) {
+  TempDir dir;
+  pid_t crashed = 0;
+  std::string core = make_core(dir, crashed);
+  ASSERT_TRUE(exists(core));
+  // Before usercrash, core_pattern was Debian's "core": the core file goes
+  // to the crashed process's cwd, as its user.
+  std::string state = dir / "state", cwd = dir / "cwd";
+  ASSERT_EQ(::mkdir(state.c_str(), 0700), 0);
+  ASSERT_EQ(::mkdir(cwd.c_str(), 0755), 0);
+  write_file(state + "/core_pattern.saved", "core", 0600);
+  ServerProcess server(dir, {"state_directory=" + state});
+  SleeperIn sleeper(cwd);
+  // No pidfd, and the pid now names the sleeper: /proc/<pid> is not the
+  // crashed process, so neither the report nor the core file may use it.
+  RunResult r = run({program("usercrash_c"), "-c", server.config(), "-k::0:0::1:1073741824",
+                     std::to_string(sleeper.pid), "crasher", "11"},
+                    read_file(core));
+  EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
+  ASSERT_TRUE(wait_for_report(server.directory(), "usercrash_00")) << server.log();
+  EXPECT_TRUE(fs::is_empty(cwd)) << "no core file in the other process's directory, as its user";
+  EXPECT_NE(r.output.find("could not be verified"), std::string::npos) << r.output;
+}
+
 TEST_F(Identity, APidfdForAnotherProcessIsRefused) {
   TempDir dir;
   pid_t crashed = 0;
@@ -129,6 +171,10 @@ TEST_F(Identity, AUsersOwnCrashIsReadableByThatUserOnly) {
   auto r = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(r) << server.log();
   EXPECT_FALSE((*r)["secure"].get<bool>());
+  EXPECT_TRUE((*r)["kernel_stack"].empty()) << "the kernel keeps /proc/PID/stack from users; so do we";
+  bool said = false;
+  for (const auto& t : (*r)["truncated"]) said = said || t.get<std::string>().starts_with("kernel stack: left out");
+  EXPECT_TRUE(said) << (*r)["truncated"].dump();
   std::string report = server.directory() + "/usercrash_00";
   struct stat st {};
   ASSERT_EQ(::stat(report.c_str(), &st), 0);
