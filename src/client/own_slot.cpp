@@ -15,9 +15,11 @@ util::Result<store::CrashDirectory> open_directory(const config::Config& config)
 }  // namespace
 
 util::Result<std::string> publish_ourselves(const config::Config& config, store::PendingReport& report,
-                                            std::optional<uid_t> owner) {
+                                            std::optional<uid_t> owner, const std::function<void()>& amend) {
   auto directory = open_directory(config);
   if (!directory) return std::unexpected(directory.error());
+  if (directory->is_published(report)) return util::fail(util::ErrorKind::exists, "the report is published already");
+  if (amend) amend();
   return directory->publish(report, {}, owner);
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,9 +19,10 @@ namespace usercrash::client {
 
 // Publishes `report` in the crash directory as the server would: under the
 // directory's lock, by the ring's rules. `owner` may read it
-// (report_access=owner).
+// (report_access=owner). `amend` first, unless the report is in a slot
+// already (an error of kind `exists`).
 util::Result<std::string> publish_ourselves(const config::Config& config, store::PendingReport& report,
-                                            std::optional<uid_t> owner);
+                                            std::optional<uid_t> owner, const std::function<void()>& amend = {});
 
 class OwnSlot : public collect::ReportDestination {
  public:

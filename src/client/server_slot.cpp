@@ -99,12 +99,18 @@ util::Result<std::string> ServerSlot::await_published() {
 
 util::Result<std::string> ServerSlot::publish_unconfirmed(const std::string& why, const collect::Amend& amend) {
   log::warn("pid {}: the server did not confirm the report ({}); publishing it myself", pid_, why);
-  amend(fmt::format("the server did not confirm publication ({}); usercrash_c published this report itself", why));
   store::PendingReport pending;
   const store::SlotFile kinds[] = {store::SlotFile::text, store::SlotFile::json, store::SlotFile::core};
   for (size_t i = 0; i < fds_.size() && i < std::size(kinds); ++i)
     pending.files.push_back({kinds[i], std::move(fds_[i]), ""});
-  return publish_ourselves(config_, pending, owner_);
+  auto published = publish_ourselves(config_, pending, owner_, [&] {
+    amend(fmt::format("the server did not confirm publication ({}); usercrash_c published this report itself", why));
+  });
+  if (!published && published.error().kind == util::ErrorKind::exists) {
+    log::info("pid {}: the server had published the report before it went away", pid_);
+    return std::string("(published by the server)");
+  }
+  return published;
 }
 
 }  // namespace usercrash::client

@@ -405,7 +405,9 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
   std::optional<uid_t> owner;
   if ((c.request.flags & ipc::kOwnerMayRead) && c.request.uid != 0) owner = c.request.uid;
   auto published = directory_.publish(p, {}, owner);
-  if (!published) {
+  if (!published && published.error().kind == util::ErrorKind::exists) {
+    log::info("{}: its client published the report itself", describe(c));
+  } else if (!published) {
     ++counters_.write_errors;
     log::error("{}: report not saved: {}", describe(c), published.error().message);
   } else if (completed) {

@@ -144,6 +144,9 @@ Result<std::string> CrashDirectory::publish(PendingReport& report, const std::ve
                                             std::optional<uid_t> owner_uid) {
   auto held = lock();
   if (!held) return std::unexpected(held.error());
+  // Linked once, never twice: a report the server published just before it
+  // died (its client then publishes it too), or the other way round.
+  if (is_published(report)) return util::fail(util::ErrorKind::exists, "the report is published already");
   unsigned index = choose_slot(slot_times(), busy);
   std::string name = slot_name(index);
 
@@ -182,6 +185,14 @@ Result<std::string> CrashDirectory::publish(PendingReport& report, const std::ve
     }
   }
   return name;
+}
+
+bool CrashDirectory::is_published(const PendingReport& report) const {
+  int text = report.fd(SlotFile::text);
+  struct stat st {};
+  // An unnamed file gets its first link when published. (A named temporary
+  // has one all along and is renamed: that case cannot be told.)
+  return !named_temp_ && text >= 0 && ::fstat(text, &st) == 0 && st.st_nlink > 0;
 }
 
 void CrashDirectory::remove_stale_temporaries() {

@@ -69,9 +69,13 @@ class CrashDirectory {
 
   // Takes the lock, chooses the slot (skipping `busy` ones), replaces what
   // the slot held and links the pending files in, text last. Returns the
-  // slot's name. `owner_uid` (when given) may read the published files.
+  // slot's name. `owner_uid` (when given) may read the published files. A
+  // report published already is an error of kind `exists`.
   util::Result<std::string> publish(PendingReport& report, const std::vector<bool>& busy = {},
                                     std::optional<uid_t> owner_uid = std::nullopt);
+
+  // Whether `report`'s files are in a slot already.
+  bool is_published(const PendingReport& report) const;
 
   util::Result<DirectoryLock> lock(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 

@@ -198,6 +198,28 @@ TEST_P(CrashDirectoryTest, PublishLinksIntoTheNextSlotsWithMode0600) {
   for (const auto& t : times) EXPECT_TRUE(t.has_value());
 }
 
+// Unnamed files (O_TMPFILE, the normal case) get their first link when
+// published: a second publish of the same files is refused.
+TEST(CrashDirectoryOnce, AReportIsPublishedOnceNeverTwice) {
+  TempDir tmp;
+  auto d = CrashDirectory::open(tmp / "crashes", 3);
+  ASSERT_TRUE(d) << d.error().message;
+  auto pending = d->create_pending(false);
+  ASSERT_TRUE(pending);
+  ASSERT_TRUE(pending->files[0].temp_name.empty()) << "this filesystem has O_TMPFILE";
+  write_fd(pending->fd(SlotFile::text), "text a");
+  write_fd(pending->fd(SlotFile::json), "{}");
+  EXPECT_FALSE(d->is_published(*pending));
+  ASSERT_TRUE(d->publish(*pending));
+  EXPECT_TRUE(d->is_published(*pending));
+  // The server published it; its client, unconfirmed, tries too.
+  auto again = d->publish(*pending);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, util::ErrorKind::exists);
+  EXPECT_EQ(entries(tmp / "crashes"), (std::vector<std::string>{".lock", "usercrash_00", "usercrash_00.json"}))
+      << "no second copy";
+}
+
 TEST_P(CrashDirectoryTest, ReplacesTheOldestWhenFull) {
   auto d = open(3);
   publish(d, "a");
