@@ -8,7 +8,8 @@
  * threads (64 KiB by default, so that a thousand fit); CRASHER_NODUMP=1 makes the process non-dumpable first (as a
  * setuid program would be); CRASHER_HOSTILE=1 gives it a hostile name,
  * thread names and an open file whose name is hostile; CRASHER_NAME=NAME
- * sets its comm.
+ * sets its comm; CRASHER_WORKDIR is where the hostile-maps mode makes its
+ * files (default /tmp).
  *
  * Modes that do not crash, for the debugger (a live process): wait-signal,
  * live N (N more threads ticking in park_in_nanosleep; each line on stdin is
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -287,6 +289,36 @@ NOINLINE void crash_with_maps(long count) {
   null_level1();
 }
 
+/* Maps made huge: `count` mappings of one file whose path is about 3.8 KB of
+ * control bytes (15 directories of 250 each, under $CRASHER_WORKDIR or
+ * /tmp), every other page, so none merge. */
+NOINLINE void crash_with_hostile_maps(long count) {
+  long page = sysconf(_SC_PAGESIZE);
+  const char* workdir = getenv("CRASHER_WORKDIR");
+  char base[4096];
+  snprintf(base, sizeof base, "%s/crasher-maps-XXXXXX", workdir ? workdir : "/tmp");
+  if (!mkdtemp(base)) return;
+  int dir = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char name[251];
+  for (int level = 0; level < 15 && dir >= 0; level++) {
+    for (int i = 0; i < 250; i++) name[i] = (char)(1 + (i + level) % 31); /* 0x01..0x1f */
+    name[250] = 0;
+    mkdirat(dir, name, 0700);
+    int next = openat(dir, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(dir);
+    dir = next;
+  }
+  int fd = openat(dir, "f", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ftruncate(fd, page) != 0) return;
+  char* area = mmap(0, (size_t)(count * 2 * page), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  for (long i = 0; i < count; i++) {
+    mmap(area + i * 2 * page, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+    munmap(area + (i * 2 + 1) * page, (size_t)page);
+  }
+  ready();
+  null_level1();
+}
+
 NOINLINE void crash_with_heap(long megabytes) {
   size_t size = (size_t)megabytes << 20;
   char* heap = malloc(size);
@@ -433,8 +465,8 @@ int main(int argc, char** argv) {
   settle(parking);
   /* Modes that set up more first say "ready" themselves, right before crashing. */
   if (strcmp(mode, "wait-stdin") != 0 && strcmp(mode, "threads") != 0 && strcmp(mode, "heap") != 0 &&
-      strcmp(mode, "maps") != 0 && strcmp(mode, "garbage-stack") != 0 && strcmp(mode, "fp-loop") != 0 &&
-      strcmp(mode, "crafted-elf") != 0 && strcmp(mode, "bad-abort-msg") != 0)
+      strcmp(mode, "maps") != 0 && strcmp(mode, "hostile-maps") != 0 && strcmp(mode, "garbage-stack") != 0 &&
+      strcmp(mode, "fp-loop") != 0 && strcmp(mode, "crafted-elf") != 0 && strcmp(mode, "bad-abort-msg") != 0)
     ready();
   if (!strcmp(mode, "null")) null_level1();
   else if (!strcmp(mode, "assert")) assert_in_worker();
@@ -455,6 +487,7 @@ int main(int argc, char** argv) {
   else if (!strcmp(mode, "threads")) crash_with_threads((int)arg);
   else if (!strcmp(mode, "heap")) crash_with_heap(arg);
   else if (!strcmp(mode, "maps")) crash_with_maps(arg);
+  else if (!strcmp(mode, "hostile-maps")) crash_with_hostile_maps(arg);
   else if (!strcmp(mode, "garbage-stack")) garbage_stack();
   else if (!strcmp(mode, "fp-loop")) frame_pointer_loop();
   else if (!strcmp(mode, "crafted-elf")) crash_in_crafted_elf();
