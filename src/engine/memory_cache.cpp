@@ -11,7 +11,6 @@ const MemoryCache::Page& MemoryCache::page(uint64_t base) {
   Page p;
   p.data = std::make_unique<std::byte[]>(kPageSize);
   p.valid = target_.read_memory(base, std::span(p.data.get(), kPageSize));
-  ++pages_read_;
   return pages_.emplace(base, std::move(p)).first->second;
 }
 

@@ -23,7 +23,6 @@ class MemoryCache {
   // A little-endian word of `size` bytes (4 or 8), zero-extended.
   bool read_word(uint64_t address, uint64_t& value, unsigned size = 8);
 
-  size_t pages_read() const { return pages_read_; }
 
  private:
   static constexpr uint64_t kPageSize = 4096;
@@ -35,7 +34,6 @@ class MemoryCache {
 
   Target& target_;
   size_t max_pages_;
-  size_t pages_read_ = 0;
   std::unordered_map<uint64_t, Page> pages_;
 };
 

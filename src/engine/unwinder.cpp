@@ -714,12 +714,6 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
   return bt;
 }
 
-Frame Unwinder::symbolize(uint64_t pc, bool call_site) {
-  std::vector<Frame> frames;
-  impl_->symbolize_into(pc, call_site, FrameMethod::context, frames);
-  return frames.back();
-}
-
 std::optional<uint64_t> Unwinder::find_symbol(std::string_view name, std::string_view module_prefix) {
   Impl& d = *impl_;
   if (!d.dwfl) return std::nullopt;

@@ -47,10 +47,6 @@ class Unwinder {
 
   Backtrace backtrace(const ThreadRegisters& thread);
 
-  // Module, build id, symbol and (per policy) source line of one address;
-  // `call_site` means a return address (looked up at pc - 1).
-  Frame symbolize(uint64_t pc, bool call_site);
-
   // Address of symbol `name` in the first module whose file name starts
   // with `module_prefix` (e.g. "libc.so"); nullopt when not found.
   std::optional<uint64_t> find_symbol(std::string_view name, std::string_view module_prefix);

@@ -51,7 +51,7 @@ class ProcessDir {
   // `word_size`: 4 for a 32-bit process.
   util::Result<std::vector<AuxvEntry>> auxv(unsigned word_size = 8) const;
   util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated) const;
-  // Threads in task/, in directory order; names and states read per thread.
+  // Threads in task/, sorted by tid; names and states read per thread.
   util::Result<std::vector<ThreadInfo>> threads(size_t max_threads, bool* truncated) const;
 
   // The /proc/<pid>/mem file (O_RDONLY), for reading the process's memory.

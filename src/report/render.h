@@ -18,10 +18,10 @@ struct RenderOptions {
   bool brief = false;
 };
 
-// The text a person opens with less: the seed's sections, kept recognisable.
+// The text a person opens with less: the sections of ACRN's usercrash, kept recognisable.
 std::string render_text(const engine::Report& report, const RenderOptions& options = {});
 
-// One JSON object with the keys of DESIGN.md; always valid JSON.
+// One JSON object with the keys the README lists; always valid JSON.
 std::string render_json(const engine::Report& report, const RenderOptions& options = {});
 
 // "2026-11-26T04:14:49Z"

@@ -1,4 +1,4 @@
-// The JSON report: every key DESIGN.md promises, with the right types,
+// The JSON report: every key the README promises, with the right types,
 // addresses as "0x…" strings, absent facts null, always valid JSON.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
