@@ -27,10 +27,12 @@ util::Result<std::unique_ptr<OwnSlot>> OwnSlot::open(const config::Config& confi
                                                      std::optional<uid_t> owner, std::string why_server) {
   auto directory = open_directory(config);
   if (!directory) return util::fail("crash directory unusable: " + directory.error().message);
+  auto writer = directory->writer_slot(config.max_concurrent, config.client_timeout);
+  if (!writer) return util::fail("no report: " + writer.error().message);
   auto pending = directory->create_pending(config.save_core);
   if (!pending) return util::fail("cannot create report files: " + pending.error().message);
-  return std::unique_ptr<OwnSlot>(
-      new OwnSlot(std::move(*directory), std::move(*pending), pid, owner, std::move(why_server)));
+  return std::unique_ptr<OwnSlot>(new OwnSlot(std::move(*writer), std::move(*directory), std::move(*pending), pid,
+                                              owner, std::move(why_server)));
 }
 
 collect::ReportFiles OwnSlot::files() const {
@@ -45,6 +47,7 @@ std::vector<std::string> OwnSlot::notes() const {
 
 util::Result<std::string> OwnSlot::deliver(const collect::JobResult&, const collect::Amend&) {
   auto published = directory_.publish(pending_, {}, owner_);
+  writer_ = {};  // the next writer may start
   if (published)
     util::log::warn("pid {}: server unavailable ({}); wrote report {}/{} myself", pid_, why_server_, directory_.path(),
                     *published);

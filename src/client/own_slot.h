@@ -27,6 +27,9 @@ util::Result<std::string> publish_ourselves(const config::Config& config, store:
 class OwnSlot : public collect::ReportDestination {
  public:
   // For the crash of `pid`; `why_server`: why the server did not take it.
+  // Waits (up to client_timeout) for one of max_concurrent writer slots
+  // first, so that clients writing on their own are bounded as the
+  // server's dumps are.
   static util::Result<std::unique_ptr<OwnSlot>> open(const config::Config& config, pid_t pid,
                                                      std::optional<uid_t> owner, std::string why_server);
 
@@ -36,14 +39,16 @@ class OwnSlot : public collect::ReportDestination {
   util::Result<std::string> deliver(const collect::JobResult& written, const collect::Amend& amend) override;
 
  private:
-  OwnSlot(store::CrashDirectory directory, store::PendingReport pending, pid_t pid, std::optional<uid_t> owner,
-          std::string why_server)
-      : pid_(pid),
+  OwnSlot(store::DirectoryLock writer, store::CrashDirectory directory, store::PendingReport pending, pid_t pid,
+          std::optional<uid_t> owner, std::string why_server)
+      : writer_(std::move(writer)),
+        pid_(pid),
         directory_(std::move(directory)),
         pending_(std::move(pending)),
         owner_(owner),
         why_server_(std::move(why_server)) {}
 
+  store::DirectoryLock writer_;  // held until the report is published
   pid_t pid_;
   store::CrashDirectory directory_;
   store::PendingReport pending_;

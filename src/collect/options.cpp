@@ -17,6 +17,7 @@ engine::CollectOptions collect_options(const config::Config& config, std::chrono
 Budget budget(const config::Config& config, std::chrono::steady_clock::time_point started) {
   Budget b;
   b.deadline = started + config.time_budget;
+  b.memory_bytes = config.memory_budget;
   return b;
 }
 

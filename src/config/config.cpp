@@ -140,6 +140,7 @@ const std::vector<Key>& table() {
       unsigned_key("max_open_files", &Config::max_open_files, 1, 1000000),
       size_key("max_report_size", &Config::max_report_size, 4096),
       duration_key("time_budget", &Config::time_budget),
+      size_key("memory_budget", &Config::memory_budget, 16ULL << 20),
       enum_key<SourceLines>("source_lines", &Config::source_lines,
                             {{"none", SourceLines::none}, {"own", SourceLines::own}, {"all", SourceLines::all}}),
       path_key("debuginfo_path", &Config::debuginfo_path, kMaxDirectoryPath),

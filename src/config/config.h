@@ -47,6 +47,7 @@ struct Config {
   unsigned max_open_files = limits::kMaxOpenFiles;  // fds listed
   uint64_t max_report_size = limits::kMaxReportSize;
   milliseconds time_budget = limits::kTimeBudget;  // whole report, crash to written
+  uint64_t memory_budget = limits::kMemoryBudget;  // data memory of the collection
   SourceLines source_lines = limits::kSourceLines;
   // Where separate debug files are looked up (by build-id). Root-owned
   // trees only: a module's own directory may belong to whoever crashed.

@@ -72,9 +72,13 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   } else {
     note("task", threads.error());
   }
-  if (auto files = dir_.open_files(limits.max_open_files, &cut)) {
+  size_t nameless = 0;
+  if (auto files = dir_.open_files(limits.max_open_files, &cut, limits.max_path_bytes, &nameless)) {
     f.open_files = std::move(*files);
     if (cut) f.truncated.push_back(fmt::format("open files: listed the first {}", limits.max_open_files));
+    if (nameless)
+      f.truncated.push_back(
+          fmt::format("open files: {} listed without their names, past {} bytes of names", nameless, limits.max_path_bytes));
   } else {
     note("fd", files.error());
   }
@@ -86,9 +90,12 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   if (auto auxv = dir_.auxv(exe_word_size())) f.auxv = std::move(*auxv);
   else note("auxv", auxv.error());
 
-  if (auto maps = dir_.maps(limits.max_maps, &cut)) {
+  if (auto maps = dir_.maps(limits.max_maps, &cut, limits.max_path_bytes, &nameless)) {
     maps_ = std::move(*maps);
     if (cut) f.truncated.push_back(fmt::format("maps: kept the first {}", limits.max_maps));
+    if (nameless)
+      f.truncated.push_back(
+          fmt::format("maps: {} kept without their file names, past {} bytes of names", nameless, limits.max_path_bytes));
   } else {
     note("maps", maps.error());
   }

@@ -14,6 +14,8 @@ struct ProcessLimits {
   size_t max_threads = limits::kMaxThreads;
   size_t max_maps = limits::kMaxMaps;
   size_t max_open_files = limits::kMaxOpenFiles;
+  size_t max_path_bytes = limits::kMaxPathBytes;  // of the maps' names, and of the open files'
+
   size_t max_cmdline_args = limits::kMaxCmdlineArgs;
   size_t max_kernel_stack_lines = limits::kMaxKernelStackLines;
   // How long an empty /proc/<pid>/stack is asked again (see ProcessDir).

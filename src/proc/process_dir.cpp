@@ -24,7 +24,9 @@ namespace {
 
 // Bounds on what we read from /proc files a process can inflate.
 constexpr size_t kMaxSmallFile = 64 * 1024;         // status, stat, stack, auxv
-constexpr size_t kMaxMapsBytes = 64 * 1024 * 1024;  // 10k+ maps fit easily
+// A maps line: addresses, perms, offset, device, inode, and a path the
+// kernel prints into one page.
+constexpr size_t kMaxMapsLine = 8192;
 constexpr size_t kMaxCmdlineBytes = 256 * 1024;
 
 std::vector<std::string> list_directory(int dirfd, const char* name, size_t max_entries, bool* truncated) {
@@ -111,13 +113,33 @@ Result<Stat> ProcessDir::stat() const {
   return *st;
 }
 
-Result<std::vector<MapEntry>> ProcessDir::maps(size_t max_entries, bool* truncated) const {
-  bool cut = false;
-  auto text = read("maps", kMaxMapsBytes, &cut);
-  if (!text) return std::unexpected(text.error());
-  auto maps = parse_maps(*text, max_entries, truncated);
-  if (truncated) *truncated = *truncated || cut;
-  return maps;
+Result<std::vector<MapEntry>> ProcessDir::maps(size_t max_entries, bool* truncated, size_t max_path_bytes,
+                                               size_t* paths_left_out) const {
+  if (truncated) *truncated = false;
+  if (paths_left_out) *paths_left_out = 0;
+  auto fd = util::open_at(dir_.get(), "maps", O_NOFOLLOW);
+  if (!fd) return std::unexpected(fd.error());
+  // Line by line: the file can be hundreds of megabytes (long names).
+  std::vector<MapEntry> out;
+  size_t path_bytes = 0;
+  auto read = util::for_each_line(fd->get(), kMaxMapsLine, [&](std::string_view line) {
+    if (line.empty()) return true;
+    if (out.size() >= max_entries) {
+      if (truncated) *truncated = true;
+      return false;
+    }
+    auto e = parse_maps_line(line);
+    if (!e) return true;
+    if (path_bytes + e->path.size() > max_path_bytes) {
+      e->path.clear();
+      if (paths_left_out) ++*paths_left_out;
+    }
+    path_bytes += e->path.size();
+    out.push_back(std::move(*e));
+    return true;
+  });
+  if (!read) return std::unexpected(read.error());
+  return out;
 }
 
 Result<std::vector<std::string>> ProcessDir::cmdline(size_t max_items, bool* truncated) const {
@@ -159,17 +181,26 @@ Result<std::vector<AuxvEntry>> ProcessDir::auxv(unsigned word_size) const {
   return parse_auxv(*bytes, word_size);
 }
 
-Result<std::vector<OpenFile>> ProcessDir::open_files(size_t max_files, bool* truncated) const {
+Result<std::vector<OpenFile>> ProcessDir::open_files(size_t max_files, bool* truncated, size_t max_path_bytes,
+                                                      size_t* paths_left_out) const {
+  if (paths_left_out) *paths_left_out = 0;
   UniqueFd fd_dir(::openat(dir_.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd_dir) return util::fail_errno("fd/");
   auto names = list_directory(dir_.get(), "fd", max_files, truncated);
   std::vector<OpenFile> out;
+  size_t path_bytes = 0;
   for (const auto& name : names) {
     auto fd = util::parse_int<int>(name);
     if (!fd) continue;
     char buffer[4096];
     ssize_t n = ::readlinkat(fd_dir.get(), name.c_str(), buffer, sizeof buffer);
-    out.push_back({*fd, n >= 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string("?")});
+    std::string path = n >= 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string("?");
+    if (path_bytes + path.size() > max_path_bytes) {
+      path.clear();
+      if (paths_left_out) ++*paths_left_out;
+    }
+    path_bytes += path.size();
+    out.push_back({*fd, std::move(path)});
   }
   std::sort(out.begin(), out.end(), [](const OpenFile& a, const OpenFile& b) { return a.fd < b.fd; });
   return out;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,7 +40,10 @@ class ProcessDir {
   // Convenience readers; each caps what it keeps.
   util::Result<Status> status() const;
   util::Result<Stat> stat() const;
-  util::Result<std::vector<MapEntry>> maps(size_t max_entries, bool* truncated) const;
+  // At most `max_entries`, and at most `max_path_bytes` of their paths all
+  // together: past that, entries keep no path (`paths_left_out` counts them).
+  util::Result<std::vector<MapEntry>> maps(size_t max_entries, bool* truncated, size_t max_path_bytes = SIZE_MAX,
+                                           size_t* paths_left_out = nullptr) const;
   util::Result<std::vector<std::string>> cmdline(size_t max_items, bool* truncated) const;
   util::Result<std::vector<std::string>> environment(size_t max_items, bool* truncated) const;
   // The kernel's unwinder prints nothing for a task that is on a CPU at
@@ -50,7 +54,10 @@ class ProcessDir {
       size_t max_lines, std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
   // `word_size`: 4 for a 32-bit process.
   util::Result<std::vector<AuxvEntry>> auxv(unsigned word_size = 8) const;
-  util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated) const;
+  // At most `max_files`, with at most `max_path_bytes` of their names all
+  // together (as maps()).
+  util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated, size_t max_path_bytes = SIZE_MAX,
+                                                 size_t* paths_left_out = nullptr) const;
   // Threads in task/, sorted by tid; names and states read per thread.
   util::Result<std::vector<ThreadInfo>> threads(size_t max_threads, bool* truncated) const;
 

@@ -105,18 +105,17 @@ std::vector<std::optional<timespec>> CrashDirectory::slot_times() const {
   return times;
 }
 
-Result<DirectoryLock> CrashDirectory::lock(std::chrono::milliseconds timeout) {
-  UniqueFd fd;
-  for (int attempt = 0; attempt < 2 && !fd; ++attempt) {
-    int raw = ::openat(dir_.get(), kLockName, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+Result<UniqueFd> CrashDirectory::open_lock_file(const char* name) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int raw = ::openat(dir_.get(), name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
     if (raw < 0) {
       // A symlink or something we cannot open sits at the name: replace it.
       if (attempt == 0 && (errno == ELOOP || errno == ENXIO || errno == EACCES || errno == EISDIR)) {
-        ::unlinkat(dir_.get(), kLockName, 0);
-        ::unlinkat(dir_.get(), kLockName, AT_REMOVEDIR);
+        ::unlinkat(dir_.get(), name, 0);
+        ::unlinkat(dir_.get(), name, AT_REMOVEDIR);
         continue;
       }
-      return util::fail_errno(fmt::format("open {}/{}", path_, kLockName));
+      return util::fail_errno(fmt::format("open {}/{}", path_, name));
     }
     UniqueFd candidate(raw);
     struct stat st {};
@@ -124,20 +123,41 @@ Result<DirectoryLock> CrashDirectory::lock(std::chrono::milliseconds timeout) {
     // Only a plain file of ours with no other names will do: a FIFO would
     // block, a hard link would let someone else hold our lock.
     if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != ::geteuid()) {
-      ::unlinkat(dir_.get(), kLockName, 0);
+      ::unlinkat(dir_.get(), name, 0);
       continue;
     }
-    fd = std::move(candidate);
+    return candidate;
   }
-  if (!fd) return util::fail(fmt::format("{}/{}: cannot create a usable lock file", path_, kLockName));
+  return util::fail(fmt::format("{}/{}: cannot create a usable lock file", path_, name));
+}
+
+Result<DirectoryLock> CrashDirectory::lock(std::chrono::milliseconds timeout) {
+  auto fd = open_lock_file(kLockName);
+  if (!fd) return std::unexpected(fd.error());
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+  while (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) return util::fail_errno("flock");
     if (std::chrono::steady_clock::now() > deadline)
       return util::fail(util::ErrorKind::timed_out, "timed out waiting for the directory lock", ETIMEDOUT);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  return DirectoryLock(std::move(fd));
+  return DirectoryLock(std::move(*fd));
+}
+
+Result<DirectoryLock> CrashDirectory::writer_slot(unsigned count, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    for (unsigned i = 0; i < count; ++i) {
+      std::string name = fmt::format("{}{}", kWriterPrefix, i);
+      auto fd = open_lock_file(name.c_str());
+      if (!fd) return std::unexpected(fd.error());
+      if (::flock(fd->get(), LOCK_EX | LOCK_NB) == 0) return DirectoryLock(std::move(*fd));
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      return util::fail(util::ErrorKind::timed_out,
+                        fmt::format("{} clients were writing on their own for {} ms", count, timeout.count()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 Result<std::string> CrashDirectory::publish(PendingReport& report, const std::vector<bool>& busy,

@@ -79,6 +79,12 @@ class CrashDirectory {
 
   util::Result<DirectoryLock> lock(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+  // One of `count` slots for clients that write on their own while the
+  // server is down, so that a storm that outlives its server collects at
+  // most `count` crashes at once, as the server would. Waits up to
+  // `timeout` for one (then an error of kind `timed_out`).
+  util::Result<DirectoryLock> writer_slot(unsigned count, std::chrono::milliseconds timeout);
+
   // Modification time of each slot's text report.
   std::vector<std::optional<timespec>> slot_times() const;
 
@@ -90,6 +96,7 @@ class CrashDirectory {
       : path_(std::move(path)), dir_(std::move(dir)), count_(count), named_temp_(named_temp) {}
 
   util::Result<PendingFile> create_one(SlotFile kind);
+  util::Result<util::UniqueFd> open_lock_file(const char* name);
 
   std::string path_;
   util::UniqueFd dir_;
@@ -98,6 +105,7 @@ class CrashDirectory {
 };
 
 inline constexpr const char* kLockName = ".lock";
+inline constexpr const char* kWriterPrefix = ".writer-";
 inline constexpr const char* kTempPrefix = ".pending-";
 
 }  // namespace usercrash::store

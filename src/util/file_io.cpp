@@ -35,6 +35,38 @@ Result<std::string> read_all(int fd, size_t max_bytes, bool* truncated) {
   return out;
 }
 
+Result<void> for_each_line(int fd, size_t max_line, const std::function<bool(std::string_view)>& line) {
+  std::string pending;    // the start of a line not yet ended
+  bool skipping = false;  // inside a line longer than max_line
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno(ErrorKind::reading, "read");
+    if (n == 0) {
+      if (!pending.empty() && !skipping) line(pending);  // a last line without '\n'
+      return {};
+    }
+    std::string_view chunk(buffer, static_cast<size_t>(n));
+    for (size_t end; (end = chunk.find('\n')) != std::string_view::npos; chunk.remove_prefix(end + 1)) {
+      bool go_on = true;
+      if (!skipping && pending.size() + end <= max_line) {
+        if (pending.empty()) go_on = line(chunk.substr(0, end));
+        else go_on = line(pending.append(chunk.substr(0, end)));
+      }
+      pending.clear();
+      skipping = false;
+      if (!go_on) return {};
+    }
+    if (skipping || pending.size() + chunk.size() > max_line) {
+      pending.clear();
+      skipping = true;
+    } else {
+      pending.append(chunk);
+    }
+  }
+}
+
 Result<std::string> read_file_at(int dirfd, const char* name, size_t max_bytes, bool* truncated) {
   auto fd = open_at(dirfd, name, O_NOFOLLOW);
   if (!fd) return std::unexpected(fd.error());

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ Result<std::string> read_all(int fd, size_t max_bytes, bool* truncated = nullptr
 
 // Opens `name` under `dirfd` (O_RDONLY|O_NOFOLLOW|O_CLOEXEC) and reads it.
 Result<std::string> read_file_at(int dirfd, const char* name, size_t max_bytes, bool* truncated = nullptr);
+
+// Reads `fd` to its end one line at a time (without the '\n'), holding at
+// most one line in memory: a line longer than `max_line` is skipped. Stops
+// early when `line` returns false.
+Result<void> for_each_line(int fd, size_t max_line, const std::function<bool(std::string_view)>& line);
 
 // Writes everything or fails (EINTR and short writes handled).
 Result<void> write_all(int fd, std::string_view data);

@@ -19,6 +19,10 @@ inline constexpr unsigned kMaxFrames = 256;
 inline constexpr unsigned kMaxMaps = 20000;
 // Open files listed.
 inline constexpr unsigned kMaxOpenFiles = 4096;
+// Bytes of file names kept from the maps, and again from the open files: a
+// process can give tens of thousands of mappings 4 KB names each. Past it,
+// entries are kept without their names, and the report says how many.
+inline constexpr size_t kMaxPathBytes = 1 << 20;
 // Arguments of the command line kept.
 inline constexpr size_t kMaxCmdlineArgs = 4096;
 // Lines of the kernel stack kept.
@@ -30,6 +34,11 @@ inline constexpr uint64_t kMaxCoreSize = 2ULL << 30;
 // The whole report, crash to written: a hostile process must not hold a
 // root helper (and the kernel's wait on it) for longer.
 inline constexpr std::chrono::milliseconds kTimeBudget{5000};
+// Memory the isolated job may take (RLIMIT_DATA: heap and private writable
+// mappings): a report of the caps above fits well inside it; a hostile
+// process that makes the collection grow past it gets the report without
+// backtraces instead, saying why.
+inline constexpr uint64_t kMemoryBudget = 64ULL << 20;
 
 // Which modules get their DWARF loaded for file:line. Loading libc's DWARF
 // alone costs ~40 ms, so by default only modules that carry their own
