@@ -31,8 +31,8 @@ util::Result<std::unique_ptr<OwnSlot>> OwnSlot::open(const config::Config& confi
   if (!writer) return util::fail("no report: " + writer.error().message);
   auto pending = directory->create_pending(config.save_core);
   if (!pending) return util::fail("cannot create report files: " + pending.error().message);
-  return std::unique_ptr<OwnSlot>(new OwnSlot(std::move(*writer), std::move(*directory), std::move(*pending), pid,
-                                              owner, std::move(why_server)));
+  return std::unique_ptr<OwnSlot>(
+      new OwnSlot(std::move(*writer), std::move(*directory), std::move(*pending), pid, owner, std::move(why_server)));
 }
 
 collect::ReportFiles OwnSlot::files() const {

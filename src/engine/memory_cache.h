@@ -23,7 +23,6 @@ class MemoryCache {
   // A little-endian word of `size` bytes (4 or 8), zero-extended.
   bool read_word(uint64_t address, uint64_t& value, unsigned size = 8);
 
-
  private:
   static constexpr uint64_t kPageSize = 4096;
   struct Page {

@@ -77,8 +77,8 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
     f.open_files = std::move(*files);
     if (cut) f.truncated.push_back(fmt::format("open files: listed the first {}", limits.max_open_files));
     if (nameless)
-      f.truncated.push_back(
-          fmt::format("open files: {} listed without their names, past {} bytes of names", nameless, limits.max_path_bytes));
+      f.truncated.push_back(fmt::format("open files: {} listed without their names, past {} bytes of names", nameless,
+                                        limits.max_path_bytes));
   } else {
     note("fd", files.error());
   }
@@ -94,8 +94,8 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
     maps_ = std::move(*maps);
     if (cut) f.truncated.push_back(fmt::format("maps: kept the first {}", limits.max_maps));
     if (nameless)
-      f.truncated.push_back(
-          fmt::format("maps: {} kept without their file names, past {} bytes of names", nameless, limits.max_path_bytes));
+      f.truncated.push_back(fmt::format("maps: {} kept without their file names, past {} bytes of names", nameless,
+                                        limits.max_path_bytes));
   } else {
     note("maps", maps.error());
   }

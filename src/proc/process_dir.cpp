@@ -23,7 +23,7 @@ using util::UniqueFd;
 namespace {
 
 // Bounds on what we read from /proc files a process can inflate.
-constexpr size_t kMaxSmallFile = 64 * 1024;         // status, stat, stack, auxv
+constexpr size_t kMaxSmallFile = 64 * 1024;  // status, stat, stack, auxv
 // A maps line: addresses, perms, offset, device, inode, and a path the
 // kernel prints into one page.
 constexpr size_t kMaxMapsLine = 8192;
@@ -182,7 +182,7 @@ Result<std::vector<AuxvEntry>> ProcessDir::auxv(unsigned word_size) const {
 }
 
 Result<std::vector<OpenFile>> ProcessDir::open_files(size_t max_files, bool* truncated, size_t max_path_bytes,
-                                                      size_t* paths_left_out) const {
+                                                     size_t* paths_left_out) const {
   if (paths_left_out) *paths_left_out = 0;
   UniqueFd fd_dir(::openat(dir_.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd_dir) return util::fail_errno("fd/");

@@ -29,8 +29,7 @@ SparseWriter::SparseWriter(int fd) : fd_(fd) {
 
 Result<void> SparseWriter::put(const std::byte* data, size_t size) {
   while (size > 0) {
-    ssize_t n = seekable_ ? ::pwrite(fd_, data, size, static_cast<off_t>(start_ + written_))
-                          : ::write(fd_, data, size);
+    ssize_t n = seekable_ ? ::pwrite(fd_, data, size, static_cast<off_t>(start_ + written_)) : ::write(fd_, data, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return fail_errno(ErrorKind::writing, "write");
     data += n;

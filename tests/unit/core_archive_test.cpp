@@ -49,8 +49,7 @@ std::span<const std::byte> as_bytes(const std::string& s) { return std::as_bytes
 
 // `head` then the rest of `in_fd` through a CoreWriter, as usercrash_c feeds
 // it: reading stops once it wants no more.
-util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd,
-                                           uint64_t max_bytes) {
+util::Result<CoreSaveResult> compress_core(std::span<const std::byte> head, int in_fd, int out_fd, uint64_t max_bytes) {
   CoreWriter writer(out_fd, max_bytes);
   if (auto r = writer.add(head); !r) return std::unexpected(r.error());
   std::vector<std::byte> in(1 << 16);

@@ -32,14 +32,21 @@ std::string signal_lines_of_a_child() {
 }
 
 TEST(Spawn, AHandlerDoesNotInheritOurIgnoredSignals) {
-  struct sigaction ignore {}, old_pipe {}, old_hup {};
+  struct sigaction ignore {
+  }, old_pipe{}, old_hup{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old_pipe);
   ::sigaction(SIGHUP, &ignore, &old_hup);
   std::string lines = signal_lines_of_a_child();
   ::sigaction(SIGPIPE, &old_pipe, nullptr);
   ::sigaction(SIGHUP, &old_hup, nullptr);
-  EXPECT_NE(lines.find("SigIgn:\t0000000000000000"), std::string::npos) << lines;
+  // Every signal at its default, except 32 and 33: glibc keeps its own two
+  // out of sigfillset, so posix_spawn cannot reset them, and the test runner
+  // may have inherited them ignored.
+  auto at = lines.find("SigIgn:\t");
+  ASSERT_NE(at, std::string::npos) << lines;
+  uint64_t ignored = std::stoull(lines.substr(at + 8, 16), nullptr, 16);
+  EXPECT_EQ(ignored & ~((1ULL << 31) | (1ULL << 32)), 0u) << lines;
   EXPECT_NE(lines.find("SigBlk:\t0000000000000000"), std::string::npos) << lines;
 }
 
