@@ -43,6 +43,10 @@ std::vector<std::string> expected_files() {
       "./usr/share/man/man8/usercrash_s.8.gz",
       "./usr/share/man/man8/usercrash_c.8.gz",
       "./usr/share/man/man8/debugger.8.gz",
+      "./usr/share/bash-completion/completions/usercrashctl",
+      "./usr/share/bash-completion/completions/debugger",
+      "./usr/share/zsh/vendor-completions/_usercrashctl",
+      "./usr/share/zsh/vendor-completions/_debugger",
   };
 }
 
@@ -76,6 +80,11 @@ TEST_F(Package, HoldsEveryFileAndItsControlData) {
   for (const auto& f : expected_files()) EXPECT_TRUE(contents.paths.contains(f)) << f << " missing from\n" << listing;
   EXPECT_NE(listing.find(" ./usr/bin/crashlogctl -> usercrashctl\n"), std::string::npos) << listing;
   EXPECT_NE(listing.find(" ./usr/bin/usercrash-debugger -> ../sbin/debugger\n"), std::string::npos) << listing;
+  EXPECT_NE(listing.find(" ./usr/share/bash-completion/completions/crashlogctl -> usercrashctl\n"), std::string::npos)
+      << listing;
+  EXPECT_NE(listing.find(" ./usr/share/bash-completion/completions/usercrash-debugger -> debugger\n"),
+            std::string::npos)
+      << listing;
   // Nothing from the build or the tests.
   for (const auto& p : contents.paths) {
     EXPECT_EQ(p.find("test"), std::string::npos) << p;
@@ -218,8 +227,20 @@ TEST(InstallTree, IsAnFhsTreeUnderThePrefixAndTheUnitsVerify) {
                                     "share/man/man1/usercrashctl.1.gz",
                                     "share/man/man1/usercrash-debugger.1.gz",
                                     "share/man/man5/usercrash.conf.5.gz",
-                                    "share/man/man8/usercrash_s.8.gz"};
+                                    "share/man/man8/usercrash_s.8.gz",
+                                    "share/bash-completion/completions/usercrashctl",
+                                    "share/zsh/vendor-completions/_usercrashctl",
+                                    "share/zsh/vendor-completions/_debugger"};
   for (const auto& f : files) EXPECT_TRUE(exists(prefix + "/" + f)) << f;
+  // bash-completion loads a command's completion by its name from the tree's
+  // share/bash-completion (found through XDG_DATA_DIRS), both names of each.
+  RunResult loaded = run({"env", "XDG_DATA_DIRS=" + prefix + "/share", "bash", "-c",
+                          "source /usr/share/bash-completion/bash_completion && "
+                          "for c in usercrashctl crashlogctl debugger usercrash-debugger; do "
+                          "_completion_loader $c; complete -p $c; done"});
+  EXPECT_EQ(loaded.output,
+            "complete -F _usercrashctl usercrashctl\ncomplete -F _usercrashctl crashlogctl\n"
+            "complete -F _usercrash_debugger debugger\ncomplete -F _usercrash_debugger usercrash-debugger\n");
   std::string unit = read_file(prefix + "/lib/systemd/system/usercrash.service");
   EXPECT_NE(unit.find("\nExecStart=" + prefix + "/sbin/usercrash_s\n"), std::string::npos) << unit;
   EXPECT_EQ(read_file(prefix + "/etc/usercrash.conf"),

@@ -1,0 +1,75 @@
+# bash completion for usercrashctl and crashlogctl           -*- shell-script -*-
+# Commands, their options, and the reports (slot names) for info and gdb.
+
+_usercrashctl_slots() {
+    # The slots this user may read, from the list's JSON ("slot": "usercrash_07").
+    "$@" list --json 2>/dev/null | sed -n 's/^ *"slot": "\(usercrash_[0-9]*\)",*$/\1/p'
+}
+
+_usercrashctl() {
+    local cur prev words cword
+    _init_completion || return
+
+    local commands="enable disable status is-active list info gdb analyze clean help"
+    local globals="--config --help --version"
+    local command="" i
+    local -a ctl=("${words[0]}")
+    for ((i = 1; i < cword; i++)); do
+        case "${words[i]}" in
+            -c | --config) ctl+=(--config "${words[i + 1]}"); ((i++)) ;;
+            --config=*) ctl+=("${words[i]}") ;;
+            -*) ;;
+            *) command="${words[i]}"; break ;;
+        esac
+    done
+
+    case "$prev" in
+        -c | --config | --client | --sysctl-file | --exe)
+            _filedir
+            return
+            ;;
+        --sysroot)
+            _filedir -d
+            return
+            ;;
+        --mode)
+            COMPREPLY=($(compgen -W "pipe socket auto" -- "$cur"))
+            return
+            ;;
+        --older-than)
+            COMPREPLY=($(compgen -W "30m 12h 1d 7d 30d" -- "$cur"))
+            return
+            ;;
+    esac
+
+    if [[ -z "$command" ]]; then
+        if [[ "$cur" == -* ]]; then
+            COMPREPLY=($(compgen -W "$globals" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+        fi
+        return
+    fi
+
+    local options=""
+    case "$command" in
+        enable) options="--mode --persist --client --sysctl-file" ;;
+        disable) options="--force" ;;
+        status) options="--json" ;;
+        is-active) options="--quiet" ;;
+        list) options="--json" ;;
+        info) options="--json --pid" ;;
+        gdb) options="--exe --pid" ;;
+        analyze) options="--json --exe --sysroot" ;;
+        clean) options="--older-than" ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$options $globals" -- "$cur"))
+        return
+    fi
+    case "$command" in
+        info | gdb) COMPREPLY=($(compgen -W "$(_usercrashctl_slots "${ctl[@]}")" -- "$cur")) ;;
+        analyze) _filedir ;;
+    esac
+}
+complete -F _usercrashctl usercrashctl crashlogctl
