@@ -2,8 +2,10 @@
 # Commands, their options, and the reports (slot names) for info and gdb.
 
 _usercrashctl_slots() {
-    # The slots this user may read, from the list's JSON ("slot": "usercrash_07").
-    "$@" list --json 2>/dev/null | sed -n 's/^ *"slot": "\(usercrash_[0-9]*\)",*$/\1/p'
+    # The reports this user may read, from the list's JSON: slot names
+    # ("slot": "usercrash_07") and report ids ("id": "<uuid>").
+    "$@" list --json 2>/dev/null |
+        sed -n -e 's/^ *"slot": "\(usercrash_[0-9]*\)",*$/\1/p' -e 's/^ *"id": "\([0-9a-f-]\{36\}\)",*$/\1/p'
 }
 
 _usercrashctl() {
@@ -19,7 +21,7 @@ _usercrashctl() {
             -c | --config) ctl+=(--config "${words[i + 1]}"); ((i++)) ;;
             --config=*) ctl+=("${words[i]}") ;;
             -*) ;;
-            *) command="${words[i]}"; break ;;
+            *) [[ -z "$command" ]] && command="${words[i]}" ;;
         esac
     done
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proc/proc_types.h"
+#include "util/uuid.h"
 
 namespace usercrash::engine {
 
@@ -101,6 +102,9 @@ struct CoreOutcome {
 
 struct Report {
   int version = kReportVersion;
+  // A random UUID, made with the report: names it for good (its slot is
+  // reused by the ring), in the JSON, the text and usercrashctl.
+  std::string id = util::random_uuid();
   pid_t pid = 0;  // global pid
   std::optional<pid_t> tgid;
   std::optional<pid_t> namespace_pid;  // pid inside its own pid namespace, when different

@@ -92,6 +92,7 @@ json core_json(const engine::CoreOutcome& core) {
 json build(const Report& r, Detail detail, std::vector<std::string> extra_truncated) {
   json j;
   j["version"] = r.version;
+  j["id"] = r.id;
   j["pid"] = r.pid;
   j["tgid"] = optional_json(r.tgid, [](pid_t v) { return v; });
   j["namespace_pid"] = optional_json(r.namespace_pid, [](pid_t v) { return v; });

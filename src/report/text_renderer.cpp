@@ -176,6 +176,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     out += "cmdline: " + cmd + '\n';
   }
   out += "time: " + (r.time ? iso8601_utc(*r.time) : std::string("unknown (the core does not say)")) + '\n';
+  out += "id: " + escape_text(r.id) + '\n';
   if (r.kernel || r.hostname)
     out += fmt::format("kernel: {}, host: {}\n", r.kernel ? escape_text(*r.kernel) : "?",
                        r.hostname ? escape_text(*r.hostname) : "?");

@@ -17,6 +17,7 @@
 #include "util/directory_walk.h"
 #include "util/file_io.h"
 #include "util/parse.h"
+#include "util/uuid.h"
 
 namespace usercrash::store {
 
@@ -32,6 +33,12 @@ constexpr size_t kMaxSummaryJson = 256ULL << 20;
 constexpr size_t kTextHead = 8192;
 
 using json = nlohmann::json;
+
+// A report's id, taken only in the UUID form (anything else could be
+// mistaken for a slot or pid, or carry controls).
+void set_id(ReportSummary& out, std::string_view id) {
+  if (auto uuid = util::parse_uuid(id)) out.id = std::move(*uuid);
+}
 
 // Picks the summary's fields out of the report JSON without building it:
 // top-level pid, uid, comm, exe, time, and signal.number / signal.name.
@@ -51,6 +58,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
       if (keys_[0] == "comm") out_.comm = v;
       else if (keys_[0] == "exe") out_.exe = v;
       else if (keys_[0] == "time") out_.time = v;
+      else if (keys_[0] == "id") set_id(out_, v);
     } else if (in_signal() && keys_[1] == "name") {
       out_.signal_name = v;
     }
@@ -204,6 +212,8 @@ void summary_from_text(std::string_view head, ReportSummary& out) {
       out.uid = util::parse_int<int64_t>(*u);
     } else if (auto e = field(line, "exe: ")) {
       out.exe = std::string(*e);
+    } else if (auto id = field(line, "id: ")) {
+      set_id(out, *id);
     } else if (auto t = field(line, "time: ")) {
       out.time = std::string(*t);
     } else if (auto s = field(line, "signal: ")) {
@@ -255,6 +265,7 @@ std::optional<ReportSummary> summarize_slot(int dirfd, unsigned slot) {
     fallback.comm.reset();
     fallback.exe.reset();
     fallback.time.reset();
+    fallback.id.reset();
     auto head = util::read_file_at(dirfd, s.name.c_str(), kTextHead);
     if (head) summary_from_text(*head, fallback);
     s = std::move(fallback);

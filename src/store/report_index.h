@@ -24,6 +24,7 @@ inline constexpr unsigned kMaxSlots = 1000;
 struct ReportSummary {
   unsigned slot = 0;
   std::string name;                 // "usercrash_07"
+  std::optional<std::string> id;    // the report's UUID (lower case), when it has a well-formed one
   timespec mtime{};                 // of the text report: when it was published
   std::optional<std::string> time;  // the crash's time as the report gives it (ISO 8601 UTC)
   std::optional<int64_t> pid;

@@ -30,7 +30,7 @@ std::string bash_complete(const std::string& file, const std::string& function, 
       "COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n"
       "COMPREPLY=()\n"
       "\"$2\" \"${COMP_WORDS[0]}\" \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-      "printf '%s\\n' \"${COMPREPLY[@]}\" | sort\n";
+      "if ((${#COMPREPLY[@]})); then printf '%s\\n' \"${COMPREPLY[@]}\" | sort; fi\n";
   RunResult r = run({"bash", "-c", script, "bash", kCompletions + file, function, USERCRASH_BIN_DIR, line});
   EXPECT_EQ(exit_code(r), 0) << line << ": " << r.output;
   return r.output;
@@ -38,14 +38,15 @@ std::string bash_complete(const std::string& file, const std::string& function, 
 
 std::string ctl_complete(const std::string& line) { return bash_complete("usercrashctl.bash", "_usercrashctl", line); }
 
+const std::string kId = "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0";
+
 class Completion : public ::testing::Test {
  protected:
   void SetUp() override {
     ::chmod(crashes_.path().c_str(), 0700);
-    for (const char* slot : {"usercrash_03", "usercrash_11"}) {
-      write_file(crashes_ / slot, "pid: 5\n", 0600);
-      write_file(crashes_ / (std::string(slot) + ".json"), "{\"pid\": 5}\n", 0600);
-    }
+    write_file(crashes_ / "usercrash_03", "pid: 5\n", 0600);
+    write_file(crashes_ / "usercrash_03.json", "{\"pid\": 5, \"id\": \"" + kId + "\"}\n", 0600);
+    write_file(crashes_ / "usercrash_11", "pid: 5\n", 0600);  // no JSON, no id
     write_file(config_, "directory = " + crashes_.path() + "\n");
   }
 
@@ -73,7 +74,8 @@ TEST_F(Completion, UsercrashctlCompletesEachCommandsOptionsAndValues) {
 }
 
 TEST_F(Completion, InfoAndGdbCompleteTheReportsOfTheConfiguredDirectory) {
-  EXPECT_EQ(ctl_complete("usercrashctl --config " + config_ + " info "), "usercrash_03\nusercrash_11\n");
+  EXPECT_EQ(ctl_complete("usercrashctl --config " + config_ + " info "), kId + "\nusercrash_03\nusercrash_11\n");
+  EXPECT_EQ(ctl_complete("usercrashctl --config " + config_ + " info 0f1e"), kId + "\n");
   EXPECT_EQ(ctl_complete("usercrashctl -c " + config_ + " gdb usercrash_1"), "usercrash_11\n");
   EXPECT_EQ(ctl_complete("usercrashctl info --json --config " + config_ + " usercrash_0"), "usercrash_03\n");
   // A configuration that does not exist offers nothing, and says nothing.

@@ -122,6 +122,44 @@ TEST_F(Ctl, InfoBySlotOrPidPrintsTheReport) {
   EXPECT_EQ(json::parse(as_json.out)["pid"], 4242);
 }
 
+// Issue 12.7: the report's UUID names it in list and wherever a slot is
+// accepted, also after its slot was reused.
+TEST_F(Ctl, EveryReportHasAStableIdAcceptedWhereverASlotIs) {
+  engine::Report first = report_of(100, 11, "/usr/bin/first");
+  engine::Report second = report_of(200, 6, "/usr/bin/second");
+  ASSERT_NE(first.id, second.id);
+  write_slot(0, first, 1'700'000'000);
+  write_slot(1, second, 1'700'000'100);
+  Result table = ctl({"list"});
+  EXPECT_NE(table.out.find("usercrash_00  " + first.id), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("usercrash_01  " + second.id), std::string::npos) << table.out;
+  json list = json::parse(ctl({"list", "--json"}).out);
+  EXPECT_EQ(list[0]["id"], second.id);
+  EXPECT_EQ(list[1]["id"], first.id);
+
+  std::string upper = first.id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const std::string& selector : {first.id, upper}) {
+    Result info = ctl({"info", selector});
+    EXPECT_EQ(info.status, 0) << info.err;
+    EXPECT_EQ(info.out, test::read_file(dir_ / "usercrash_00")) << selector;
+  }
+  EXPECT_EQ(json::parse(ctl({"info", "--json", second.id}).out)["pid"], 200);
+  Result gdb = ctl({"gdb", second.id});  // found: it says the core is missing, not the report
+  EXPECT_NE(gdb.err.find("usercrash_01"), std::string::npos) << gdb.err;
+
+  // Slot 0 reused by another crash: the old id names nothing, the new one slot 0.
+  engine::Report third = report_of(300, 11, "/usr/bin/third");
+  write_slot(0, third, 1'700'000'200);
+  Result gone = ctl({"info", first.id});
+  EXPECT_EQ(gone.status, kExitFailure);
+  EXPECT_EQ(gone.err, "usercrashctl: no report with id " + first.id + "\n");
+  EXPECT_EQ(ctl({"info", third.id}).out, test::read_file(dir_ / "usercrash_00"));
+  // The text alone (no JSON) still gives the id.
+  ASSERT_EQ(::unlink((dir_ / "usercrash_01.json").c_str()), 0);
+  EXPECT_EQ(ctl({"info", second.id}).out, test::read_file(dir_ / "usercrash_01"));
+}
+
 TEST_F(Ctl, FailuresAndUsageErrorsHaveTheirShapes) {
   Result missing = ctl({"info", "7"});
   EXPECT_EQ(missing.status, kExitFailure);
@@ -129,7 +167,7 @@ TEST_F(Ctl, FailuresAndUsageErrorsHaveTheirShapes) {
   Result bad = ctl({"info", "latest"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_EQ(bad.err,
-            "usercrashctl: info: 'latest' is neither a slot (7, usercrash_07) nor a pid\n"
+            "usercrashctl: info: 'latest' is neither a slot (7, usercrash_07), a report id nor a pid\n"
             "Try 'usercrashctl --help' for more information.\n");
   Result unknown = ctl({"frobnicate"});
   EXPECT_EQ(unknown.status, 2);

@@ -29,9 +29,11 @@ bool is_address(const json& v) {
 }
 
 TEST(JsonRenderer, EveryDocumentedKeyWithItsType) {
-  json j = parse(render_json(sample_report()));
+  engine::Report report = sample_report();
+  json j = parse(render_json(report));
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["version"], engine::kReportVersion);
+  EXPECT_EQ(j["id"], report.id);
   EXPECT_EQ(j["pid"], 4242);
   EXPECT_EQ(j["tid"], 4243);
   EXPECT_EQ(j["uid"], 1000);
@@ -163,9 +165,10 @@ TEST(JsonRenderer, InvalidUtf8InFieldsNotMeantToHoldItStillGivesValidJson) {
 TEST(JsonRenderer, CompactAndPretty) {
   RenderOptions o;
   o.pretty_json = false;
-  std::string compact = render_json(sample_report(), o);
+  engine::Report report = sample_report();
+  std::string compact = render_json(report, o);
   EXPECT_EQ(std::count(compact.begin(), compact.end(), '\n'), 1) << "one line";
-  std::string pretty = render_json(sample_report());
+  std::string pretty = render_json(report);
   EXPECT_GT(std::count(pretty.begin(), pretty.end(), '\n'), 50);
   EXPECT_EQ(parse(compact), parse(pretty));
 }

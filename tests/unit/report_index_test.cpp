@@ -158,6 +158,23 @@ TEST_F(ReportIndex, ReadsBackWhatTheRenderersWrite) {
   EXPECT_EQ(from_text.signal_name, from_json.signal_name);
   EXPECT_EQ(from_text.exe, from_json.exe);
   EXPECT_EQ(from_text.time, from_json.time);
+  EXPECT_EQ(from_json.id, report.id);
+  EXPECT_EQ(from_text.id, report.id);
+}
+
+// Issue 12.7: the id is taken only in its UUID form, from the JSON or the text.
+TEST(ReportSummaryId, OnlyAWellFormedIdIsTaken) {
+  ReportSummary good;
+  ASSERT_TRUE(summary_from_json(R"({"id": "0F1E2D3C-4B5A-4978-8796-A5B4C3D2E1F0", "pid": 1})", good));
+  EXPECT_EQ(good.id, "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0");
+  for (const char* id : {"usercrash_01", "7", "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0 and more"}) {
+    ReportSummary bad;
+    ASSERT_TRUE(summary_from_json(std::string(R"({"id": ")") + id + R"("})", bad)) << id;
+    EXPECT_FALSE(bad.id) << id;
+  }
+  ReportSummary text;
+  summary_from_text("pid: 5, tgid: 5, comm: x\nid: 0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0\n", text);
+  EXPECT_EQ(text.id, "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0");
 }
 
 TEST_F(ReportIndex, TextWithoutHeaderGivesEmptyFields) {

@@ -36,7 +36,8 @@ bool has_line(const std::string& text, const std::string& line) {
 }
 
 TEST(TextRenderer, HeaderLines) {
-  std::string text = render_text(sample_report());
+  engine::Report report = sample_report();
+  std::string text = render_text(report);
   auto lines = lines_of(text);
   ASSERT_GT(lines.size(), 10u);
   EXPECT_EQ(lines[0], "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***");
@@ -48,6 +49,7 @@ TEST(TextRenderer, HeaderLines) {
   EXPECT_TRUE(has_line(text, "build id: 0123456789abcdef0123456789abcdef01234567"));
   EXPECT_TRUE(has_line(text, "signature: 0f1e2d3c4b5a69788796a5b4c3d2e1f0"));
   EXPECT_TRUE(has_line(text, "time: 2026-11-18T11:06:40Z"));
+  EXPECT_TRUE(has_line(text, "id: " + report.id));
   EXPECT_TRUE(has_line(text, "kernel: 6.18.0, host: builder"));
   EXPECT_TRUE(has_line(text, "source: core_pattern"));
   EXPECT_TRUE(has_line(text, "signal: 11 (SIGSEGV), code: 1 (SEGV_MAPERR), fault addr: 0x00007f0000001010"));

@@ -43,11 +43,12 @@ void print_help(const Context& ctx) {
       "  is-active [--quiet]\n"
       "        'active' or 'inactive' (exit status 0 or 3)\n"
       "  list [--json]\n"
-      "        the reports, newest first: slot, time, pid, uid, signal, core kept, exe\n"
-      "  info [--json] [--pid] SLOT|PID\n"
+      "        the reports, newest first: slot, id, time, pid, uid, signal, core kept, exe\n"
+      "  info [--json] [--pid] SLOT|ID|PID\n"
       "        a report (text, or its JSON); SLOT is a slot number or name (usercrash_07),\n"
+      "        ID the report's UUID (it names the report for good; its slot is reused),\n"
       "        PID the newest report of that process (--pid: the argument is a pid)\n"
-      "  gdb [--exe PATH] [--pid] SLOT|PID [-- GDB-ARGUMENT...]\n"
+      "  gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]\n"
       "        run gdb on the saved core of a report with its executable\n"
       "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE\n"
       "        the report of any core file (plain or zstd-compressed), to stdout\n"
@@ -112,9 +113,9 @@ const std::vector<Command>& commands() {
       {"status", "status [--json]", {{"json", 0, false}}, 0, 0, false, run_status},
       {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
       {"list", "list [--json]", {{"json", 0, false}}, 0, 0, false, run_list},
-      {"info", "info [--json] [--pid] SLOT|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
+      {"info", "info [--json] [--pid] SLOT|ID|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
       {"gdb",
-       "gdb [--exe PATH] [--pid] SLOT|PID [-- GDB-ARGUMENT...]",
+       "gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]",
        {{"exe", 0, true}, {"pid", 0, false}},
        1,
        1,

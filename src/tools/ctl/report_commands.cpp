@@ -29,6 +29,7 @@ json summary_json(const store::ReportSummary& r, const std::string& directory) {
   auto opt = [](const auto& v) -> json { return v ? json(*v) : json(nullptr); };
   return {
       {"slot", r.name},
+      {"id", opt(r.id)},
       {"index", r.slot},
       {"path", directory + "/" + r.name},
       {"time", r.time ? json(util::to_valid_utf8(*r.time)) : json(report::iso8601_utc(r.mtime.tv_sec))},
@@ -46,13 +47,14 @@ json summary_json(const store::ReportSummary& r, const std::string& directory) {
 
 void print_table(const Context& ctx, const std::vector<store::ReportSummary>& reports) {
   auto opt = [](const auto& v) { return v ? fmt::format("{}", *v) : std::string("?"); };
-  ctx.print("{:<14}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", "SLOT", "TIME", "PID", "UID", "SIGNAL", "CORE", "EXE");
+  ctx.print("{:<14}{:<37}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", "SLOT", "ID", "TIME", "PID", "UID", "SIGNAL", "CORE",
+            "EXE");
   for (const auto& r : reports) {
     std::string signal = r.signal_name ? util::escape_text(*r.signal_name) : opt(r.signal);
     std::string exe = r.exe ? util::escape_text(*r.exe) : r.comm ? util::escape_text(*r.comm) : "?";
     if (r.problem) exe += " (" + util::escape_text(*r.problem) + ")";
-    ctx.print("{:<14}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", r.name, display_time(r), opt(r.pid), opt(r.uid), signal,
-              r.has_core ? "yes" : "-", exe);
+    ctx.print("{:<14}{:<37}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", r.name, r.id.value_or("-"), display_time(r),
+              opt(r.pid), opt(r.uid), signal, r.has_core ? "yes" : "-", exe);
   }
 }
 

@@ -6,6 +6,7 @@
 #include "store/slot_ring.h"
 #include "util/escape.h"
 #include "util/parse.h"
+#include "util/uuid.h"
 
 namespace usercrash::tools::ctl {
 
@@ -33,8 +34,9 @@ std::expected<OpenedReports, Failure> open_reports(const config::Config& config)
 
 std::expected<void, Failure> check_selector(const std::string& verb, const std::string& arg, bool force_pid) {
   bool number = util::parse_int<uint64_t>(arg).has_value();
-  if (number || (!force_pid && store::slot_index(arg, store::kMaxSlots))) return {};
-  return usage(fmt::format("{}: '{}' is neither a slot (7, usercrash_07) nor a pid", verb, util::escape_text(arg)));
+  if (number || (!force_pid && (store::slot_index(arg, store::kMaxSlots) || util::parse_uuid(arg)))) return {};
+  return usage(
+      fmt::format("{}: '{}' is neither a slot (7, usercrash_07), a report id nor a pid", verb, util::escape_text(arg)));
 }
 
 std::expected<store::ReportSummary, Failure> resolve(const OpenedReports& opened, const std::string& arg,
@@ -44,6 +46,11 @@ std::expected<store::ReportSummary, Failure> resolve(const OpenedReports& opened
       if (r.slot == index) return r;
     return std::nullopt;
   };
+  if (auto id = force_pid ? std::nullopt : util::parse_uuid(arg)) {
+    for (const auto& r : opened.reports)
+      if (r.id == *id) return r;
+    return failed(fmt::format("no report with id {}", *id));
+  }
   if (!force_pid) {
     if (auto index = store::slot_index(arg, store::kMaxSlots)) {
       if (auto r = by_slot(*index)) return *r;
