@@ -1,13 +1,16 @@
 #include "config/config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "util/file_io.h"
@@ -189,6 +192,16 @@ Result<Config> parse(std::string_view text, std::string_view filename, Config ba
     std::string_view key = util::trim(body.substr(0, eq));
     std::string_view value = util::trim(body.substr(eq + 1));
     if (key.empty()) return where("missing key before '='");
+    // "directory = /x # old" would be the path "/x # old": a '#' after a
+    // blank in an unquoted value is refused, not guessed at.
+    if (unquote(value).size() == value.size()) {
+      size_t hash = value.find('#');
+      if (hash != std::string_view::npos && hash > 0 && (value[hash - 1] == ' ' || value[hash - 1] == '\t'))
+        return where(
+            fmt::format("'{}': a '#' after the value (comments take a line of their own; put a value "
+                        "holding ' #' in double quotes)",
+                        key));
+    }
     const Key* k = find_key(key);
     if (!k) return where(fmt::format("unknown key '{}'", key));
     if (auto it = seen.find(key); it != seen.end())
@@ -201,25 +214,89 @@ Result<Config> parse(std::string_view text, std::string_view filename, Config ba
   return config;
 }
 
-Result<Config> load(const std::string& path, bool must_exist) {
-  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd) {
-    if (errno == ENOENT && !must_exist) return Config{};
-    return util::fail_errno(path);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return util::fail_errno(path);
-  if (!S_ISREG(st.st_mode)) return util::fail(path + ": not a regular file");
-  // The config decides where root writes; a file someone else could edit
-  // would let them choose that.
+namespace {
+
+// The config decides where root writes; a file or directory someone else
+// could edit would let them choose that.
+Result<void> check_owner(const struct stat& st, const std::string& path) {
   if (::geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))))
     return util::fail(path + ": must be owned by root and not writable by group or others");
+  return {};
+}
+
+// The text of the config file open as FD.
+Result<std::string> read_config_file(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return util::fail_errno(path);
+  if (!S_ISREG(st.st_mode)) return util::fail(path + ": not a regular file");
+  if (auto owner = check_owner(st, path); !owner) return std::unexpected(owner.error());
   constexpr size_t kMaxConfigSize = 1 << 20;
   bool truncated = false;
-  auto text = util::read_all(fd.get(), kMaxConfigSize, &truncated);
+  auto text = util::read_all(fd, kMaxConfigSize, &truncated);
   if (!text) return util::fail(path + ": " + text.error().message);
   if (truncated) return util::fail(path + ": larger than 1 MiB");
-  return parse(*text, path);
+  return *text;
+}
+
+// The drop-ins of DIR: its *.conf files (not hidden ones), in byte order of
+// their names.
+Result<std::vector<std::string>> drop_in_names(int dirfd, const std::string& dir) {
+  constexpr size_t kMaxDropIns = 256;
+  int fd = ::dup(dirfd);
+  if (fd < 0) return util::fail_errno(dir);
+  std::unique_ptr<DIR, int (*)(DIR*)> stream(::fdopendir(fd), ::closedir);
+  if (!stream) {
+    ::close(fd);
+    return util::fail_errno(dir);
+  }
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(stream.get())) {
+    std::string_view name = entry->d_name;
+    if (name.starts_with('.') || !name.ends_with(".conf")) continue;
+    if (names.size() == kMaxDropIns) return util::fail(fmt::format("{}: more than {} drop-ins", dir, kMaxDropIns));
+    names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+Result<Config> load(const std::string& path, bool must_exist) {
+  Config config;
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd) {
+    auto text = read_config_file(fd.get(), path);
+    if (!text) return std::unexpected(text.error());
+    auto parsed = parse(*text, path);
+    if (!parsed) return parsed;
+    config = std::move(*parsed);
+  } else if (errno != ENOENT || must_exist) {
+    return util::fail_errno(path);
+  }
+  // Then FILE.d/*.conf, each over what came before.
+  std::string dir = path + ".d";
+  util::UniqueFd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd) {
+    if (errno == ENOENT) return config;
+    return util::fail_errno(dir);
+  }
+  struct stat st {};
+  if (::fstat(dirfd.get(), &st) != 0) return util::fail_errno(dir);
+  if (auto owner = check_owner(st, dir); !owner) return std::unexpected(owner.error());
+  auto names = drop_in_names(dirfd.get(), dir);
+  if (!names) return std::unexpected(names.error());
+  for (const auto& name : *names) {
+    std::string file = dir + "/" + name;
+    util::UniqueFd drop_in(::openat(dirfd.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!drop_in) return util::fail_errno(file);
+    auto text = read_config_file(drop_in.get(), file);
+    if (!text) return std::unexpected(text.error());
+    auto parsed = parse(*text, file, std::move(config));
+    if (!parsed) return parsed;
+    config = std::move(*parsed);
+  }
+  return config;
 }
 
 Result<void> set(Config& config, std::string_view key, std::string_view value) {

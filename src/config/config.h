@@ -1,4 +1,5 @@
-// /etc/usercrash.conf: KEY=VALUE lines, '#' comments. One validated value
+// /etc/usercrash.conf and /etc/usercrash.conf.d/*.conf: KEY=VALUE lines, '#'
+// comment lines. One validated value
 // object shared by every program; command-line flags override single keys.
 #pragma once
 
@@ -62,8 +63,11 @@ struct Config {
 // Parses the text of a config file; errors read "FILE:LINE: reason".
 util::Result<Config> parse(std::string_view text, std::string_view filename, Config base = {});
 
-// Reads and parses `path`. When `must_exist` is false and the file is absent,
-// returns the defaults. As root, refuses a file other users could have written.
+// Reads and parses `path`, then its drop-ins `path`.d/*.conf in the byte
+// order of their names, each setting keys over what came before (a key once
+// per file). When `must_exist` is false and the file is absent, starts from
+// the defaults. As root, refuses a file or drop-in directory other users
+// could have written.
 util::Result<Config> load(const std::string& path, bool must_exist);
 
 // Sets one key from a command-line flag (same validation as the file, and

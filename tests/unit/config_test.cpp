@@ -285,6 +285,65 @@ TEST(ConfigLoad, RefusesFilesOthersCouldWriteWhenRoot) {
   EXPECT_TRUE(load(path, true));
 }
 
+// Issue 12.11: "directory = /x # old" is not the directory "/x # old".
+TEST(Config, AHashAfterAValueIsRefusedWithFileAndLine) {
+  EXPECT_EQ(parse_error("count = 8\ndirectory = /var/crash # where they go\n"),
+            "test.conf:2: 'directory': a '#' after the value (comments take a line of their own; put a value "
+            "holding ' #' in double quotes)");
+  EXPECT_EQ(parse_error("count=8\t# ring\n").substr(0, 12), "test.conf:1:");
+  // In double quotes, or not after a blank, it is part of the value.
+  EXPECT_EQ(parse_ok("directory = \"/var/crash # kept\"\n").directory, "/var/crash # kept");
+  EXPECT_EQ(parse_ok("directory = /var/crash#1\n").directory, "/var/crash#1");
+  EXPECT_EQ(parse_ok("  # a comment line\ncount = 9\n").count, 9u);
+}
+
+TEST(ConfigLoad, DropInsAreReadInOrderOverTheFile) {
+  TempDir tmp;
+  std::string path = tmp / "usercrash.conf";
+  write_file(path, "count = 8\nmax_concurrent = 2\n", 0644);
+  ASSERT_EQ(::mkdir((path + ".d").c_str(), 0755), 0);
+  write_file(path + ".d/50-local.conf", "count = 20\ndirectory = /srv/crashes\n", 0644);
+  write_file(path + ".d/60-more.conf", "count = 30\n", 0644);  // later wins
+  write_file(path + ".d/10-first.conf", "directory = /early\nmax_concurrent = 3\n", 0644);
+  write_file(path + ".d/70-ignored.conf.orig", "count = 1\n", 0644);  // not *.conf
+  write_file(path + ".d/.80-hidden.conf", "count = 2\n", 0644);
+  auto config = load(path, true);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->count, 30u);
+  EXPECT_EQ(config->directory, "/srv/crashes");
+  EXPECT_EQ(config->max_concurrent, 3u);
+
+  // A bad drop-in is named with its line.
+  write_file(path + ".d/55-bad.conf", "\ncount = many\n", 0644);
+  auto bad = load(path, true);
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error().message.starts_with(path + ".d/55-bad.conf:2: count")) << bad.error().message;
+  ASSERT_EQ(::unlink((path + ".d/55-bad.conf").c_str()), 0);
+
+  // Drop-ins apply also without the file (the defaults under them).
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  auto without = load(path, false);
+  ASSERT_TRUE(without) << without.error().message;
+  EXPECT_EQ(without->count, 30u);
+  EXPECT_EQ(without->max_concurrent, 3u);
+}
+
+TEST(ConfigLoad, RefusesADropInDirectoryOthersCouldWriteWhenRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the ownership rule applies to root";
+  TempDir tmp;
+  std::string path = tmp / "usercrash.conf";
+  ASSERT_EQ(::mkdir((path + ".d").c_str(), 0755), 0);
+  write_file(path + ".d/50-local.conf", "count = 20\n", 0644);
+  ASSERT_TRUE(load(path, false));
+  ASSERT_EQ(::chmod((path + ".d").c_str(), 0777), 0);
+  auto open = load(path, false);
+  ASSERT_FALSE(open);
+  EXPECT_EQ(open.error().message, path + ".d: must be owned by root and not writable by group or others");
+  ASSERT_EQ(::chmod((path + ".d").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((path + ".d/50-local.conf").c_str(), 0666), 0);
+  EXPECT_FALSE(load(path, false));
+}
+
 TEST(ConfigLoad, RefusesWhatIsNotARegularFile) {
   TempDir tmp;
   auto dir = load(tmp.path(), true);
