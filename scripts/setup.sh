@@ -19,7 +19,7 @@ clang-19 libclang-rt-19-dev
 scdoc file dpkg-dev
 debhelper lintian devscripts mmdebstrap
 util-linux procps time
-acl tmux bash-completion zsh
+acl tmux less bash-completion zsh
 gcc-12-multilib g++-12-multilib
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gdb-multiarch
 "

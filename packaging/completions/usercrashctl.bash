@@ -13,7 +13,7 @@ _usercrashctl() {
     _init_completion || return
 
     local commands="enable disable status is-active list info gdb analyze clean help"
-    local globals="--config --help --version"
+    local globals="--config --help --version --utc --no-pager --color=auto --color=always --color=never"
     local command="" i
     local -a ctl=("${words[0]}")
     for ((i = 1; i < cword; i++)); do

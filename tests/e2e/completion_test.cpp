@@ -68,7 +68,8 @@ TEST_F(Completion, UsercrashctlCompletesEachCommandsOptionsAndValues) {
   EXPECT_EQ(ctl_complete("usercrashctl enable --mode "), "auto\npipe\nsocket\n");
   EXPECT_EQ(ctl_complete("usercrashctl disable --f"), "--force\n");
   EXPECT_EQ(ctl_complete("usercrashctl status --j"), "--json\n");
-  EXPECT_EQ(ctl_complete("usercrashctl --c"), "--config\n");
+  EXPECT_EQ(ctl_complete("usercrashctl --con"), "--config\n");
+  EXPECT_EQ(ctl_complete("usercrashctl --col"), "--color=always\n--color=auto\n--color=never\n");
   // An option of another command is not offered.
   EXPECT_EQ(ctl_complete("usercrashctl list --for"), "");
 }

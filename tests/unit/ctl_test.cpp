@@ -14,6 +14,7 @@
 #include "report/render.h"
 #include "store/core_archive.h"
 #include "tools/ctl/command.h"
+#include "tools/ctl/time_display.h"
 #include "unit/sample_report.h"
 #include "unit/test_support.h"
 #include "util/unique_fd.h"
@@ -158,6 +159,74 @@ TEST_F(Ctl, EveryReportHasAStableIdAcceptedWhereverASlotIs) {
   // The text alone (no JSON) still gives the id.
   ASSERT_EQ(::unlink((dir_ / "usercrash_01.json").c_str()), 0);
   EXPECT_EQ(ctl({"info", second.id}).out, test::read_file(dir_ / "usercrash_01"));
+}
+
+// Issue 12.8: times in the local zone with its name, --utc for UTC; JSON
+// stays UTC.
+class ZoneGuard {
+ public:
+  explicit ZoneGuard(const char* tz) {
+    if (const char* old = std::getenv("TZ")) old_ = old;
+    ::setenv("TZ", tz, 1);
+    ::tzset();
+  }
+  ~ZoneGuard() {
+    if (old_) ::setenv("TZ", old_->c_str(), 1);
+    else ::unsetenv("TZ");
+    ::tzset();
+  }
+
+ private:
+  std::optional<std::string> old_;
+};
+
+TEST_F(Ctl, TimesAreLocalWithTheZoneOrUtcAndJsonStaysUtc) {
+  ZoneGuard zone("CET-1CEST,M3.5.0,M10.5.0/3");  // a POSIX TZ: no tzdata needed
+  engine::Report report = report_of(100, 11, "/usr/bin/x");
+  report.time = 1'700'000'000;  // 2023-11-14T22:13:20Z
+  write_slot(0, report, 1'700'000'000);
+  Result list = ctl({"list"});
+  EXPECT_NE(list.out.find("Tue 2023-11-14 23:13:20 CET"), std::string::npos) << list.out;
+  Result list_utc = ctl({"--utc", "list"});
+  EXPECT_NE(list_utc.out.find("Tue 2023-11-14 22:13:20 UTC"), std::string::npos) << list_utc.out;
+  EXPECT_EQ(json::parse(ctl({"list", "--json"}).out)[0]["time"], "2023-11-14T22:13:20Z");
+
+  Result info = ctl({"info", "0"});
+  EXPECT_NE(info.out.find("\ntime: Tue 2023-11-14 23:13:20 CET\n"), std::string::npos) << info.out;
+  EXPECT_EQ(info.out.find("2023-11-14T22:13:20Z"), std::string::npos) << info.out;
+  Result info_utc = ctl({"info", "--utc", "0"});
+  EXPECT_NE(info_utc.out.find("\ntime: Tue 2023-11-14 22:13:20 UTC\n"), std::string::npos) << info_utc.out;
+  EXPECT_EQ(json::parse(ctl({"info", "--json", "0"}).out)["time"], "2023-11-14T22:13:20Z");
+
+  // Summer time: the zone's other name.
+  report.time = 1'690'000'000;  // 2023-07-22T04:26:40Z
+  write_slot(1, report, 1'690'000'000);
+  EXPECT_NE(ctl({"info", "1"}).out.find("\ntime: Sat 2023-07-22 06:26:40 CEST\n"), std::string::npos);
+}
+
+TEST(TimeDisplay, OnlyTheHeadersIsoTimeIsRewritten) {
+  EXPECT_EQ(parse_iso8601_utc("2023-11-14T22:13:20Z"), 1'700'000'000);
+  for (const char* bad : {"", "2023-11-14 22:13:20", "2023-11-14T22:13:20", "2023-13-14T22:13:20Z",
+                          "2023-11-14T22:13:20Z ", "yesterdayyesterday!Z"})
+    EXPECT_FALSE(parse_iso8601_utc(bad)) << bad;
+  EXPECT_EQ(show_report_times("pid: 1\ntime: 2023-11-14T22:13:20Z\nx\ntime: 2023-11-14T22:13:20Z\n", true),
+            "pid: 1\ntime: Tue 2023-11-14 22:13:20 UTC\nx\ntime: 2023-11-14T22:13:20Z\n");
+  EXPECT_EQ(show_report_times("time: soon\nno newline", true), "time: soon\nno newline");
+}
+
+TEST_F(Ctl, ColorAlwaysColoursInfoNeverAndThePipeDoNot) {
+  write_slot(0, report_of(100, 11, "/usr/bin/x"), 1'700'000'000);
+  Result always = ctl({"--color=always", "info", "0"});
+  EXPECT_NE(always.out.find("\x1b[1;31msignal: 11 (SIGSEGV)"), std::string::npos) << always.out;
+  for (const char* off : {"--color=never", "--color=auto"}) {  // auto: this output is no terminal
+    Result plain = ctl({off, "info", "0"});
+    EXPECT_EQ(plain.out.find('\x1b'), std::string::npos) << off;
+  }
+  EXPECT_EQ(ctl({"--color=always", "info", "--json", "0"}).out.find('\x1b'), std::string::npos) << "JSON never";
+  Result bad = ctl({"--color=sometimes", "list"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(bad.err.starts_with("usercrashctl: --color: 'sometimes' is not auto, always or never\n")) << bad.err;
+  EXPECT_EQ(ctl({"--no-pager", "list"}).status, 0);
 }
 
 TEST_F(Ctl, FailuresAndUsageErrorsHaveTheirShapes) {

@@ -1,6 +1,9 @@
 // The command table, --help, and the one way a usercrashctl command line
 // is read: global options, the command, its options and operands.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "tools/ctl/clean_command.h"
 #include "tools/ctl/command.h"
@@ -8,6 +11,7 @@
 #include "tools/ctl/enable_commands.h"
 #include "tools/ctl/report_commands.h"
 #include "tools/ctl/status_commands.h"
+#include "tools/ctl/terminal.h"
 #include "util/escape.h"
 
 namespace usercrash::tools::ctl {
@@ -16,14 +20,19 @@ namespace {
 
 // Accepted before the command and after it.
 const std::vector<util::OptionSpec> kGlobalOptions = {
-    {"config", 'c', true},
-    {"help", 'h', false},
-    {"version", 'V', false},
+    {"config", 'c', true}, {"help", 'h', false},   {"version", 'V', false},
+    {"utc", 0, false},     {"no-pager", 0, false}, {"color", 0, true},
 };
+
+// Commands whose output a person reads at a terminal: through the pager.
+bool pages(const Command& command) {
+  std::string_view name = command.name;
+  return name == "list" || name == "info" || name == "status";
+}
 
 void print_help(const Context& ctx) {
   ctx.print(
-      "Usage: {0} [--config FILE] COMMAND [OPTION]...\n"
+      "Usage: {0} [--config FILE] [--utc] [--no-pager] [--color=WHEN] COMMAND [OPTION]...\n"
       "Turns usercrash on and off in the kernel and reads the crash reports back.\n"
       "\n"
       "Commands:\n"
@@ -58,6 +67,12 @@ void print_help(const Context& ctx) {
       "Options:\n"
       "  -c, --config FILE   configuration file (default /etc/usercrash.conf); enable puts\n"
       "                      it in the core_pattern line for usercrash_c\n"
+      "      --utc           show times in UTC (default: the local time zone, TZ); JSON\n"
+      "                      is always UTC\n"
+      "      --no-pager      do not pipe list, info and status into a pager ($SYSTEMD_PAGER,\n"
+      "                      else $PAGER, else less; only when the output is a terminal)\n"
+      "      --color=WHEN    colour the signal, cause and crashing frame of info: auto\n"
+      "                      (default: on a terminal, unless NO_COLOR is set), always, never\n"
       "  -h, --help          show this help\n"
       "  -V, --version       show the version\n"
       "\n"
@@ -80,6 +95,9 @@ std::string command_names() {
 // --help or --version (already answered).
 bool apply_globals(Context& ctx, const util::ParsedArgs& parsed) {
   if (auto config = parsed.value("config")) ctx.config_path = *config;
+  if (parsed.has("utc")) ctx.utc = true;
+  if (parsed.has("no-pager")) ctx.no_pager = true;
+  if (auto color = parsed.value("color")) ctx.color_option = *color;
   if (parsed.has("help")) {
     print_help(ctx);
     return true;
@@ -184,6 +202,14 @@ int run_usercrashctl(Context& ctx, std::span<char* const> args) {
   auto parsed = parse_command_args(*command, args.subspan(at));
   if (!parsed) return report_failure(ctx, parsed.error());
   if (apply_globals(ctx, parsed->parsed)) return kExitOk;
+  auto mode = parse_color_mode(ctx.color_option);
+  if (!mode)
+    return report_failure(ctx, {Failure::Kind::usage, fmt::format("--color: '{}' is not auto, always or never",
+                                                                  util::escape_text(ctx.color_option))});
+  int out_fd = ::fileno(ctx.out);
+  ctx.color = use_color(*mode, out_fd >= 0 && ::isatty(out_fd), std::getenv("NO_COLOR"), std::getenv("TERM"));
+  Pager pager;
+  if (pages(*command) && !ctx.no_pager && ctx.out == stdout) pager.start();
   auto outcome = command->run(ctx, *parsed);
   if (!outcome) return report_failure(ctx, outcome.error());
   return *outcome;

@@ -46,6 +46,10 @@ inline std::unexpected<Failure> failed(const util::Error& error) { return failed
 struct Context {
   std::string program = "usercrashctl";  // or crashlogctl, as called
   std::string config_path;               // --config; empty: the default
+  bool utc = false;                      // --utc: times in UTC, not the local zone
+  std::string color_option = "auto";     // --color=auto|always|never
+  bool no_pager = false;                 // --no-pager
+  bool color = false;                    // decided from color_option, NO_COLOR, TERM and out
   std::FILE* out = stdout;
   std::FILE* err = stderr;
   // Set by tests instead of reading a config file.

@@ -8,6 +8,8 @@
 #include "report/render.h"
 #include "store/crash_directory.h"
 #include "tools/ctl/selector.h"
+#include "tools/ctl/terminal.h"
+#include "tools/ctl/time_display.h"
 #include "util/escape.h"
 #include "util/file_io.h"
 
@@ -20,9 +22,12 @@ using nlohmann::json;
 // Far above max_report_size's largest value; a file past it is not ours.
 constexpr size_t kMaxPrintedReport = 1ULL << 30;
 
-std::string display_time(const store::ReportSummary& r) {
-  if (r.time) return util::escape_text(*r.time);
-  return report::iso8601_utc(r.mtime.tv_sec);
+// The crash's time in the zone asked for (the publication time when the
+// report gives none; the report's own words when they are no time).
+std::string display_time(const store::ReportSummary& r, bool utc) {
+  if (!r.time) return show_time(r.mtime.tv_sec, utc);
+  if (auto seconds = parse_iso8601_utc(*r.time)) return show_time(*seconds, utc);
+  return util::escape_text(*r.time);
 }
 
 json summary_json(const store::ReportSummary& r, const std::string& directory) {
@@ -47,23 +52,26 @@ json summary_json(const store::ReportSummary& r, const std::string& directory) {
 
 void print_table(const Context& ctx, const std::vector<store::ReportSummary>& reports) {
   auto opt = [](const auto& v) { return v ? fmt::format("{}", *v) : std::string("?"); };
-  ctx.print("{:<14}{:<37}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", "SLOT", "ID", "TIME", "PID", "UID", "SIGNAL", "CORE",
+  ctx.print("{:<14}{:<37}{:<29}{:>8} {:>6}  {:<9} {:<5} {}\n", "SLOT", "ID", "TIME", "PID", "UID", "SIGNAL", "CORE",
             "EXE");
   for (const auto& r : reports) {
     std::string signal = r.signal_name ? util::escape_text(*r.signal_name) : opt(r.signal);
     std::string exe = r.exe ? util::escape_text(*r.exe) : r.comm ? util::escape_text(*r.comm) : "?";
     if (r.problem) exe += " (" + util::escape_text(*r.problem) + ")";
-    ctx.print("{:<14}{:<37}{:<22}{:>8} {:>6}  {:<9} {:<5} {}\n", r.name, r.id.value_or("-"), display_time(r),
+    ctx.print("{:<14}{:<37}{:<29}{:>8} {:>6}  {:<9} {:<5} {}\n", r.name, r.id.value_or("-"), display_time(r, ctx.utc),
               opt(r.pid), opt(r.uid), signal, r.has_core ? "yes" : "-", exe);
   }
 }
 
 // Prints DIRFD/NAME. A report is ours, but what it quotes came from the
 // crashed process: nothing in it reaches the terminal as a control.
-Outcome print_file(const Context& ctx, int dirfd, const std::string& name) {
+// A text report shows its time as --utc asks.
+Outcome print_file(const Context& ctx, int dirfd, const std::string& name, bool text_report) {
   auto text = util::read_file_at(dirfd, name.c_str(), kMaxPrintedReport);
   if (!text) return failed(text.error());
   std::string safe = util::terminal_safe(*text);
+  if (text_report) safe = show_report_times(safe, ctx.utc);
+  if (text_report && ctx.color) safe = colorize_report(safe);
   if (std::fwrite(safe.data(), 1, safe.size(), ctx.out) != safe.size() || std::fflush(ctx.out) != 0)
     return kExitFailure;
   return kExitOk;
@@ -105,9 +113,9 @@ Outcome run_info(Context& ctx, const CommandArgs& args) {
   if (args.has("json")) {
     if (!r.has_json)
       return failed(fmt::format("{} has no JSON report (see '{} info {}' for its text)", r.name, ctx.program, r.name));
-    return print_file(ctx, dirfd, r.name + store::slot_suffix(store::SlotFile::json));
+    return print_file(ctx, dirfd, r.name + store::slot_suffix(store::SlotFile::json), false);
   }
-  return print_file(ctx, dirfd, r.name);
+  return print_file(ctx, dirfd, r.name, true);
 }
 
 }  // namespace usercrash::tools::ctl

@@ -6,6 +6,7 @@
 #include "store/report_index.h"
 #include "tools/core_pattern.h"
 #include "tools/ctl/text.h"
+#include "tools/ctl/time_display.h"
 #include "tools/enable_state.h"
 #include "tools/enabler.h"
 #include "tools/service_probe.h"
@@ -87,7 +88,7 @@ void print_enabled(const Context& ctx, const StatusFacts& f) {
   if (!*f.enabled) return ctx.print("enabled:         no\n");
   const EnableState& state = **f.enabled;
   ctx.print("enabled:         yes, since {}; disable restores core_pattern {}, core_pipe_limit {}\n",
-            report::iso8601_utc(state.enabled_at), single_quoted(state.saved_pattern), state.saved_pipe_limit);
+            show_time(state.enabled_at, ctx.utc), single_quoted(state.saved_pattern), state.saved_pipe_limit);
   ctx.print("persistent:      {}\n", state.sysctl_file.empty() ? "no" : state.sysctl_file);
   const std::string& saved = state.saved_pattern;
   if (saved.starts_with('|'))
