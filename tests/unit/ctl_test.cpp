@@ -71,6 +71,11 @@ class Ctl : public ::testing::Test {
     return r;
   }
 
+  // Slot NAME's text as info prints it: the report with its time shown in
+  // the local zone (issue 12.8; TimesAreLocalWithTheZoneOrUtcAndJsonStaysUtc
+  // checks that line).
+  std::string shown(const std::string& name) { return show_report_times(test::read_file(dir_ / name), false); }
+
   test::TempDir dir_;
   config::Config config_;
 };
@@ -109,7 +114,7 @@ TEST_F(Ctl, ListJson) {
 
 TEST_F(Ctl, InfoBySlotOrPidPrintsTheReport) {
   write_slot(2, report_of(4242, 11, "/usr/bin/x"), 1'700'000'000);
-  std::string text = test::read_file(dir_ / "usercrash_02");
+  std::string text = shown("usercrash_02");
   for (const char* selector : {"2", "usercrash_02"}) {
     Result r = ctl({"info", selector});
     ASSERT_EQ(r.status, 0) << selector << ": " << r.err;
@@ -143,7 +148,7 @@ TEST_F(Ctl, EveryReportHasAStableIdAcceptedWhereverASlotIs) {
   for (const std::string& selector : {first.id, upper}) {
     Result info = ctl({"info", selector});
     EXPECT_EQ(info.status, 0) << info.err;
-    EXPECT_EQ(info.out, test::read_file(dir_ / "usercrash_00")) << selector;
+    EXPECT_EQ(info.out, shown("usercrash_00")) << selector;
   }
   EXPECT_EQ(json::parse(ctl({"info", "--json", second.id}).out)["pid"], 200);
   Result gdb = ctl({"gdb", second.id});  // found: it says the core is missing, not the report
@@ -155,10 +160,10 @@ TEST_F(Ctl, EveryReportHasAStableIdAcceptedWhereverASlotIs) {
   Result gone = ctl({"info", first.id});
   EXPECT_EQ(gone.status, kExitFailure);
   EXPECT_EQ(gone.err, "usercrashctl: no report with id " + first.id + "\n");
-  EXPECT_EQ(ctl({"info", third.id}).out, test::read_file(dir_ / "usercrash_00"));
+  EXPECT_EQ(ctl({"info", third.id}).out, shown("usercrash_00"));
   // The text alone (no JSON) still gives the id.
   ASSERT_EQ(::unlink((dir_ / "usercrash_01.json").c_str()), 0);
-  EXPECT_EQ(ctl({"info", second.id}).out, test::read_file(dir_ / "usercrash_01"));
+  EXPECT_EQ(ctl({"info", second.id}).out, shown("usercrash_01"));
 }
 
 // Issue 12.8: times in the local zone with its name, --utc for UTC; JSON
