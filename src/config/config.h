@@ -1,6 +1,6 @@
 // /etc/usercrash.conf and /etc/usercrash.conf.d/*.conf: KEY=VALUE lines, '#'
-// comment lines. One validated value
-// object shared by every program; command-line flags override single keys.
+// comment lines. One validated value object shared by every program;
+// command-line flags override single keys.
 #pragma once
 
 #include <chrono>

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tools/ctl/text.h"
+
 namespace usercrash::tools::ctl {
 namespace {
 
@@ -37,6 +39,18 @@ TEST(Terminal, ColoursTheSignalTheCauseAndTheCrashingFrameOnly) {
             "\x1b[1;33m    #00 pc 0x1  /x (f+0x1)\x1b[0m\n    #01 pc 0x2  /x (main+0x2)\n\nThreads backtrace:\n"
             "BackTrace:\n    #00 pc 0x3  /x (g+0x3)\nsignal: again\n");
   EXPECT_EQ(colorize_report("no newline"), "no newline");
+  // A crashing thread without frames: no other thread's frame is taken for its.
+  EXPECT_EQ(colorize_report("BackTrace:\n    (backtrace stopped: no registers)\n\nThreads backtrace:\n"
+                            "--- tid 2 ---\n    #00 pc 0x3  /x (g+0x3)\n"),
+            "BackTrace:\n    (backtrace stopped: no registers)\n\nThreads backtrace:\n"
+            "--- tid 2 ---\n    #00 pc 0x3  /x (g+0x3)\n");
+}
+
+TEST(Terminal, MapLinesKeepsTheLineEndsAsTheyWere) {
+  auto bracket = [](std::string_view line, std::string& out) { out += "[" + std::string(line) + "]"; };
+  EXPECT_EQ(map_lines("a\n\nb\n", bracket), "[a]\n[]\n[b]\n");
+  EXPECT_EQ(map_lines("a\nb", bracket), "[a]\n[b]");
+  EXPECT_EQ(map_lines("", bracket), "");
 }
 
 TEST(Terminal, PagerCommandIsSplitNeverGivenToAShell) {

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tools/ctl/text.h"
+
 namespace usercrash::tools::ctl {
 
 namespace {
@@ -56,13 +58,10 @@ bool use_color(ColorMode mode, bool out_is_terminal, const char* no_color, const
 }
 
 std::string colorize_report(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 64);
   bool in_backtrace = false, frame_done = false, signal_done = false, cause_done = false;
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
+  return map_lines(text, [&](std::string_view line, std::string& out) {
     std::string_view color;
+    size_t indent = line.find_first_not_of(' ');
     if (!signal_done && line.starts_with("signal: ")) {
       color = "\x1b[1;31m";
       signal_done = true;
@@ -71,24 +70,17 @@ std::string colorize_report(std::string_view text) {
       cause_done = true;
     } else if (line == "BackTrace:") {
       in_backtrace = !frame_done;
-    } else if (in_backtrace && line.find_first_not_of(' ') != std::string_view::npos &&
-               line.substr(line.find_first_not_of(' ')).starts_with('#')) {
+    } else if (line.empty()) {
+      in_backtrace = false;  // the section ends: a backtrace without frames colours none of another's
+    } else if (in_backtrace && indent != std::string_view::npos && line.substr(indent).starts_with('#')) {
       color = "\x1b[1;33m";
       in_backtrace = false;
       frame_done = true;
     }
-    if (!color.empty()) {
-      out += color;
-      out += line;
-      out += kReset;
-    } else {
-      out += line;
-    }
-    if (eol == std::string_view::npos) break;
-    out += '\n';
-    text.remove_prefix(eol + 1);
-  }
-  return out;
+    if (!color.empty()) out += color;
+    out += line;
+    if (!color.empty()) out += kReset;
+  });
 }
 
 std::vector<std::string> pager_command(const char* systemd_pager, const char* pager) {

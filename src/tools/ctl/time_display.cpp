@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "tools/ctl/text.h"
 #include "util/parse.h"
 
 namespace usercrash::tools::ctl {
@@ -38,26 +39,18 @@ std::optional<int64_t> parse_iso8601_utc(std::string_view text) {
 
 std::string show_report_times(std::string_view text, bool utc) {
   constexpr std::string_view kTime = "time: ";
-  std::string out;
-  out.reserve(text.size() + 16);
   bool done = false;  // only the header's line: a report holds one
-  while (!text.empty()) {
-    size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
+  return map_lines(text, [&](std::string_view line, std::string& out) {
     std::optional<int64_t> seconds;
     if (!done && line.starts_with(kTime)) seconds = parse_iso8601_utc(line.substr(kTime.size()));
-    if (seconds) {
-      out += kTime;
-      out += show_time(*seconds, utc);
-      done = true;
-    } else {
+    if (!seconds) {
       out += line;
+      return;
     }
-    if (eol == std::string_view::npos) break;
-    out += '\n';
-    text.remove_prefix(eol + 1);
-  }
-  return out;
+    out += kTime;
+    out += show_time(*seconds, utc);
+    done = true;
+  });
 }
 
 }  // namespace usercrash::tools::ctl
