@@ -39,6 +39,7 @@ class CoreFileTarget : public NotesTarget {
 
   size_t read_memory(uint64_t address, std::span<std::byte> out) override;
   util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override;
+  std::vector<int> fds() const override { return {fd_.get()}; }
 
  private:
   CoreFileTarget(util::UniqueFd fd, CoreLayout layout, const CoreNotes& notes, CoreFileOptions options,

@@ -148,6 +148,11 @@ size_t ProcessTarget::read_memory(uint64_t address, std::span<std::byte> out) {
   return done;
 }
 
+std::vector<int> ProcessTarget::fds() const {
+  if (mem_) return {mem_.get()};
+  return {};
+}
+
 Result<UniqueFd> ProcessTarget::open_mapped_file(const proc::MapEntry& mapping) {
   // map_files/ names the very file mapped, deleted or in another mount
   // namespace. stat first: opening a device node can have side effects.

@@ -32,6 +32,7 @@ class ProcessTarget : public Target {
   const std::vector<proc::MapEntry>& mappings() const override { return maps_; }
   size_t read_memory(uint64_t address, std::span<std::byte> out) override;
   util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override;
+  std::vector<int> fds() const override;
 
   const proc::ProcessDir& dir() const { return dir_; }
   // For the caller to add what it knows better (the kernel's %d, problems).

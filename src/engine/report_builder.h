@@ -19,8 +19,9 @@ struct CollectOptions {
   size_t max_frames = limits::kMaxFrames;
   limits::SourceLines source_lines = limits::kSourceLines;
   std::string debuginfo_path = limits::kDebuginfoPath;
-  bool unwind = true;          // false: registers and /proc facts only
-  bool include_memory = true;  // memory near registers, code around pc, abort message
+  size_t max_modules = limits::kMaxModules;  // module files opened for the engine
+  bool unwind = true;                        // false: registers and /proc facts only
+  bool include_memory = true;                // memory near registers, code around pc, abort message
   bool dump_secure_memory = false;
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   int64_t time = 0;  // seconds since the epoch of the crash; 0: now

@@ -88,6 +88,11 @@ class Target {
   // process's root/ where possible, so deleted files and other mount
   // namespaces work). The caller owns the returned fd.
   virtual util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) = 0;
+
+  // The fds this target still reads through once built (process memory, a
+  // core file): a sandboxed child keeps these open and closes every other.
+  // Owned by the target.
+  virtual std::vector<int> fds() const { return {}; }
 };
 
 }  // namespace usercrash::engine

@@ -23,6 +23,10 @@ inline constexpr unsigned kMaxOpenFiles = 4096;
 // process can give tens of thousands of mappings 4 KB names each. Past it,
 // entries are kept without their names, and the report says how many.
 inline constexpr size_t kMaxPathBytes = 1 << 20;
+// Module files (executable file mappings) opened before the engine drops its
+// privileges: a big Python or Java process maps a few hundred; each costs an
+// fd and ~15 us on the crash path whether or not a frame falls in it.
+inline constexpr unsigned kMaxModules = 512;
 // Arguments of the command line kept.
 inline constexpr size_t kMaxCmdlineArgs = 4096;
 // Lines of the kernel stack kept.
@@ -39,6 +43,15 @@ inline constexpr std::chrono::milliseconds kTimeBudget{5000};
 // process that makes the collection grow past it gets the report without
 // backtraces instead, saying why.
 inline constexpr uint64_t kMemoryBudget = 64ULL << 20;
+
+// Memory the engine child may add to what it inherited when it forked: a
+// crafted ELF or DWARF file must not make it take the machine's memory.
+inline constexpr uint64_t kEngineMemory = 64ULL << 20;
+
+// The unprivileged user the engine child runs as while it parses the
+// crashed process's ELF, DWARF and code (created by the package; `nobody`
+// when it does not exist).
+inline constexpr const char* kEngineUser = "usercrash";
 
 // Which modules get their DWARF loaded for file:line. Loading libc's DWARF
 // alone costs ~40 ms, so by default only modules that carry their own
