@@ -11,7 +11,7 @@ libdw-dev libelf-dev elfutils libiberty-dev
 libcapstone-dev libzstd-dev zstd
 nlohmann-json3-dev libfmt-dev
 libgtest-dev googletest
-libsystemd-dev systemd
+libsystemd-dev systemd libseccomp-dev
 libc6-dbg gdb
 golang-go rustc
 clang clang-format llvm libclang-rt-14-dev

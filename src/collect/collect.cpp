@@ -5,11 +5,13 @@
 namespace usercrash::collect {
 
 Plan make_plan(const config::Config& config, std::chrono::steady_clock::time_point started) {
-  return Plan{collect_options(config, started), render_options(config), budget(config, started)};
+  return Plan{collect_options(config, started), render_options(config), budget(config, started),
+              sandbox_options(config)};
 }
 
 Collected collect(engine::Target& target, const Plan& plan, ReportDestination& destination, const CoreStep& core_step) {
-  Job job(target, plan.options, plan.render, destination.files(), plan.budget);
+  Sandbox sandbox = Sandbox::prepare(plan.sandbox);
+  Job job(target, plan.options, plan.render, destination.files(), plan.budget, sandbox);
   job.await_collected();
   LateFacts late;
   if (core_step) late.core = core_step();

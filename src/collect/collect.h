@@ -11,6 +11,7 @@
 
 #include "collect/destination.h"
 #include "collect/job.h"
+#include "collect/sandbox.h"
 #include "config/config.h"
 #include "engine/report_builder.h"
 #include "engine/target.h"
@@ -18,12 +19,14 @@
 
 namespace usercrash::collect {
 
-// What to collect, how to render it, and the budget: all from the
-// configuration (options.h), for the caller to adjust.
+// What to collect, how to render it, the budget and the sandbox the job
+// parses in: all from the configuration (options.h), for the caller to
+// adjust.
 struct Plan {
   engine::CollectOptions options;
   report::RenderOptions render;
   Budget budget;
+  SandboxOptions sandbox;
 };
 
 Plan make_plan(const config::Config& config,

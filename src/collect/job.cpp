@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/preopened_target.h"
 #include "util/log.h"
 #include "util/spawn.h"
 
@@ -31,6 +32,7 @@ constexpr int kChildOutOfMemory = 4;
 
 // Messages from the child; the first byte says which.
 constexpr char kCollected = 'C';
+constexpr char kNoSandbox = 'S';    // then why
 constexpr char kWritten = 'W';      // then the text and JSON sizes
 constexpr char kWriteFailed = 'F';  // then why
 // Late facts are a few lines; anything longer is not ours.
@@ -110,15 +112,25 @@ void enter_isolation(pid_t parent, const Budget& budget) {
     ::setrlimit(RLIMIT_DATA, &limit);
   }
   std::set_new_handler([] { ::_exit(kChildOutOfMemory); });
-  // The sandbox is entered here, and only here: everything the child needs
-  // is open, and nothing hostile has been parsed yet.
 }
 
-[[noreturn]] void child_main(engine::Target& target, const engine::CollectOptions& options,
+[[noreturn]] void child_main(engine::PreopenedTarget& target, const engine::CollectOptions& options,
                              const report::RenderOptions& render, const ReportFiles& files, int channel, pid_t parent,
-                             const Budget& budget) {
+                             const Budget& budget, const Sandbox& sandbox) {
   enter_isolation(parent, budget);
+  // The sandbox is entered here, and only here: everything the child needs
+  // is open, and nothing hostile has been parsed yet. The channel and the
+  // report files stay writable; the target's fds stay readable.
+  std::vector<int> writable = {channel};
+  for (int fd : {files.text_fd, files.json_fd})
+    if (fd >= 0) writable.push_back(fd);
+  auto confined = sandbox.enter(target.fds(), writable);
+  if (!confined) {
+    send_message(channel, kNoSandbox + confined.error().message);
+    ::_exit(kChildDone);
+  }
   engine::Report report = engine::build_report(target, options);
+  report.sandbox = *confined;
   size_t own_problems = report.problems.size();
   send_message(channel, std::string(1, kCollected));
   while (auto message = receive_message(channel)) {
@@ -139,7 +151,7 @@ void enter_isolation(pid_t parent, const Budget& budget) {
 }  // namespace
 
 Job::Job(engine::Target& target, const engine::CollectOptions& options, const report::RenderOptions& render,
-         const ReportFiles& files, const Budget& budget)
+         const ReportFiles& files, const Budget& budget, const Sandbox& sandbox)
     : target_(target), options_(options), render_(render), files_(files), budget_(budget) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -147,11 +159,14 @@ Job::Job(engine::Target& target, const engine::CollectOptions& options, const re
     return;
   }
   util::UniqueFd ours(pair[0]), theirs(pair[1]);
+  // Every module file the engine may read, opened while we may; the
+  // child's copies are its only way to them.
+  engine::PreopenedTarget opened(target_, options_.max_modules);
   pid_t parent = ::getpid();
   child_ = ::fork();
   if (child_ == 0) {
     ours.reset();
-    child_main(target_, options_, render_, files_, theirs.get(), parent, budget_);
+    child_main(opened, options_, render_, files_, theirs.get(), parent, budget_, sandbox);
   }
   if (child_ < 0) {
     fall_back(fmt::format("could not start the collector: {}", std::strerror(errno)));
@@ -171,6 +186,7 @@ Job::~Job() {
 void Job::await_collected() {
   auto message = await_child(budget_.deadline, "collecting");
   if (!message) return;
+  if ((*message)[0] == kNoSandbox) return fall_back("the collector could not enter its sandbox: " + message->substr(1));
   if ((*message)[0] != kCollected) return fall_back("the collector answered out of turn");
   if (budget_.deadline == Clock::time_point::max()) render_time_ = Clock::duration::max();
   else render_time_ = std::max<Clock::duration>(budget_.deadline - Clock::now(), kMinRenderTime);

@@ -2,8 +2,10 @@
 // seam of where that runs. Today it runs in a forked child of the caller,
 // so that the parts that read hostile ELF, DWARF and code bytes can crash,
 // or run out of their time or memory, without taking the caller (and the
-// crash's core) with them. A collector elsewhere (a warm one in the server)
-// would be another implementation of the same three calls.
+// crash's core) with them. The child parses nothing before it has entered
+// its sandbox (sandbox.h), with every module file opened for it beforehand
+// (engine/preopened_target.h); one that cannot enter it parses nothing. A collector elsewhere (a warm one in the
+// server) would be another implementation of the same three calls.
 //
 // The child builds the report and says so; then it renders the report each
 // time the caller asks, with the late facts the caller learnt meanwhile
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "collect/report_writer.h"
+#include "collect/sandbox.h"
 #include "engine/report.h"
 #include "engine/report_builder.h"
 #include "engine/target.h"
@@ -47,10 +50,11 @@ struct LateFacts {
 
 class Job {
  public:
-  // Starts the child that builds the report of `target`. The target, the
-  // files and the options stay the caller's and must outlive the job.
+  // Starts the child that builds the report of `target` in `sandbox`. The
+  // target, the files and the options stay the caller's and must outlive
+  // the job.
   Job(engine::Target& target, const engine::CollectOptions& options, const report::RenderOptions& render,
-      const ReportFiles& files, const Budget& budget);
+      const ReportFiles& files, const Budget& budget, const Sandbox& sandbox);
   ~Job();
   Job(const Job&) = delete;
   Job& operator=(const Job&) = delete;

@@ -43,4 +43,15 @@ report::RenderOptions render_options(const config::Config& config) {
   return render;
 }
 
+SandboxOptions sandbox_options(const config::Config& config) {
+  SandboxOptions sandbox;
+  sandbox.user = config.engine_user;
+  sandbox.readable_tree = config.debuginfo_path;
+  // A report is cut at max_report_size; the rest is slack for the note
+  // that says so.
+  constexpr uint64_t kReportSlack = 1 << 20;
+  sandbox.max_file_size = config.max_report_size + kReportSlack;
+  return sandbox;
+}
+
 }  // namespace usercrash::collect

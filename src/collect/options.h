@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "collect/job.h"
+#include "collect/sandbox.h"
 #include "config/config.h"
 #include "engine/core_notes.h"
 #include "engine/process_target.h"
@@ -30,5 +31,8 @@ engine::CoreLimits core_limits(const config::Config& config);
 
 // How to render.
 report::RenderOptions render_options(const config::Config& config);
+
+// How the engine child is confined.
+SandboxOptions sandbox_options(const config::Config& config);
 
 }  // namespace usercrash::collect

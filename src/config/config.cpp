@@ -50,6 +50,29 @@ Key path_key(const char* name, std::string Config::*field, size_t max_len) {
           [field](const Config& c) { return c.*field; }};
 }
 
+// A user name as useradd(8) takes it, or a number.
+std::optional<std::string> check_user(std::string_view value) {
+  constexpr size_t kMaxUserName = 32;
+  if (value.empty() || value.size() > kMaxUserName) return fmt::format("must be 1 to {} characters", kMaxUserName);
+  auto allowed = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+           ch == '.';
+  };
+  if (value[0] == '-' || !std::all_of(value.begin(), value.end(), allowed))
+    return "must be a user name (letters, digits, '_', '-', '.') or a number";
+  return std::nullopt;
+}
+
+Key user_key(const char* name, std::string Config::*field) {
+  return {name,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            if (auto e = check_user(v)) return e;
+            c.*field = std::string(v);
+            return std::nullopt;
+          },
+          [field](const Config& c) { return c.*field; }};
+}
+
 Key unsigned_key(const char* name, unsigned Config::*field, unsigned min, unsigned max) {
   return {name,
           [field, min, max](Config& c, std::string_view v) -> std::optional<std::string> {
@@ -147,6 +170,7 @@ const std::vector<Key>& table() {
       enum_key<SourceLines>("source_lines", &Config::source_lines,
                             {{"none", SourceLines::none}, {"own", SourceLines::own}, {"all", SourceLines::all}}),
       path_key("debuginfo_path", &Config::debuginfo_path, kMaxDirectoryPath),
+      user_key("engine_user", &Config::engine_user),
       enum_key<ReportAccess>("report_access", &Config::report_access,
                              {{"root", ReportAccess::root}, {"owner", ReportAccess::owner}}),
       bool_key("dump_secure_memory", &Config::dump_secure_memory),

@@ -53,6 +53,9 @@ struct Config {
   // Where separate debug files are looked up (by build-id). Root-owned
   // trees only: a module's own directory may belong to whoever crashed.
   std::string debuginfo_path = limits::kDebuginfoPath;
+  // The unprivileged user the engine runs as while it parses the crashed
+  // process's ELF, DWARF and code; nobody when it does not exist.
+  std::string engine_user = limits::kEngineUser;
   ReportAccess report_access = ReportAccess::root;
   // Memory dumps of setuid / non-dumpable processes are left out unless set.
   bool dump_secure_memory = false;

@@ -27,6 +27,7 @@ class PreopenedTarget : public Target {
   std::string kind() const override { return inner_.kind(); }
   const ProcessFacts& facts() const override { return facts_; }
   const std::vector<ThreadRegisters>& threads() const override { return inner_.threads(); }
+  ArchId arch() const override { return inner_.arch(); }
   std::optional<CoreSiginfo> signal() const override { return inner_.signal(); }
   const std::vector<proc::MapEntry>& mappings() const override { return inner_.mappings(); }
   size_t read_memory(uint64_t address, std::span<std::byte> out) override { return inner_.read_memory(address, out); }

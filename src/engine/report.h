@@ -100,6 +100,17 @@ struct CoreOutcome {
   std::string error;              // why it was not saved, when not
 };
 
+// How the engine was confined while it parsed the process's ELF, DWARF and
+// code (collect/sandbox.h). Absent when it did not run (a fallback report).
+struct Confinement {
+  std::string user;  // the user it ran as ("usercrash", "nobody", or a number)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool no_new_privs = false;
+  bool seccomp = false;
+  bool landlock = false;  // the kernel may not offer it
+};
+
 struct Report {
   int version = kReportVersion;
   // A random UUID, made with the report: names it for good (its slot is
@@ -144,6 +155,7 @@ struct Report {
   std::vector<std::string> problems;   // what could not be collected, and why
   // Milliseconds spent collecting, for the report's footer and benchmarks.
   std::optional<double> collection_ms;
+  std::optional<Confinement> sandbox;
 };
 
 }  // namespace usercrash::engine

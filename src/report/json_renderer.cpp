@@ -193,6 +193,10 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   for (const auto& p : r.problems) problems.push_back(to_valid_utf8(p));
   j["problems"] = problems;
   j["collection_ms"] = optional_json(r.collection_ms, [](double v) { return v; });
+  j["sandbox"] = optional_json(r.sandbox, [](const engine::Confinement& c) {
+    return json{{"user", to_valid_utf8(c.user)},  {"uid", c.uid},         {"gid", c.gid},
+                {"no_new_privs", c.no_new_privs}, {"seccomp", c.seccomp}, {"landlock", c.landlock}};
+  });
   return j;
 }
 

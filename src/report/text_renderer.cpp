@@ -126,6 +126,14 @@ std::string core_line(const engine::CoreOutcome& core) {
                      core.compressed_bytes, core.truncated ? ", cut at max_core_size" : "");
 }
 
+// How the engine was confined, in one line.
+std::string sandbox_line(const engine::Confinement& c) {
+  std::string how;
+  for (auto [on, name] : {std::pair{c.no_new_privs, "no_new_privs"}, {c.seccomp, "seccomp"}, {c.landlock, "landlock"}})
+    if (on) how += std::string(how.empty() ? ", " : " ") + name;
+  return fmt::format("(backtraces built as uid {} ({}), gid {}{})\n", c.uid, escape_text(c.user), c.gid, how);
+}
+
 }  // namespace
 
 std::string thread_state_name(const std::string& letter) {
@@ -253,6 +261,7 @@ std::string render_text(const Report& r, const RenderOptions& options) {
   }
   if (r.core) out += core_line(*r.core);
   if (r.collection_ms) out += fmt::format("\n(collected in {:.1f} ms)\n", *r.collection_ms);
+  if (r.sandbox) out += sandbox_line(*r.sandbox);
 
   if (out.size() > options.max_bytes) {
     std::string note = fmt::format("\n*** report cut at {} bytes (max_report_size) ***\n", options.max_bytes);

@@ -362,3 +362,19 @@ TEST(ConfigLoad, RefusesHugeFiles) {
 
 }  // namespace
 }  // namespace usercrash::config
+
+namespace usercrash::config {
+namespace {
+
+TEST(Config, EngineUserIsAUserNameOrANumber) {
+  EXPECT_EQ(Config{}.engine_user, "usercrash");
+  EXPECT_EQ(parse_ok("engine_user=nobody").engine_user, "nobody");
+  EXPECT_EQ(parse_ok("engine_user=65534").engine_user, "65534");
+  EXPECT_EQ(parse_ok("engine_user=_crash-engine.1").engine_user, "_crash-engine.1");
+  for (const char* bad : {"engine_user=", "engine_user=-x", "engine_user=a b", "engine_user=../x",
+                          "engine_user=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+    EXPECT_NE(parse_error(bad).find("engine_user"), std::string::npos) << bad;
+}
+
+}  // namespace
+}  // namespace usercrash::config

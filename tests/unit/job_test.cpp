@@ -7,8 +7,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -51,8 +49,13 @@ class ChildTarget : public test::FakeTarget {
   void misbehave() {
     switch (mode_) {
       case InChild::behave: return;
-      case InChild::crash: ::raise(SIGSEGV); return;
-      case InChild::hang: std::this_thread::sleep_for(std::chrono::seconds(30)); return;
+      // The sandbox's filter refuses to send signals and to sleep: a trap
+      // and a spin, as a parser gone wrong would do.
+      case InChild::crash: __builtin_trap();
+      case InChild::hang:
+        for (volatile bool forever = true; forever;) {
+        }
+        return;
       case InChild::hog_memory: {
         hog_ = new char[512ULL << 20];
         std::memset(hog_, 1, 512ULL << 20);
@@ -84,6 +87,9 @@ engine::CollectOptions options() {
   return o;
 }
 
+// The sandbox the collection step enters (the defaults of sandbox_options).
+Sandbox sandbox() { return Sandbox::prepare({}); }
+
 bool has_problem(const json& report, const std::string& needle) {
   for (const auto& p : report["problems"])
     if (p.get<std::string>().find(needle) != std::string::npos) return true;
@@ -93,7 +99,7 @@ bool has_problem(const json& report, const std::string& needle) {
 TEST(Job, WritesTheReportWithTheLateFactsAndAgainWithMore) {
   ChildTarget target(InChild::behave);
   Files files;
-  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10)});
+  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10)}, sandbox());
   job.await_collected();
   LateFacts late;
   late.core = engine::CoreOutcome{true, 8192, 100, true, ""};
@@ -121,7 +127,7 @@ TEST(Job, WritesTheReportWithTheLateFactsAndAgainWithMore) {
 TEST(Job, AChildThatCrashesLeavesAReportWithoutBacktracesThatSaysWhy) {
   ChildTarget target(InChild::crash);
   Files files;
-  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10)});
+  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10)}, sandbox());
   job.await_collected();
   LateFacts late;
   late.core = engine::CoreOutcome{false, 0, 0, false, "disk full"};
@@ -140,7 +146,7 @@ TEST(Job, AChildPastTheTimeBudgetIsKilledAndTheReportSaysSo) {
   ChildTarget target(InChild::hang);
   Files files;
   auto start = Clock::now();
-  Job job(target, options(), {}, files.get(), Budget{start + std::chrono::milliseconds(300)});
+  Job job(target, options(), {}, files.get(), Budget{start + std::chrono::milliseconds(300)}, sandbox());
   job.await_collected();
   JobResult written = job.write();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
@@ -151,7 +157,7 @@ TEST(Job, AChildPastTheTimeBudgetIsKilledAndTheReportSaysSo) {
 TEST(Job, AChildPastTheMemoryBudgetEndsAndTheReportSaysSo) {
   ChildTarget target(InChild::hog_memory);
   Files files;
-  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10), 256ULL << 20});
+  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10), 256ULL << 20}, sandbox());
   job.await_collected();
   JobResult written = job.write();
   EXPECT_FALSE(written.complete);
@@ -161,7 +167,7 @@ TEST(Job, AChildPastTheMemoryBudgetEndsAndTheReportSaysSo) {
 TEST(Job, OnlyTheFilesAskedForAreWritten) {
   ChildTarget target(InChild::behave);
   util::UniqueFd json_only(::memfd_create("json", MFD_CLOEXEC));
-  Job job(target, options(), {}, ReportFiles{-1, json_only.get()}, Budget{});
+  Job job(target, options(), {}, ReportFiles{-1, json_only.get()}, Budget{}, sandbox());
   job.await_collected();
   JobResult written = job.write();
   ASSERT_TRUE(written.complete);
