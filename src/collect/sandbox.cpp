@@ -70,12 +70,14 @@ util::Result<uint64_t> mapped_bytes() {
   return *pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// Sets both limits to `value`, or to the hard limit when that is lower:
+// raising a hard limit would take CAP_SYS_RESOURCE, which the service
+// does not keep.
 util::Result<void> set_limit(int resource, uint64_t value, const char* name) {
   rlimit now{};
   if (::getrlimit(resource, &now) != 0) return util::fail_errno(name);
-  // Root may raise a hard limit; anyone may lower one.
   rlim_t v = static_cast<rlim_t>(value);
-  if (::geteuid() != 0 && now.rlim_max != RLIM_INFINITY) v = std::min(v, now.rlim_max);
+  if (now.rlim_max != RLIM_INFINITY) v = std::min(v, now.rlim_max);
   rlimit limit{v, v};
   if (::setrlimit(resource, &limit) != 0) return util::fail_errno(name);
   return {};
@@ -171,7 +173,7 @@ util::Result<engine::Confinement> Sandbox::enter(std::span<const int> readable, 
     if (::setgroups(0, nullptr) != 0) return util::fail_errno("setgroups");
     if (::setresgid(user_.gid, user_.gid, user_.gid) != 0) return util::fail_errno("setresgid");
     for (int cap = 0; cap <= last_capability_; ++cap)
-      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
         return util::fail_errno(fmt::format("dropping capability {} from the bounding set", cap));
     if (::setresuid(user_.uid, user_.uid, user_.uid) != 0) return util::fail_errno("setresuid");
   }
