@@ -118,6 +118,12 @@ TempDir::TempDir() {
   path_ = tmpl;
 }
 
+TempDir::TempDir(const std::string& parent) {
+  std::string tmpl = parent + "/uct-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed under " + parent);
+  path_ = tmpl;
+}
+
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
@@ -192,8 +198,13 @@ void ServerProcess::start() {
     int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    std::string exe = program("usercrash_s");
-    ::execl(exe.c_str(), exe.c_str(), "--config", config_.c_str(), "--verbose", static_cast<char*>(nullptr));
+    std::vector<std::string> args = wrapper_;
+    for (std::string a : {program("usercrash_s"), std::string("--config"), config_, std::string("--verbose")})
+      args.push_back(a);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   auto deadline = Clock::now() + std::chrono::seconds(10);

@@ -36,6 +36,8 @@ bool exists(const std::string& path);
 class TempDir {
  public:
   TempDir();
+  // Under `parent` instead of /tmp (a service with PrivateTmp=yes does not see /tmp).
+  explicit TempDir(const std::string& parent);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -74,6 +76,9 @@ class ServerProcess {
   explicit ServerProcess(const TempDir& dir, const std::vector<std::string>& extra = {}, bool start = true);
   ~ServerProcess();
   void start();
+  // Runs the server as the last words of this command line (a sandbox
+  // harness, say); set before start().
+  void set_wrapper(std::vector<std::string> argv) { wrapper_ = std::move(argv); }
   // SIGTERM and wait; returns the exit status.
   int stop();
   void kill_hard();
@@ -88,6 +93,7 @@ class ServerProcess {
 
  private:
   std::string config_, directory_, socket_, log_;
+  std::vector<std::string> wrapper_;
   pid_t pid_ = -1;
 };
 
