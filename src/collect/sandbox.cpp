@@ -172,8 +172,9 @@ util::Result<engine::Confinement> Sandbox::enter(std::span<const int> readable, 
   if (drop_user_) {
     if (::setgroups(0, nullptr) != 0) return util::fail_errno("setgroups");
     if (::setresgid(user_.gid, user_.gid, user_.gid) != 0) return util::fail_errno("setresgid");
+    // (Dropping one already gone fails only without CAP_SETPCAP: then it is fine.)
     for (int cap = 0; cap <= last_capability_; ++cap)
-      if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
         return util::fail_errno(fmt::format("dropping capability {} from the bounding set", cap));
     if (::setresuid(user_.uid, user_.uid, user_.uid) != 0) return util::fail_errno("setresuid");
   }
