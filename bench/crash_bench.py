@@ -9,6 +9,10 @@ visible and hidden. Also usercrash_c's peak RSS (children included).
 
 Run as root from the repository: bench/crash_bench.py [--build build] [--runs 5]
 It changes core_pattern and puts it back on every exit path.
+
+--baseline OTHER_BUILD adds usercrash_c and usercrash_s of another build (say
+main before a change) as a row of their own, measured in rounds alternating
+with this build's, so that a change's cost is a ratio from one invocation.
 """
 import argparse
 import fcntl
@@ -76,7 +80,7 @@ class Bench:
             raise SystemExit(f"core_pattern too long ({len(pattern)}): {pattern}")
         write(CORE_PATTERN, pattern)
 
-    def start_server(self, name, extra):
+    def start_server(self, name, extra, build=None):
         if self.server:
             self.server.terminate()
             self.server.wait()
@@ -85,7 +89,8 @@ class Bench:
         conf = os.path.join(d, "c.conf")  # the rss wrapper expects this name
         with open(conf, "w") as f:
             f.write(f"directory={d}/crashes\nsocket={d}/run/s.sock\nkernel_socket={d}/run/k.sock\ncount=100\n{extra}")
-        self.server = subprocess.Popen([f"{self.build}/bin/usercrash_s", "-c", conf], stderr=subprocess.DEVNULL)
+        self.server = subprocess.Popen([f"{build or self.build}/bin/usercrash_s", "-c", conf],
+                                       stderr=subprocess.DEVNULL)
         for _ in range(500):
             if os.path.exists(f"{d}/run/s.sock"):
                 break
@@ -120,11 +125,12 @@ class Bench:
             time.sleep(0.0002)
         return None
 
-    def usercrash(self, scenario, hide, rss=False):
+    def usercrash(self, scenario, hide, rss=False, build=None):
         name, args, parked, *crasher = scenario
+        build = build or self.build
         self.count = getattr(self, "count", 0) + 1
-        d, conf = self.start_server(f"u{self.count}", "debuginfo_path=/var/empty\n" if hide else "")
-        client = f"{self.build}/bin/usercrash_c"
+        d, conf = self.start_server(f"u{self.count}", "debuginfo_path=/var/empty\n" if hide else "", build)
+        client = f"{build}/bin/usercrash_c"
         if rss:
             pattern = f"|{self.build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
         else:
@@ -175,6 +181,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=180)
     ap.add_argument("--only", help="comma-separated scenario names")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--baseline", help="another build directory, measured beside this one")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("crash_bench: run as root (it changes core_pattern)")
@@ -190,7 +197,16 @@ def main():
             if opts.only and scenario[0] not in opts.only.split(","):
                 continue
             row = {"scenario": scenario[0]}
-            row["usercrash"] = median(bench.usercrash(scenario, False))
+            if opts.baseline:
+                # Rounds that alternate the two builds share the machine's moods.
+                mine, theirs = [], []
+                for _ in range(3):
+                    mine += bench.usercrash(scenario, False)
+                    theirs += bench.usercrash(scenario, False, build=os.path.abspath(opts.baseline))
+                row["usercrash"] = median(mine)
+                row["usercrash, baseline build"] = median(theirs)
+            else:
+                row["usercrash"] = median(bench.usercrash(scenario, False))
             row["usercrash, libc dbg hidden"] = median(bench.usercrash(scenario, True))
             row["client peak RSS KiB"] = bench.usercrash(scenario, False, rss=True)
             if not opts.no_peers:
