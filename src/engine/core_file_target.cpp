@@ -289,6 +289,13 @@ size_t CoreFileTarget::map_index(const proc::MapEntry& mapping) const {
   return static_cast<size_t>(it - maps_.begin());
 }
 
+std::vector<int> CoreFileTarget::fds() const {
+  std::vector<int> fds{fd_.get()};
+  for (const auto& [path, file] : resolved_)
+    if (file) fds.push_back(file->fd.get());
+  return fds;
+}
+
 Result<UniqueFd> CoreFileTarget::open_mapped_file(const proc::MapEntry& mapping) {
   size_t i = map_index(mapping);
   auto file = module_file(mapping.path, i < maps_.size() ? module_base(i) : std::nullopt);

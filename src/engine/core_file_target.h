@@ -39,7 +39,9 @@ class CoreFileTarget : public NotesTarget {
 
   size_t read_memory(uint64_t address, std::span<std::byte> out) override;
   util::Result<util::UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override;
-  std::vector<int> fds() const override { return {fd_.get()}; }
+  // The core, and the module files kept open (found before the engine's
+  // sandbox is entered, read through afterwards).
+  std::vector<int> fds() const override;
 
  private:
   CoreFileTarget(util::UniqueFd fd, CoreLayout layout, const CoreNotes& notes, CoreFileOptions options,
