@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string_view>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -36,10 +37,13 @@ class EngineSandbox : public ::testing::Test {
   }
 
   // Confined as configured, and the work done: the crash of `crasher null`
-  // unwound to main (process memory and module files were readable), and,
-  // from a process (not a core file, which lacks the code pages), the
-  // memory and code around the registers.
-  static void expect_confined_report(const json& r, uid_t uid, bool from_process = true) {
+  // unwound to main (process memory and module files were readable), with
+  // the memory and the code around the registers (a core file lacks the
+  // code pages: that code comes from the module files the child was
+  // handed). From a process, no problem but `expected_problem` (a note of
+  // the path the report took, not of the engine) when one is given.
+  static void expect_confined_report(const json& r, uid_t uid, bool from_process = true,
+                                     std::string_view expected_problem = {}) {
     ASSERT_TRUE(r["sandbox"].is_object()) << r.dump(1);
     EXPECT_EQ(r["sandbox"]["uid"], uid);
     EXPECT_NE(r["sandbox"]["uid"], 0);
@@ -53,9 +57,14 @@ class EngineSandbox : public ::testing::Test {
     for (const char* f : {"write_through", "null_level3", "null_level1", "main"})
       EXPECT_NE(std::find(names.begin(), names.end(), f), names.end()) << f << " in " << t->dump();
     EXPECT_FALSE(r["memory_near_registers"].empty());
-    if (!from_process) return;
-    EXPECT_TRUE(r["problems"].empty()) << r["problems"].dump();
     EXPECT_FALSE(r["disassembly"].empty());
+    if (!from_process) return;
+    if (expected_problem.empty()) {
+      EXPECT_TRUE(r["problems"].empty()) << r["problems"].dump();
+      return;
+    }
+    ASSERT_EQ(r["problems"].size(), 1u) << r["problems"].dump();
+    EXPECT_NE(r["problems"][0].get<std::string>().find(expected_problem), std::string::npos) << r["problems"].dump();
   }
 };
 
@@ -78,7 +87,7 @@ TEST_F(EngineSandbox, PipeModeWithTheServerDown) {
   run_crasher(crasher("crasher"), {"null"});
   auto r = wait_for_report(server.directory(), "usercrash_00");
   ASSERT_TRUE(r);
-  expect_confined_report(*r, engine_uid());
+  expect_confined_report(*r, engine_uid(), /*from_process=*/true, "usercrash_c wrote this report itself");
 }
 
 TEST_F(EngineSandbox, KernelSocketWorker) {
