@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -102,13 +103,18 @@ std::string describe_status(int status) {
 
 // Everything the child does before it reads a hostile byte: it dies with
 // its parent, never dumps core (a core_pattern helper already has
-// RLIMIT_CORE 1; be sure anyway) and is held to the memory budget.
+// RLIMIT_CORE 1; be sure anyway) and is held to the memory budget, the
+// collection's one memory limit (the sandbox sets none of its own). A hard
+// limit already lower stays: raising it would take CAP_SYS_RESOURCE, which
+// the service does not keep.
 void enter_isolation(pid_t parent, const Budget& budget) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(kChildDone);  // the parent was gone before the line above
   ::prctl(PR_SET_DUMPABLE, 0);
-  if (budget.memory_bytes) {
-    rlimit limit{budget.memory_bytes, budget.memory_bytes};
+  if (rlimit now{}; budget.memory_bytes && ::getrlimit(RLIMIT_DATA, &now) == 0) {
+    rlim_t bytes = static_cast<rlim_t>(budget.memory_bytes);
+    if (now.rlim_max != RLIM_INFINITY) bytes = std::min(bytes, now.rlim_max);
+    rlimit limit{bytes, bytes};
     ::setrlimit(RLIMIT_DATA, &limit);
   }
   std::set_new_handler([] { ::_exit(kChildOutOfMemory); });

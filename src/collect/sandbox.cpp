@@ -26,8 +26,7 @@ namespace usercrash::collect {
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-// The sanitizers' runtime reports on stderr and reserves terabytes of
-// address space for its shadow memory.
+// The sanitizers' runtime reports on stderr.
 constexpr bool kSanitizerBuild = true;
 #else
 constexpr bool kSanitizerBuild = false;
@@ -59,15 +58,6 @@ int last_capability() {
   auto text = util::read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", 64);
   auto n = text ? util::parse_int<int>(util::trim(*text)) : std::nullopt;
   return n && *n >= CAP_LAST_CAP && *n < 64 ? *n : CAP_LAST_CAP;
-}
-
-// Bytes of address space mapped now.
-util::Result<uint64_t> mapped_bytes() {
-  auto text = util::read_file_at(AT_FDCWD, "/proc/self/statm", 256);
-  if (!text) return std::unexpected(text.error());
-  auto pages = util::parse_int<uint64_t>(std::string_view(*text).substr(0, text->find(' ')));
-  if (!pages) return util::fail("/proc/self/statm: unreadable");
-  return *pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 // Sets both limits to `value`, or to the hard limit when that is lower:
@@ -155,12 +145,9 @@ util::Result<engine::Confinement> Sandbox::enter(std::span<const int> readable, 
     if (::dup2(null_.get(), fd) < 0) return util::fail_errno("dup2 /dev/null");
   }
 
-  // Resource limits, while we may still raise them.
-  if (options_.memory > 0 && !kSanitizerBuild) {
-    auto mapped = mapped_bytes();
-    if (!mapped) return std::unexpected(mapped.error());
-    if (auto r = set_limit(RLIMIT_AS, *mapped + options_.memory, "RLIMIT_AS"); !r) return std::unexpected(r.error());
-  }
+  // Resource limits, while we may still raise them. Memory is not one of
+  // them: the job has already held the child to its memory budget
+  // (RLIMIT_DATA, job.h), the one memory limit of the collection.
   if (options_.max_file_size > 0)
     if (auto r = set_limit(RLIMIT_FSIZE, options_.max_file_size, "RLIMIT_FSIZE"); !r) return std::unexpected(r.error());
   if (auto r = set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE"); !r) return std::unexpected(r.error());

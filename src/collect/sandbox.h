@@ -4,8 +4,8 @@
 // everything else.
 //
 // Entering, in this order: the standard fds point at /dev/null; resource
-// limits (address space: what it inherited plus `memory`; file size; no
-// core); as root, no supplementary groups, the engine user's gid and uid
+// limits (file size, no core, open files; memory is the job's budget,
+// job.h); as root, no supplementary groups, the engine user's gid and uid
 // (all three of each), an empty capability bounding set, no capabilities
 // of any kind; not dumpable (so that other processes of the same user
 // cannot ptrace it) and killed with its parent, both set again after the
@@ -38,10 +38,6 @@ namespace usercrash::collect {
 
 struct SandboxOptions {
   std::string user = limits::kEngineUser;  // engine_user; nobody when it does not exist
-  // Bytes of address space the child may map beyond what it inherited
-  // (RLIMIT_AS); 0: no limit. Not set in the sanitizer build, whose shadow
-  // memory takes terabytes of address space.
-  uint64_t memory = limits::kEngineMemory;
   // Largest file the child may write (RLIMIT_FSIZE): the report's cap; 0: no limit.
   uint64_t max_file_size = 0;
   // Open files the child may hold (RLIMIT_NOFILE): module files come as

@@ -44,10 +44,6 @@ inline constexpr std::chrono::milliseconds kTimeBudget{5000};
 // backtraces instead, saying why.
 inline constexpr uint64_t kMemoryBudget = 64ULL << 20;
 
-// Memory the engine child may add to what it inherited when it forked: a
-// crafted ELF or DWARF file must not make it take the machine's memory.
-inline constexpr uint64_t kEngineMemory = 64ULL << 20;
-
 // The unprivileged user the engine child runs as while it parses the
 // crashed process's ELF, DWARF and code (created by the package; `nobody`
 // when it does not exist).

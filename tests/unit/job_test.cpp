@@ -29,7 +29,7 @@ using engine::Reg;
 using nlohmann::json;
 
 // What a target does in the job's child (never in the test's own process).
-enum class InChild { behave, crash, hang, hog_memory };
+enum class InChild { behave, crash, hang, hog_memory, use_memory };
 
 class ChildTarget : public test::FakeTarget {
  public:
@@ -59,6 +59,11 @@ class ChildTarget : public test::FakeTarget {
       case InChild::hog_memory: {
         hog_ = new char[512ULL << 20];
         std::memset(hog_, 1, 512ULL << 20);
+        return;
+      }
+      case InChild::use_memory: {  // within a 256 MiB budget, past 64 MiB
+        hog_ = new char[192ULL << 20];
+        std::memset(hog_, 1, 192ULL << 20);
         return;
       }
     }
@@ -162,6 +167,19 @@ TEST(Job, AChildPastTheMemoryBudgetEndsAndTheReportSaysSo) {
   JobResult written = job.write();
   EXPECT_FALSE(written.complete);
   EXPECT_TRUE(has_problem(files.read_json(), "memory budget")) << written.note;
+}
+
+// The budget is the child's one memory limit: the sandbox it enters sets
+// none of its own (it used to cap the address space at 64 MiB more than
+// the child inherited, whatever the budget said).
+TEST(Job, TheMemoryBudgetIsTheChildsOnlyMemoryLimit) {
+  ChildTarget target(InChild::use_memory);
+  Files files;
+  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10), 256ULL << 20}, sandbox());
+  job.await_collected();
+  JobResult written = job.write();
+  EXPECT_TRUE(written.complete) << written.note;
+  EXPECT_TRUE(files.read_json()["problems"].empty()) << files.read_json()["problems"].dump();
 }
 
 TEST(Job, OnlyTheFilesAskedForAreWritten) {

@@ -41,12 +41,6 @@
 namespace usercrash::collect {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-constexpr bool kSanitizerBuild = true;
-#else
-constexpr bool kSanitizerBuild = false;
-#endif
-
 using util::UniqueFd;
 
 struct Pipe {
@@ -353,33 +347,6 @@ TEST_F(SandboxTest, RefusesAWritableFdAmongTheReadOnes) {
   auto result = run_confined(prepare(), {writable.get()}, [](int) { return 0; });
   EXPECT_TRUE(WIFEXITED(result.status) && WEXITSTATUS(result.status) == 100);
   EXPECT_NE(result.said.find("is open for writing"), std::string::npos) << result.said;
-}
-
-TEST_F(SandboxTest, MemoryBeyondTheLimitIsRefused) {
-  options_.memory = 32ULL << 20;
-  std::string limit;
-  auto result = run_confined(
-      prepare(), {},
-      [](int fd) {
-        void* p = ::mmap(nullptr, 64ULL << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        say(fd, p == MAP_FAILED ? "refused" : "granted");
-        return 0;
-      },
-      [&](pid_t child) {
-        std::string text = test::read_file("/proc/" + std::to_string(child) + "/limits");
-        size_t at = text.find("Max address space");
-        limit = at == std::string::npos ? "" : text.substr(at, text.find('\n', at) - at);
-      });
-  ASSERT_EQ(result.status, 0) << result.said;
-  if (kSanitizerBuild) {
-    // The sanitizers' shadow memory needs terabytes of address space: no
-    // limit there (README, Security).
-    EXPECT_NE(limit.find("unlimited"), std::string::npos) << limit;
-    EXPECT_EQ(result.said, "granted\n");
-  } else {
-    EXPECT_EQ(limit.find("unlimited"), std::string::npos) << limit;
-    EXPECT_EQ(result.said, "refused\n");
-  }
 }
 
 // A Target whose fds include one open for writing: the isolated job's child
