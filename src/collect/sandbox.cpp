@@ -25,13 +25,6 @@
 namespace usercrash::collect {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-// The sanitizers' runtime reports on stderr.
-constexpr bool kSanitizerBuild = true;
-#else
-constexpr bool kSanitizerBuild = false;
-#endif
-
 // Landlock's file system rights by ABI version (the later bits are newer
 // than Debian 12's linux/landlock.h).
 constexpr uint64_t kLandlockFsV1 = (1ULL << 13) - 1;  // EXECUTE .. MAKE_SYM

@@ -13,12 +13,6 @@
 namespace usercrash::collect {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-constexpr bool kSanitizerBuild = true;
-#else
-constexpr bool kSanitizerBuild = false;
-#endif
-
 // Allowed with any arguments. The fds the child holds are the process's
 // memory and module files (read-only) and the report files; it opens
 // nothing but debug files (below).

@@ -20,6 +20,14 @@
 
 namespace usercrash::collect {
 
+// The sanitizer build: its runtime reports on stderr and needs a few more
+// calls (README.md, "Security").
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+inline constexpr bool kSanitizerBuild = true;
+#else
+inline constexpr bool kSanitizerBuild = false;
+#endif
+
 // The filter as a BPF program for seccomp(SECCOMP_SET_MODE_FILTER), built
 // once (libseccomp) so that a forked child only has to load it.
 util::Result<std::vector<sock_filter>> engine_syscall_filter();
