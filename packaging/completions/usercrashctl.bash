@@ -30,7 +30,7 @@ _usercrashctl() {
             _filedir
             return
             ;;
-        --sysroot)
+        --sysroot | --search)
             _filedir -d
             return
             ;;
@@ -62,7 +62,7 @@ _usercrashctl() {
         list) options="--json" ;;
         info) options="--json --pid" ;;
         gdb) options="--exe --pid" ;;
-        analyze) options="--json --exe --sysroot" ;;
+        analyze) options="--json --exe --sysroot --search" ;;
         clean) options="--older-than" ;;
     esac
     if [[ "$cur" == -* ]]; then

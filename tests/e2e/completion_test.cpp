@@ -6,6 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <regex>
+#include <set>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -37,6 +41,13 @@ std::string bash_complete(const std::string& file, const std::string& function, 
 }
 
 std::string ctl_complete(const std::string& line) { return bash_complete("usercrashctl.bash", "_usercrashctl", line); }
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
 
 const std::string kId = "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0";
 
@@ -72,6 +83,26 @@ TEST_F(Completion, UsercrashctlCompletesEachCommandsOptionsAndValues) {
   EXPECT_EQ(ctl_complete("usercrashctl --col"), "--color=always\n--color=auto\n--color=never\n");
   // An option of another command is not offered.
   EXPECT_EQ(ctl_complete("usercrashctl list --for"), "");
+}
+
+// What --help names for each command is what its completion offers (besides
+// the global options), so an option added to one is missed in the other.
+TEST_F(Completion, EachCommandOffersTheOptionsItsHelpNames) {
+  std::set<std::string> globals;
+  for (const auto& word : lines(ctl_complete("usercrashctl --"))) globals.insert(word);
+  std::string help = run({program("usercrashctl"), "--help"}).output;
+  std::regex option("--[a-z][a-z-]*");
+  for (const char* command : {"enable", "disable", "status", "is-active", "list", "info", "gdb", "analyze", "clean"}) {
+    std::string head = "\n  " + std::string(command) + " ";
+    size_t at = help.find(head);
+    ASSERT_NE(at, std::string::npos) << command << " not in\n" << help;
+    std::string usage = help.substr(at + 1, help.find('\n', at + 1) - at - 1);
+    std::set<std::string> named, offered;
+    for (std::sregex_iterator it(usage.begin(), usage.end(), option), end; it != end; ++it) named.insert(it->str());
+    for (const auto& word : lines(ctl_complete("usercrashctl " + std::string(command) + " --")))
+      if (!globals.contains(word)) offered.insert(word);
+    EXPECT_EQ(offered, named) << usage;
+  }
 }
 
 TEST_F(Completion, InfoAndGdbCompleteTheReportsOfTheConfiguredDirectory) {
