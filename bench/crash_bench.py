@@ -12,7 +12,8 @@ It changes core_pattern and puts it back on every exit path.
 
 --baseline OTHER_BUILD adds usercrash_c and usercrash_s of another build (say
 main before a change) as a row of their own, measured in rounds alternating
-with this build's, so that a change's cost is a ratio from one invocation.
+with this build's (--rounds, 3 by default, of --runs crashes each), so that
+a change's cost is a ratio from one invocation; the ratios close the output.
 """
 import argparse
 import fcntl
@@ -182,6 +183,7 @@ def main():
     ap.add_argument("--only", help="comma-separated scenario names")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--baseline", help="another build directory, measured beside this one")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of --runs crashes each, with --baseline")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("crash_bench: run as root (it changes core_pattern)")
@@ -200,7 +202,7 @@ def main():
             if opts.baseline:
                 # Rounds that alternate the two builds share the machine's moods.
                 mine, theirs = [], []
-                for _ in range(3):
+                for _ in range(opts.rounds):
                     mine += bench.usercrash(scenario, False)
                     theirs += bench.usercrash(scenario, False, build=os.path.abspath(opts.baseline))
                 row["usercrash"] = median(mine)
@@ -231,8 +233,14 @@ def main():
             elif k == "client peak RSS KiB":
                 print(f"   {k:38} {v:>10}")
             else:
-                ratio = f"{v / base:8.1f}x" if base else ""
+                ratio = f"{v / base:8.2f}x" if base else ""
                 print(f"   {k:38} {v:10.1f} ms {ratio}")
+    if opts.baseline:
+        print(f"\nthis build / baseline build ({opts.baseline}), median of each, same rounds:")
+        for row in rows:
+            mine, theirs = row["usercrash"], row["usercrash, baseline build"]
+            if mine and theirs:
+                print(f"   {row['scenario']:38} {mine / theirs:8.2f}x  ({mine - theirs:+.1f} ms)")
     heap = next((r for r in rows if r["scenario"] == "1 GiB heap"), None)
     small = next((r for r in rows if r["scenario"] == "1 thread"), None)
     if heap and small and heap["usercrash"] and small["usercrash"]:
