@@ -9,7 +9,7 @@
 
 namespace usercrash::engine {
 
-PreopenedTarget::PreopenedTarget(Target& inner, size_t max_files) : inner_(inner), facts_(inner.facts()) {
+PreopenedTarget::PreopenedTarget(Target& inner, size_t max_files) : inner_(inner) {
   const auto& maps = inner_.mappings();
   // The files the unwinder may ask for: those with an executable mapping.
   std::vector<const proc::MapEntry*> wanted;
@@ -28,14 +28,29 @@ PreopenedTarget::PreopenedTarget(Target& inner, size_t max_files) : inner_(inner
   }
   std::stable_partition(wanted.begin(), wanted.end(),
                         [&](const proc::MapEntry* m) { return with_pc.contains(key_of(*m)); });
-  if (wanted.size() > max_files) {
+  size_t found = wanted.size();
+  if (found > max_files) wanted.resize(max_files);
+  for (const auto* m : wanted) files_.emplace(key_of(*m), inner_.open_mapped_file(*m));
+  // The inner target's facts as they are now: opening may have added
+  // problems (why a core's module file was not taken), which the engine's
+  // own notes then refer to.
+  facts_ = inner_.facts();
+  problems_seen_ = facts_.problems.size();
+  truncated_seen_ = facts_.truncated.size();
+  if (found > max_files)
     facts_.truncated.push_back(
         fmt::format("modules: opened the first {} of {} module files; frames in the others "
                     "have no symbols",
-                    max_files, wanted.size()));
-    wanted.resize(max_files);
-  }
-  for (const auto* m : wanted) files_.emplace(key_of(*m), inner_.open_mapped_file(*m));
+                    max_files, found));
+}
+
+const ProcessFacts& PreopenedTarget::facts() const {
+  const ProcessFacts& inner = inner_.facts();
+  for (; problems_seen_ < inner.problems.size(); ++problems_seen_)
+    facts_.problems.push_back(inner.problems[problems_seen_]);
+  for (; truncated_seen_ < inner.truncated.size(); ++truncated_seen_)
+    facts_.truncated.push_back(inner.truncated[truncated_seen_]);
+  return facts_;
 }
 
 util::Result<util::UniqueFd> PreopenedTarget::open_mapped_file(const proc::MapEntry& mapping) {

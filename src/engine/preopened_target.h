@@ -25,7 +25,9 @@ class PreopenedTarget : public Target {
   explicit PreopenedTarget(Target& inner, size_t max_files = limits::kMaxModules);
 
   std::string kind() const override { return inner_.kind(); }
-  const ProcessFacts& facts() const override { return facts_; }
+  // The inner target's facts, with the problems and cuts it notes later
+  // (while the engine reads through it), and the cut of the files opened.
+  const ProcessFacts& facts() const override;
   const std::vector<ThreadRegisters>& threads() const override { return inner_.threads(); }
   ArchId arch() const override { return inner_.arch(); }
   std::optional<CoreSiginfo> signal() const override { return inner_.signal(); }
@@ -46,7 +48,10 @@ class PreopenedTarget : public Target {
   static FileKey key_of(const proc::MapEntry& m) { return {m.device, m.inode, m.path}; }
 
   Target& inner_;
-  ProcessFacts facts_;  // the inner target's, plus the cut, when there is one
+  // The inner target's, plus the cut, when there is one; what the inner
+  // target notes later is added when asked (facts()).
+  mutable ProcessFacts facts_;
+  mutable size_t problems_seen_ = 0, truncated_seen_ = 0;  // of the inner target's
   std::map<FileKey, util::Result<util::UniqueFd>> files_;
 };
 

@@ -13,13 +13,17 @@ namespace {
 
 using util::UniqueFd;
 
-// A fake whose mapped files are real files, counting the opens.
+// A fake whose mapped files are real files, counting the opens. A file it
+// cannot open is also noted in its problems, as a core file's target does.
 class FileTarget : public test::FakeTarget {
  public:
   util::Result<UniqueFd> open_mapped_file(const proc::MapEntry& mapping) override {
     ++opens_;
     int fd = ::open(mapping.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return util::fail_errno(mapping.path);
+    if (fd < 0) {
+      facts_mut().problems.push_back("module " + mapping.path + ": not found");
+      return util::fail_errno(mapping.path);
+    }
     return UniqueFd(fd);
   }
   std::vector<int> fds() const override { return {123}; }
@@ -75,6 +79,26 @@ TEST_F(PreopenedTargetTest, AFileThatCannotBeOpenedKeepsItsReason) {
   auto fd = opened.open_mapped_file(inner_.mappings()[0]);
   ASSERT_FALSE(fd);
   EXPECT_NE(fd.error().message.find("No such file"), std::string::npos) << fd.error().message;
+}
+
+// What the inner target notes while its files are opened, and later while
+// the engine reads through it, is in the facts the engine reports (they
+// were once copied before the opens, which lost why a core's module file
+// was not taken).
+TEST_F(PreopenedTargetTest, ProblemsTheInnerTargetNotesAtAnyTimeAreKept) {
+  inner_.facts_mut().problems.push_back("from the start");
+  inner_.map(0x1000, 0x1000, "r-xp", dir_ / "gone");
+  PreopenedTarget opened(inner_);
+  inner_.facts_mut().problems.push_back("while reading");
+  inner_.facts_mut().truncated.push_back("cut while reading");
+  const auto& facts = opened.facts();
+  ASSERT_EQ(facts.problems.size(), 3u);
+  EXPECT_EQ(facts.problems[0], "from the start");
+  EXPECT_EQ(facts.problems[1], "module " + (dir_ / "gone") + ": not found");
+  EXPECT_EQ(facts.problems[2], "while reading");
+  ASSERT_EQ(facts.truncated.size(), 1u);
+  EXPECT_EQ(facts.truncated[0], "cut while reading");
+  EXPECT_EQ(opened.facts().problems.size(), 3u);  // asked again: nothing twice
 }
 
 TEST_F(PreopenedTargetTest, PastTheCapTheThreadsCodeComesFirstAndTheCutIsSaid) {
