@@ -157,19 +157,36 @@ Result<void> apply_option(const util::ParsedOption& option, ClientContext& ctx) 
     if (eq == std::string::npos) return util::fail("--set needs KEY=VALUE");
     ctx.overrides.emplace_back(option.value.substr(0, eq), option.value.substr(eq + 1));
   } else if (name == "verbose") ctx.verbose = true;
-  return {};  // --help and --version: main answers them before parsing
+  else if (name == "help") ctx.help = true;
+  else if (name == "version") ctx.version = true;
+  return {};
 }
 
-}  // namespace
-
-Result<ClientContext> parse_client_args(int argc, char** argv) {
+// The options alone, and the operands as given.
+Result<ClientContext> parse_options_only(int argc, char** argv, std::vector<std::string>& operands) {
   ClientContext ctx;
   std::span<char* const> args(argv + (argc > 0 ? 1 : 0), argc > 0 ? static_cast<size_t>(argc - 1) : 0);
   auto parsed = util::parse_options(args, kClientOptions, util::OperandOrder::options_first);
   if (!parsed) return std::unexpected(parsed.error());
   for (const auto& option : parsed->options)
     if (auto r = apply_option(option, ctx); !r) return std::unexpected(r.error());
-  const std::vector<std::string>& positional = parsed->operands;
+  operands = std::move(parsed->operands);
+  return ctx;
+}
+
+}  // namespace
+
+Result<ClientContext> parse_client_options(int argc, char** argv) {
+  std::vector<std::string> operands;
+  return parse_options_only(argc, argv, operands);
+}
+
+Result<ClientContext> parse_client_args(int argc, char** argv) {
+  std::vector<std::string> positional;
+  auto options = parse_options_only(argc, argv, positional);
+  if (!options) return options;
+  ClientContext ctx = std::move(*options);
+  if (ctx.help || ctx.version) return ctx;
   if (ctx.kernel_connection) {
     if (!positional.empty()) return util::fail("--kernel-connection takes no PID COMM SIGNAL");
     return ctx;

@@ -36,11 +36,17 @@ struct ClientContext {
   std::vector<std::pair<std::string, std::string>> overrides;
   std::string source = "core_pattern";
   bool verbose = false;
+  bool help = false;     // --help: print it and do nothing else
+  bool version = false;  // --version: likewise
 };
 
 // Parses argv. Errors describe the bad argument; the caller prints usage
 // and exits 2.
 util::Result<ClientContext> parse_client_args(int argc, char** argv);
+
+// The options alone, operands not checked: what can still be used (the
+// configuration) when the operands cannot.
+util::Result<ClientContext> parse_client_options(int argc, char** argv);
 
 void print_client_help(const char* program);
 

@@ -33,6 +33,9 @@ util::Result<Crash> Crash::open(ClientContext ctx, const config::Config& config)
   // The core's head: the kernel writes the notes first.
   crash.head_ = engine::read_core_head(ctx.core_fd, collect::core_limits(config));
   const engine::CoreNotes& notes = crash.head_.notes;
+  // Without the kernel's pid (a command line that could not be read), the
+  // core's own: checked like any pid that comes without a pidfd.
+  if (ctx.pid == 0 && notes.psinfo) ctx.pid = notes.psinfo->pid;
   if (ctx.signal == 0) {
     if (notes.siginfo) ctx.signal = notes.siginfo->signo;
     else if (!notes.threads.empty()) ctx.signal = notes.threads.front().cursig;
@@ -121,10 +124,9 @@ SpecifierValues Crash::specifier_values() const {
   return v;
 }
 
-std::unique_ptr<engine::Target> Crash::target(const config::Config& config) {
+std::unique_ptr<engine::Target> Crash::target(const config::Config& config, engine::ProcessLimits limits) {
   engine::ProcessFacts* facts = nullptr;
   std::unique_ptr<engine::Target> target;
-  engine::ProcessLimits limits = collect::process_limits(config);
   limits.kernel_stack = !owner_may_read(config);
   auto dir = dir_ ? dir_->duplicate() : util::fail(dir_problem_);
   if (dir) {

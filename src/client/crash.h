@@ -16,6 +16,7 @@
 #include "client/client_context.h"
 #include "config/config.h"
 #include "engine/core_stream.h"
+#include "engine/process_target.h"
 #include "engine/target.h"
 #include "proc/process_dir.h"
 #include "util/result.h"
@@ -46,7 +47,7 @@ class Crash {
 
   // The crashed process with every fact /proc offers (the costly part), or
   // only what the core's notes say when /proc cannot be used.
-  std::unique_ptr<engine::Target> target(const config::Config& config);
+  std::unique_ptr<engine::Target> target(const config::Config& config, engine::ProcessLimits limits);
 
  private:
   Crash() = default;

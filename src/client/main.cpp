@@ -41,21 +41,56 @@ void ensure_standard_fds() {
   }
 }
 
-// --help and --version, before anything else is parsed.
-std::optional<int> answer_info_options(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--") break;
-    if (a == "-h" || a == "--help") {
-      client::print_client_help(kProgram);
-      return 0;
-    }
-    if (a == "-V" || a == "--version") {
-      fmt::print("{} {}\n", kProgram, util::version());
-      return 0;
-    }
+// The configuration the command line names, with its -o overrides.
+util::Result<config::Config> load_config(const client::ClientContext& ctx) {
+  bool named = !ctx.config_path.empty();
+  auto config = config::load(named ? ctx.config_path : config::kDefaultPath, named);
+  if (!config) return util::fail("bad configuration: " + config.error().message);
+  for (const auto& [key, value] : ctx.overrides)
+    if (auto r = config::set(*config, key, value); !r) return std::unexpected(r.error());
+  return config;
+}
+
+// The command line or the configuration cannot be used: there is no
+// report, but the core still goes where it went before usercrash. A crash
+// is never kept from its previous handler by a bad argument.
+int pass_on_only(client::ClientContext ctx, const config::Config& config, const std::string& why) {
+  fmt::print(stderr, "{}", util::usage_error_text(kProgram, why));
+  log::error("no report ({}); passing the core on to the previous handler only", why);
+  if (auto crash = client::Crash::open(std::move(ctx), config)) client::CoreRelay(config, *crash).finish();
+  return util::kExitUsage;
+}
+
+// The command line and the configuration it names; `exit` is set when
+// there is nothing more to do: after --help or --version, or once the core
+// went to the previous handler alone because either cannot be used.
+struct CommandLine {
+  client::ClientContext ctx;
+  config::Config config;
+  std::optional<int> exit;
+};
+
+CommandLine read_command_line(int argc, char** argv) {
+  auto parsed = client::parse_client_args(argc, argv);
+  if (parsed && (parsed->help || parsed->version)) {
+    if (parsed->help) client::print_client_help(kProgram);
+    else fmt::print("{} {}\n", kProgram, util::version());
+    return {.ctx = {}, .config = {}, .exit = 0};
   }
-  return std::nullopt;
+  if (parsed) log::set_verbose(parsed->verbose);
+  bool kernel_connection = parsed && parsed->kernel_connection;
+  if (!kernel_connection && ::isatty(parsed ? parsed->core_fd : STDIN_FILENO))
+    util::usage_error(kProgram, parsed ? "the core must come on standard input (the kernel runs this from core_pattern)"
+                                       : parsed.error().message);
+  auto loaded = parsed ? load_config(*parsed) : util::Result<config::Config>(std::unexpected(parsed.error()));
+  if (loaded) return {std::move(*parsed), std::move(*loaded), std::nullopt};
+  // What can still be used: the options, and the configuration they name.
+  auto options = parsed ? parsed : client::parse_client_options(argc, argv);
+  auto config = options ? load_config(*options) : util::Result<config::Config>(std::unexpected(options.error()));
+  return {.ctx = {},
+          .config = {},
+          .exit = pass_on_only(options.value_or(client::ClientContext{}), config.value_or(config::Config{}),
+                               loaded.error().message)};
 }
 
 // Where this crash's report goes: the server's slot, our own when the
@@ -96,17 +131,12 @@ int main(int argc, char** argv) {
   // Never dump ourselves: the kernel already gives core_pattern helpers
   // RLIMIT_CORE=1 so a crash here cannot recurse; non-dumpable makes sure.
   ::prctl(PR_SET_DUMPABLE, 0);
-  if (auto status = answer_info_options(argc, argv)) return *status;
-  auto parsed = client::parse_client_args(argc, argv);
-  if (!parsed) util::usage_error(kProgram, parsed.error().message);
-  log::set_verbose(parsed->verbose);
-  if (!parsed->kernel_connection && ::isatty(parsed->core_fd))
-    util::usage_error(kProgram, "the core must come on standard input (the kernel runs this from core_pattern)");
-  config::Config config = config::load_or_exit(kProgram, parsed->config_path);
-  for (const auto& [k, v] : parsed->overrides) config::override_or_exit(kProgram, config, k.c_str(), v.c_str());
+  auto start = read_command_line(argc, argv);
+  if (start.exit) return *start.exit;
+  const config::Config& config = start.config;
 
   // 1. Who crashed, and the head of its core.
-  auto crash = client::Crash::open(*parsed, config);
+  auto crash = client::Crash::open(std::move(start.ctx), config);
   if (!crash) {
     log::error("{}", crash.error().message);
     return 1;
@@ -122,8 +152,8 @@ int main(int argc, char** argv) {
   }
   // 3. The report, collected in the isolated job; the rest of the core
   //    passes on once it is collected.
-  auto target = crash->target(config);
   collect::Plan plan = collect::make_plan(config, started);
+  auto target = crash->target(config, plan.process);
   if (ctx.time) plan.options.time = *ctx.time;
   auto done = collect::collect(*target, plan, *destination, [&] { return relay.save(destination->core_fd()); });
   if (done.delivered)

@@ -5,8 +5,8 @@
 namespace usercrash::collect {
 
 Plan make_plan(const config::Config& config, std::chrono::steady_clock::time_point started) {
-  return Plan{collect_options(config, started), render_options(config), budget(config, started),
-              sandbox_options(config)};
+  return Plan{process_limits(config, started), collect_options(config, started), render_options(config),
+              budget(config, started), sandbox_options(config)};
 }
 
 Collected collect(engine::Target& target, const Plan& plan, ReportDestination& destination, const CoreStep& core_step) {

@@ -13,6 +13,7 @@
 #include "collect/job.h"
 #include "collect/sandbox.h"
 #include "config/config.h"
+#include "engine/process_target.h"
 #include "engine/report_builder.h"
 #include "engine/target.h"
 #include "report/render.h"
@@ -23,6 +24,7 @@ namespace usercrash::collect {
 // parses in: all from the configuration (options.h), for the caller to
 // adjust.
 struct Plan {
+  engine::ProcessLimits process;  // for a target read from /proc
   engine::CollectOptions options;
   report::RenderOptions render;
   Budget budget;

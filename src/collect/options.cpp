@@ -21,8 +21,9 @@ Budget budget(const config::Config& config, std::chrono::steady_clock::time_poin
   return b;
 }
 
-engine::ProcessLimits process_limits(const config::Config& config) {
+engine::ProcessLimits process_limits(const config::Config& config, std::chrono::steady_clock::time_point started) {
   engine::ProcessLimits limits;
+  limits.deadline = started + config.time_budget * 2 / 5;
   limits.max_threads = config.max_threads;
   limits.max_maps = config.max_maps;
   limits.max_open_files = config.max_open_files;

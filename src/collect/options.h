@@ -15,8 +15,12 @@
 
 namespace usercrash::collect {
 
-// What to collect from a target. The engine's deadline leaves a fifth of
-// time_budget (at most a second) for rendering.
+// time_budget, shared out from `started`: reading /proc's lists (maps, open
+// files) ends at two fifths of it; collecting (unwinding) ends a fifth (at
+// most a second) before its end, which leaves that for rendering; the
+// isolated job is stopped at its end.
+//
+// What to collect from a target.
 engine::CollectOptions collect_options(
     const config::Config& config, std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
 
@@ -24,7 +28,8 @@ engine::CollectOptions collect_options(
 Budget budget(const config::Config& config, std::chrono::steady_clock::time_point started);
 
 // What to read from /proc/<pid>.
-engine::ProcessLimits process_limits(const config::Config& config);
+engine::ProcessLimits process_limits(const config::Config& config,
+                                     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
 
 // What to take from a core's notes.
 engine::CoreLimits core_limits(const config::Config& config);

@@ -18,6 +18,24 @@ namespace usercrash::engine {
 using util::Result;
 using util::UniqueFd;
 
+namespace {
+
+proc::ListLimits list_limits(const ProcessLimits& limits, size_t max_entries) {
+  return {max_entries, limits.max_path_bytes, limits.deadline};
+}
+
+// What a bounded read of `what` (maps, open files) left out, in the report's words.
+void say_cut(ProcessFacts& f, const char* what, const proc::ListCut& cut, size_t kept, const ProcessLimits& limits) {
+  if (cut.entries) f.truncated.push_back(fmt::format("{}: kept the first {}", what, kept));
+  if (cut.late)
+    f.truncated.push_back(fmt::format("{}: kept the first {}, as reading more ran past the time budget", what, kept));
+  if (cut.nameless)
+    f.truncated.push_back(fmt::format("{}: {} kept without their file names, past {} bytes of names", what,
+                                      cut.nameless, limits.max_path_bytes));
+}
+
+}  // namespace
+
 ProcessTarget::ProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits) : dir_(std::move(dir)) {
   collect_facts(limits);
   if (auto mem = dir_.open_mem()) mem_ = std::move(*mem);
@@ -72,13 +90,10 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   } else {
     note("task", threads.error());
   }
-  size_t nameless = 0;
-  if (auto files = dir_.open_files(limits.max_open_files, &cut, limits.max_path_bytes, &nameless)) {
+  proc::ListCut list_cut;
+  if (auto files = dir_.open_files(list_limits(limits, limits.max_open_files), &list_cut)) {
     f.open_files = std::move(*files);
-    if (cut) f.truncated.push_back(fmt::format("open files: listed the first {}", limits.max_open_files));
-    if (nameless)
-      f.truncated.push_back(fmt::format("open files: {} listed without their names, past {} bytes of names", nameless,
-                                        limits.max_path_bytes));
+    say_cut(f, "open files", list_cut, f.open_files.size(), limits);
   } else {
     note("fd", files.error());
   }
@@ -90,12 +105,9 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   if (auto auxv = dir_.auxv(exe_word_size())) f.auxv = std::move(*auxv);
   else note("auxv", auxv.error());
 
-  if (auto maps = dir_.maps(limits.max_maps, &cut, limits.max_path_bytes, &nameless)) {
+  if (auto maps = dir_.maps(list_limits(limits, limits.max_maps), &list_cut)) {
     maps_ = std::move(*maps);
-    if (cut) f.truncated.push_back(fmt::format("maps: kept the first {}", limits.max_maps));
-    if (nameless)
-      f.truncated.push_back(fmt::format("maps: {} kept without their file names, past {} bytes of names", nameless,
-                                        limits.max_path_bytes));
+    say_cut(f, "maps", list_cut, maps_.size(), limits);
   } else {
     note("maps", maps.error());
   }

@@ -15,6 +15,9 @@ struct ProcessLimits {
   size_t max_maps = limits::kMaxMaps;
   size_t max_open_files = limits::kMaxOpenFiles;
   size_t max_path_bytes = limits::kMaxPathBytes;  // of the maps' names, and of the open files'
+  // When reading the lists a process can make slow to print (maps, open
+  // files) stops: the kernel can take a millisecond a line.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
   size_t max_cmdline_args = limits::kMaxCmdlineArgs;
   size_t max_kernel_stack_lines = limits::kMaxKernelStackLines;

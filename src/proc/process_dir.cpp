@@ -19,6 +19,7 @@ namespace usercrash::proc {
 
 using util::Result;
 using util::UniqueFd;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -113,31 +114,30 @@ Result<Stat> ProcessDir::stat() const {
   return *st;
 }
 
-Result<std::vector<MapEntry>> ProcessDir::maps(size_t max_entries, bool* truncated, size_t max_path_bytes,
-                                               size_t* paths_left_out) const {
-  if (truncated) *truncated = false;
-  if (paths_left_out) *paths_left_out = 0;
+Result<std::vector<MapEntry>> ProcessDir::maps(const ListLimits& limits, ListCut* cut) const {
+  ListCut c;
   auto fd = util::open_at(dir_.get(), "maps", O_NOFOLLOW);
   if (!fd) return std::unexpected(fd.error());
-  // Line by line: the file can be hundreds of megabytes (long names).
+  // Line by line: the file can be hundreds of megabytes (long names), and
+  // the kernel can take a millisecond for each line.
   std::vector<MapEntry> out;
   size_t path_bytes = 0;
   auto read = util::for_each_line(fd->get(), kMaxMapsLine, [&](std::string_view line) {
     if (line.empty()) return true;
-    if (out.size() >= max_entries) {
-      if (truncated) *truncated = true;
-      return false;
-    }
+    if (out.size() >= limits.max_entries) c.entries = true;
+    else if (out.size() >= limits.despite_deadline && Clock::now() > limits.deadline) c.late = true;
+    if (c.entries || c.late) return false;
     auto e = parse_maps_line(line);
     if (!e) return true;
-    if (path_bytes + e->path.size() > max_path_bytes) {
-      e->path.clear();
-      if (paths_left_out) ++*paths_left_out;
+    if (path_bytes + e->path.size() > limits.max_path_bytes) {
+      std::string().swap(e->path);  // its buffer too (clear() and assigning "" keep it)
+      ++c.nameless;
     }
     path_bytes += e->path.size();
     out.push_back(std::move(*e));
     return true;
   });
+  if (cut) *cut = c;
   if (!read) return std::unexpected(read.error());
   return out;
 }
@@ -181,28 +181,32 @@ Result<std::vector<AuxvEntry>> ProcessDir::auxv(unsigned word_size) const {
   return parse_auxv(*bytes, word_size);
 }
 
-Result<std::vector<OpenFile>> ProcessDir::open_files(size_t max_files, bool* truncated, size_t max_path_bytes,
-                                                     size_t* paths_left_out) const {
-  if (paths_left_out) *paths_left_out = 0;
+Result<std::vector<OpenFile>> ProcessDir::open_files(const ListLimits& limits, ListCut* cut) const {
+  ListCut c;
   UniqueFd fd_dir(::openat(dir_.get(), "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd_dir) return util::fail_errno("fd/");
-  auto names = list_directory(dir_.get(), "fd", max_files, truncated);
+  auto names = list_directory(dir_.get(), "fd", limits.max_entries, &c.entries);
   std::vector<OpenFile> out;
   size_t path_bytes = 0;
   for (const auto& name : names) {
+    if (out.size() >= limits.despite_deadline && Clock::now() > limits.deadline) {
+      c.late = true;
+      break;
+    }
     auto fd = util::parse_int<int>(name);
     if (!fd) continue;
     char buffer[4096];
     ssize_t n = ::readlinkat(fd_dir.get(), name.c_str(), buffer, sizeof buffer);
     std::string path = n >= 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string("?");
-    if (path_bytes + path.size() > max_path_bytes) {
-      path.clear();
-      if (paths_left_out) ++*paths_left_out;
+    if (path_bytes + path.size() > limits.max_path_bytes) {
+      std::string().swap(path);  // its buffer too (clear() and assigning "" keep it)
+      ++c.nameless;
     }
     path_bytes += path.size();
     out.push_back({*fd, std::move(path)});
   }
   std::sort(out.begin(), out.end(), [](const OpenFile& a, const OpenFile& b) { return a.fd < b.fd; });
+  if (cut) *cut = c;
   return out;
 }
 

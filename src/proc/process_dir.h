@@ -17,6 +17,25 @@
 
 namespace usercrash::proc {
 
+// Bounds on a list read from /proc that the process can make huge (its
+// maps, its open files): entries, bytes of file names, and time (the
+// kernel can take a millisecond to print one mapping with a long name).
+struct ListLimits {
+  size_t max_entries = SIZE_MAX;
+  size_t max_path_bytes = SIZE_MAX;  // past it, entries are kept without their names
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Read even past the deadline (a usual process's whole list, in a few
+  // milliseconds), so that a spent budget still leaves the report its map.
+  size_t despite_deadline = 256;
+};
+
+// What a bounded read left out.
+struct ListCut {
+  bool entries = false;  // entries past max_entries
+  size_t nameless = 0;   // entries kept without their names
+  bool late = false;     // entries past the deadline
+};
+
 class ProcessDir {
  public:
   // Opens /proc/<pid>. With a pidfd (the kernel's %F, or pidfd_open), checks
@@ -40,10 +59,8 @@ class ProcessDir {
   // Convenience readers; each caps what it keeps.
   util::Result<Status> status() const;
   util::Result<Stat> stat() const;
-  // At most `max_entries`, and at most `max_path_bytes` of their paths all
-  // together: past that, entries keep no path (`paths_left_out` counts them).
-  util::Result<std::vector<MapEntry>> maps(size_t max_entries, bool* truncated, size_t max_path_bytes = SIZE_MAX,
-                                           size_t* paths_left_out = nullptr) const;
+  // The mappings, within `limits`; `cut` says what was left out.
+  util::Result<std::vector<MapEntry>> maps(const ListLimits& limits, ListCut* cut = nullptr) const;
   util::Result<std::vector<std::string>> cmdline(size_t max_items, bool* truncated) const;
   util::Result<std::vector<std::string>> environment(size_t max_items, bool* truncated) const;
   // The kernel's unwinder prints nothing for a task that is on a CPU at
@@ -54,10 +71,8 @@ class ProcessDir {
       size_t max_lines, std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const;
   // `word_size`: 4 for a 32-bit process.
   util::Result<std::vector<AuxvEntry>> auxv(unsigned word_size = 8) const;
-  // At most `max_files`, with at most `max_path_bytes` of their names all
-  // together (as maps()).
-  util::Result<std::vector<OpenFile>> open_files(size_t max_files, bool* truncated, size_t max_path_bytes = SIZE_MAX,
-                                                 size_t* paths_left_out = nullptr) const;
+  // The open files, sorted by fd, within `limits`; `cut` says what was left out.
+  util::Result<std::vector<OpenFile>> open_files(const ListLimits& limits, ListCut* cut = nullptr) const;
   // Threads in task/, sorted by tid; names and states read per thread.
   util::Result<std::vector<ThreadInfo>> threads(size_t max_threads, bool* truncated) const;
 

@@ -10,8 +10,13 @@ namespace usercrash::tools {
 namespace {
 
 // The client's arguments after its path (and config): the kernel's facts in
-// one compact -k argument, then the seed's PID COMM SIGNAL.
-constexpr std::string_view kClientArguments = " -k%F:%I:%u:%g:%t:%d:%c %P %e %s";
+// one compact -k argument, then "--" and the PID COMM SIGNAL of ACRN's
+// usercrash, so that no COMM (a process can name itself "-h") is ever read
+// as an option. Without the "--" where the line would not fit otherwise:
+// the client also stops reading options at its first operand, the PID.
+constexpr std::string_view kClientOptions = " -k%F:%I:%u:%g:%t:%d:%c";
+constexpr std::string_view kOperandsMarked = " -- %P %e %s";
+constexpr std::string_view kOperands = " %P %e %s";
 
 util::Result<void> check_pattern_path(std::string_view what, std::string_view path) {
   if (path.empty() || path[0] != '/')
@@ -47,8 +52,9 @@ util::Result<std::string> pipe_pattern(const std::string& client, const std::str
     if (auto r = check_pattern_path("config file", config_path); !r) return std::unexpected(r.error());
     pattern += " -c " + config_path;
   }
-  pattern += kClientArguments;
-  return fits(std::move(pattern));
+  pattern += kClientOptions;
+  if (pattern.size() + kOperandsMarked.size() <= kMaxCorePattern) return pattern + std::string(kOperandsMarked);
+  return fits(pattern + std::string(kOperands));
 }
 
 util::Result<std::string> socket_pattern(const std::string& kernel_socket) {

@@ -35,8 +35,9 @@ inline constexpr const char* kSysctlFile = "/etc/sysctl.d/50-usercrash.conf";
 enum class Mode { pipe, socket };
 const char* mode_name(Mode mode);
 
-// "|CLIENT [-c CONFIG] -k%F:%I:%u:%g:%t:%d:%c %P %e %s" (the client's
-// compact form, see client/client_context.h). `config_path` may be empty.
+// "|CLIENT [-c CONFIG] -k%F:%I:%u:%g:%t:%d:%c -- %P %e %s" (the client's
+// compact form, see client/client_context.h); without the "--" when only
+// that makes it fit. `config_path` may be empty.
 // Paths must be absolute and hold no whitespace, control byte or '%' (the
 // kernel splits the line on spaces and expands '%'); the whole line must fit
 // in kMaxCorePattern. Errors say which rule was broken.

@@ -193,7 +193,8 @@ int main(int argc, char** argv) {
   };
 
   engine::LiveOptions live;
-  live.limits = collect::process_limits(config);
+  collect::Plan plan = collect::make_plan(config, started);
+  live.limits = plan.process;
   live.only_threads = o.threads;
   live.all_stop = o.all_stop;
   live.test_hold = test_hold();
@@ -203,7 +204,6 @@ int main(int argc, char** argv) {
 
   // Backtraces are built in the isolated job (collect/job.h); the threads
   // were released already.
-  collect::Plan plan = collect::make_plan(config, started);
   if (o.no_memory) plan.options.include_memory = false;
   plan.render.brief = o.brief;
   auto destination = collect::OutputDestination::create(o.json);

@@ -174,7 +174,9 @@ CorePatternGuard::~CorePatternGuard() {
 }
 
 std::string client_pattern(const std::string& config_path, const std::string& client) {
-  std::string pattern = "|" + client + " -c " + config_path + " -k%F:%I:%u:%g:%t:%d:%c %P %e %s";
+  // As `usercrashctl enable` writes it: "--" before the operands where it fits.
+  std::string pattern = "|" + client + " -c " + config_path + " -k%F:%I:%u:%g:%t:%d:%c";
+  pattern += pattern.size() + 12 <= 127 ? " -- %P %e %s" : " %P %e %s";
   // The kernel keeps 127 bytes and silently cuts the rest.
   if (pattern.size() > 127) throw std::runtime_error("core_pattern longer than 127 bytes: " + pattern);
   return pattern;

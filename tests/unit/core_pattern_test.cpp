@@ -9,13 +9,25 @@ namespace {
 TEST(PipePattern, IsTheClientWithTheKernelFactsInOneArgument) {
   auto p = pipe_pattern("/usr/sbin/usercrash_c", "");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(*p, "|/usr/sbin/usercrash_c -k%F:%I:%u:%g:%t:%d:%c %P %e %s");
+  EXPECT_EQ(*p, "|/usr/sbin/usercrash_c -k%F:%I:%u:%g:%t:%d:%c -- %P %e %s");
 }
 
 TEST(PipePattern, CarriesTheConfigWhenGiven) {
   auto p = pipe_pattern("/usr/sbin/usercrash_c", "/etc/usercrash.conf");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(*p, "|/usr/sbin/usercrash_c -c /etc/usercrash.conf -k%F:%I:%u:%g:%t:%d:%c %P %e %s");
+  EXPECT_EQ(*p, "|/usr/sbin/usercrash_c -c /etc/usercrash.conf -k%F:%I:%u:%g:%t:%d:%c -- %P %e %s");
+}
+
+TEST(PipePattern, LeavesOutTheDoubleDashOnlyWhereTheLineWouldNotFitWithIt) {
+  std::string tail = " -k%F:%I:%u:%g:%t:%d:%c -- %P %e %s";
+  std::string client = "/" + std::string(kMaxCorePattern - 2 - tail.size(), 'x');
+  auto with = pipe_pattern(client, "");
+  ASSERT_TRUE(with) << with.error().message;
+  EXPECT_EQ(with->size(), kMaxCorePattern);
+  EXPECT_TRUE(with->ends_with(" -- %P %e %s"));
+  auto without = pipe_pattern(client + "yyy", "");
+  ASSERT_TRUE(without) << without.error().message;
+  EXPECT_EQ(*without, "|" + client + "yyy -k%F:%I:%u:%g:%t:%d:%c %P %e %s");
 }
 
 TEST(PipePattern, RefusesALineTheKernelWouldCut) {

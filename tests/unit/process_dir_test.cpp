@@ -58,9 +58,10 @@ TEST(ProcessDirSelf, OpensAndReads) {
   EXPECT_EQ(stat->pid, ::getpid());
   EXPECT_EQ(stat->state, 'R');
   bool truncated = true;
-  auto maps = d->maps(100000, &truncated);
+  ListCut cut;
+  auto maps = d->maps({100000}, &cut);
   ASSERT_TRUE(maps);
-  EXPECT_FALSE(truncated);
+  EXPECT_FALSE(cut.entries || cut.late || cut.nameless);
   auto here = reinterpret_cast<uint64_t>(&kFixturePid);
   bool found = false;
   for (const auto& m : *maps) found = found || m.contains(here);
@@ -72,7 +73,7 @@ TEST(ProcessDirSelf, OpensAndReads) {
   ASSERT_TRUE(threads);
   ASSERT_FALSE(threads->empty());
   EXPECT_EQ(threads->front().tid, ::getpid());
-  auto files = d->open_files(10000, &truncated);
+  auto files = d->open_files({10000});
   ASSERT_TRUE(files);
   ASSERT_GE(files->size(), 3u);
   EXPECT_EQ(files->front().fd, 0);
@@ -107,14 +108,33 @@ TEST(ProcessDirFixture, EveryReader) {
   EXPECT_EQ(stat->comm, "my) prog (x");
 
   bool truncated = true;
-  auto maps = d->maps(1000, &truncated);
+  ListCut cut;
+  auto maps = d->maps({1000}, &cut);
   ASSERT_TRUE(maps);
   EXPECT_EQ(maps->size(), 26u);
-  EXPECT_FALSE(truncated);
-  maps = d->maps(4, &truncated);
+  EXPECT_FALSE(cut.entries);
+  maps = d->maps({4}, &cut);
   ASSERT_TRUE(maps);
   EXPECT_EQ(maps->size(), 4u);
-  EXPECT_TRUE(truncated);
+  EXPECT_TRUE(cut.entries);
+  // A budget of names for all: past it, entries are kept without theirs.
+  size_t first_path = (*d->maps({1000}))[0].path.size();
+  maps = d->maps({1000, first_path}, &cut);
+  ASSERT_TRUE(maps);
+  EXPECT_EQ(maps->size(), 26u);
+  EXPECT_FALSE((*maps)[0].path.empty());
+  EXPECT_GT(cut.nameless, 0u);
+  for (size_t i = 1; i < maps->size(); ++i) EXPECT_TRUE((*maps)[i].path.empty()) << "the budget of names is spent";
+  // Past the deadline, no more lines are read than the first ones always are.
+  auto past = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  maps = d->maps({1000, SIZE_MAX, past, 5}, &cut);
+  ASSERT_TRUE(maps);
+  EXPECT_EQ(maps->size(), 5u);
+  EXPECT_TRUE(cut.late);
+  maps = d->maps({1000, SIZE_MAX, past}, &cut);
+  ASSERT_TRUE(maps);
+  EXPECT_EQ(maps->size(), 26u) << "a usual process's map is read whatever the time";
+  EXPECT_FALSE(cut.late);
 
   auto args = d->cmdline(100, &truncated);
   ASSERT_TRUE(args);
@@ -137,9 +157,9 @@ TEST(ProcessDirFixture, EveryReader) {
   ASSERT_TRUE(exe);
   EXPECT_EQ(*exe, "/opt/demo/bin/demo");
 
-  auto files = d->open_files(100, &truncated);
+  auto files = d->open_files({100}, &cut);
   ASSERT_TRUE(files);
-  EXPECT_FALSE(truncated);
+  EXPECT_FALSE(cut.entries);
   ASSERT_EQ(files->size(), 4u);
   EXPECT_EQ((*files)[0].fd, 0);
   EXPECT_EQ((*files)[0].path, "/dev/null");
