@@ -7,6 +7,7 @@
 #include <span>
 
 #include "client/chained_handler.h"
+#include "engine/core_stream.h"
 #include "store/core_archive.h"
 
 namespace usercrash::client {
@@ -22,10 +23,11 @@ struct ForwardResult {
   std::string problem;    // a read error, when there was one
 };
 
-// Passes `head` then the rest of `in_fd` to the sinks. Stops reading once no
+// Passes the head (from memory or its spill file) then the rest of `in_fd`
+// to the sinks. Stops reading once no
 // sink wants more (the saved core hit its cap and there is no live chained
 // handler). A sink that fails is dropped; the others go on.
-ForwardResult forward_core(std::span<const std::byte> head, int in_fd, const CoreSinks& sinks,
+ForwardResult forward_core(const engine::CoreHead& head, int in_fd, const CoreSinks& sinks,
                            std::chrono::steady_clock::time_point deadline);
 
 }  // namespace usercrash::client

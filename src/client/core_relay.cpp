@@ -32,8 +32,7 @@ std::optional<engine::CoreOutcome> CoreRelay::save(int core_fd) {
   pid_t pid = crash_.context().pid;
   store::CoreWriter writer(core_fd, config_.max_core_size);
   CoreSinks sinks{&writer, handler_ ? &*handler_ : nullptr};
-  auto forwarded =
-      forward_core(crash_.head().bytes, crash_.context().core_fd, sinks, Clock::now() + config_.client_timeout);
+  auto forwarded = forward_core(crash_.head(), crash_.context().core_fd, sinks, Clock::now() + config_.client_timeout);
   if (!forwarded.problem.empty()) log::warn("pid {}: {}", pid, forwarded.problem);
   auto saved = writer.finish();
   if (!saved) {
@@ -51,7 +50,7 @@ void CoreRelay::finish() {
     passed_ = true;
     CoreSinks sinks{nullptr, &*handler_};
     auto forwarded =
-        forward_core(crash_.head().bytes, crash_.context().core_fd, sinks, Clock::now() + config_.client_timeout);
+        forward_core(crash_.head(), crash_.context().core_fd, sinks, Clock::now() + config_.client_timeout);
     if (!forwarded.problem.empty()) log::warn("pid {}: {}", pid, forwarded.problem);
   }
   auto status = handler_->finish(config_.client_timeout);

@@ -92,6 +92,10 @@ void parse_file_note(std::span<const std::byte> desc, const CoreLimits& limits, 
     }
     const char* p = reinterpret_cast<const char*>(desc.data() + names);
     size_t len = strnlen(p, desc.size() - names);
+    if (len == desc.size() - names) {
+      out.problems.push_back("NT_FILE note ends inside a file name");
+      break;
+    }
     f.path.assign(p, len);
     names += len + 1;
     out.files.push_back(std::move(f));

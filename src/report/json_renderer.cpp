@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cstring>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -79,6 +81,75 @@ std::string bytes_hex(const std::vector<uint8_t>& bytes) {
 // Levels of detail, from everything down to the crashing thread alone, tried
 // in order until the JSON fits max_bytes.
 enum class Detail { full, no_memory, crashed_thread_only };
+
+// Where build() leaves the long lists for dump() to fill in. A string of the
+// report cannot end up matching `"maps": "<slot>"`: its quotes are escaped.
+constexpr const char* kMapsSlot = "@usercrash:maps@";
+constexpr const char* kFilesSlot = "@usercrash:open_files@";
+
+json map_json(const proc::MapEntry& m) {
+  return {{"start", hex(m.start)},        {"end", hex(m.end)},  {"perms", m.perms},
+          {"offset", hex(m.offset)},      {"device", m.device}, {"inode", m.inode},
+          {"path", to_valid_utf8(m.path)}};
+}
+
+json file_json(const proc::OpenFile& f) { return {{"fd", f.fd}, {"path", to_valid_utf8(f.path)}}; }
+
+// `items` as a JSON array at depth 1 of the document, formatted as
+// nlohmann's dump(indent) formats one, each entry built and dropped in turn.
+template <typename T>
+std::string dump_array(const std::vector<T>& items, json (*one)(const T&), int indent) {
+  if (items.empty()) return "[]";
+  const bool pretty = indent >= 0;
+  const std::string inner(pretty ? 2 * static_cast<size_t>(indent) : 0, ' ');
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    if (pretty) out += '\n' + inner;
+    // A serialized string never holds a raw newline: every line break is the
+    // entry's own formatting, to be indented one level further.
+    for (char c : one(items[i]).dump(indent, ' ', false, json::error_handler_t::replace)) {
+      out += c;
+      if (c == '\n') out += inner;
+    }
+  }
+  if (pretty) out += '\n' + std::string(static_cast<size_t>(indent), ' ');
+  return out + "]";
+}
+
+// The document as text, with the lists build() left slots for, each list
+// serialized once and copied once.
+std::string dump(const json& j, const Report& r, int indent) {
+  std::string doc = j.dump(indent, ' ', false, json::error_handler_t::replace);
+  const std::string colon = indent >= 0 ? ": " : ":";
+  struct Fill {
+    size_t at, size;
+    std::string array;
+  };
+  std::vector<Fill> fills;
+  auto find = [&](const char* key, const char* slot, auto make) {
+    std::string value = fmt::format("\"{}\"", slot);
+    size_t at = doc.find(fmt::format("\"{}\"{}{}", key, colon, value));
+    if (at != std::string::npos) fills.push_back({at + std::strlen(key) + 2 + colon.size(), value.size(), make()});
+  };
+  find("maps", kMapsSlot, [&] { return dump_array(r.maps, map_json, indent); });
+  find("open_files", kFilesSlot, [&] { return dump_array(r.open_files, file_json, indent); });
+  if (fills.empty()) return doc;
+  std::sort(fills.begin(), fills.end(), [](const Fill& a, const Fill& b) { return a.at < b.at; });
+  size_t size = doc.size();
+  for (const auto& f : fills) size += f.array.size() - f.size;
+  std::string out;
+  out.reserve(size);
+  size_t from = 0;
+  for (auto& f : fills) {
+    out.append(doc, from, f.at - from);
+    out += f.array;
+    std::string().swap(f.array);
+    from = f.at + f.size;
+  }
+  out.append(doc, from);
+  return out;
+}
 
 // What became of the core (save_core): saved with its sizes, or why not.
 json core_json(const engine::CoreOutcome& core) {
@@ -165,21 +236,12 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   j["memory_near_registers"] = memory;
   j["disassembly"] = code;
 
-  json maps = json::array();
-  if (detail != Detail::crashed_thread_only)
-    for (const auto& m : r.maps)
-      maps.push_back({{"start", hex(m.start)},
-                      {"end", hex(m.end)},
-                      {"perms", m.perms},
-                      {"offset", hex(m.offset)},
-                      {"device", m.device},
-                      {"inode", m.inode},
-                      {"path", to_valid_utf8(m.path)}});
-  j["maps"] = maps;
-  json files = json::array();
-  if (detail != Detail::crashed_thread_only)
-    for (const auto& f : r.open_files) files.push_back({{"fd", f.fd}, {"path", to_valid_utf8(f.path)}});
-  j["open_files"] = files;
+  // Maps and open files can hold tens of thousands of entries: they are
+  // serialized one entry at a time and spliced in by dump() (as one DOM,
+  // 30,000 maps took 75 MB); left out, they are empty arrays.
+  bool lists = detail != Detail::crashed_thread_only;
+  j["maps"] = lists ? json(kMapsSlot) : json::array();
+  j["open_files"] = lists ? json(kFilesSlot) : json::array();
   json kstack = json::array();
   for (const auto& l : r.kernel_stack) kstack.push_back(to_valid_utf8(l));
   j["kernel_stack"] = kstack;
@@ -238,10 +300,9 @@ void shrink(json& j, size_t max_string, size_t max_frames) {
 
 std::string render_json(const Report& r, const RenderOptions& options) {
   int indent = options.pretty_json ? 1 : -1;
-  std::string out = build(r, Detail::full, {}).dump(indent, ' ', false, json::error_handler_t::replace);
+  std::string out = dump(build(r, Detail::full, {}), r, indent);
   if (out.size() <= options.max_bytes) return out + '\n';
-  out = build(r, Detail::no_memory, {"json: memory dumps and code left out to fit max_report_size"})
-            .dump(indent, ' ', false, json::error_handler_t::replace);
+  out = dump(build(r, Detail::no_memory, {"json: memory dumps and code left out to fit max_report_size"}), r, indent);
   if (out.size() <= options.max_bytes) return out + '\n';
   json least = build(r, Detail::crashed_thread_only,
                      {"json: only the crashing thread kept, maps and files left out, to fit max_report_size"});

@@ -4,6 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <sstream>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -64,6 +69,73 @@ TEST_F(HostileProcess, NamesArgumentsEnvironmentAndFilesAreEscapedAndTheJsonStay
   bool env = false;
   for (const auto& e : (*r)["environment"]) env = env || e.get<std::string>().starts_with("HOSTILE_VAR=x\n\x1b[31m");
   EXPECT_TRUE(env);
+}
+
+// Peak resident memory (VmHWM, KiB) of the usercrash_c processes of
+// `config`, sampled until `done`.
+class ClientMemory {
+ public:
+  explicit ClientMemory(std::string config) : config_(std::move(config)), thread_([this] { sample(); }) {}
+  ~ClientMemory() { stop(); }
+  long stop() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+    return peak_;
+  }
+
+ private:
+  void sample() {
+    while (!done_) {
+      RunResult pids = run({"pgrep", "-f", "usercrash_c .*" + config_});
+      std::istringstream in(pids.output);
+      for (std::string pid; in >> pid;) {
+        std::istringstream status(read_file("/proc/" + pid + "/status"));
+        for (std::string line; std::getline(status, line);)
+          if (line.starts_with("VmHWM:")) peak_ = std::max(peak_, std::stol(line.substr(6)));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  std::string config_;
+  std::atomic<bool> done_{false};
+  long peak_ = 0;
+  std::thread thread_;
+};
+
+TEST_F(HostileProcess, ThirtyThousandMapsWithLongControlByteNamesGiveABoundedReport) {
+  TempDir dir;
+  ServerProcess server(dir);
+  CorePatternGuard guard(client_pattern(server.config()));
+  ::setenv("CRASHER_WORKDIR", dir.path().c_str(), 1);
+  ClientMemory memory(server.config());
+  auto start = std::chrono::steady_clock::now();
+  CrashResult crash = run_crasher(crasher("crasher"), {"hostile-maps", "30000"});
+  ::unsetenv("CRASHER_WORKDIR");
+  ASSERT_TRUE(WIFSIGNALED(crash.status)) << crash.output;
+  auto r = wait_for_report(server.directory(), "usercrash_00", std::chrono::seconds(60));
+  auto took = std::chrono::steady_clock::now() - start;
+  eventually([&] { return !clients_running(server.config()); }, std::chrono::seconds(30));
+  long peak_kib = memory.stop();
+  ASSERT_TRUE(r) << server.log();
+  std::cout << "[ hostile  ] 30000 maps of 3.8 KB control-byte names: report in "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms, client peak RSS "
+            << peak_kib << " KiB\n";
+  EXPECT_EQ((*r)["pid"], crash.pid);
+  auto names = function_names((*r)["threads"][0]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "null_level1"), names.end())
+      << "the crash itself is still unwound: " << (*r)["problems"].dump() << (*r)["threads"][0]["frames"].dump();
+  // Within the memory budget (64 MiB); the time budget shows as the maps
+  // cut where reading them ran past it (the time is printed, not asserted:
+  // this machine's timings are noisy).
+  EXPECT_GT(peak_kib, 0);
+  EXPECT_LT(peak_kib, 64 * 1024);
+  // What was cut is said.
+  bool said = false;
+  for (const auto& t : (*r)["truncated"]) said = said || t.get<std::string>().starts_with("maps:");
+  EXPECT_TRUE(said) << (*r)["truncated"].dump();
+  std::string text = read_file(server.directory() + "/usercrash_00");
+  expect_no_control_bytes(text);
+  EXPECT_LE(text.size(), 16u << 20);
 }
 
 struct HostileMemory {

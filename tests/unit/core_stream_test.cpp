@@ -20,6 +20,7 @@ namespace {
 
 using test::Bytes;
 using test::load_head;
+using test::read_at;
 using test::write_at;
 using util::UniqueFd;
 
@@ -209,6 +210,78 @@ TEST_F(CoreStream, ThreadLimitsApply) {
   EXPECT_FALSE(h.problem);
   ASSERT_EQ(h.notes.threads.size(), 1u);
   EXPECT_EQ(h.notes.threads[0].tid, 29882);
+}
+
+// Every byte of a spilled head, read back from its memory file.
+Bytes spilled_bytes(const CoreHead& h) {
+  Bytes out(h.size);
+  EXPECT_EQ(::pread(h.spilled.get(), out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
+  return out;
+}
+
+TEST_F(CoreStream, AHeadPastItsMemoryShareIsSpilledAndParsedAlike) {
+  Bytes head = load_head("threads.head");
+  Bytes stream = head;
+  Bytes tail(5000, std::byte{0x5a});
+  stream.insert(stream.end(), tail.begin(), tail.end());
+  Feeder feed(stream);
+  CoreHead h = read_core_head(feed.fd(), {}, kMaxCoreHead, 1024);
+  EXPECT_FALSE(h.problem) << *h.problem;
+  ASSERT_TRUE(h.spilled);
+  EXPECT_TRUE(h.bytes.empty()) << "a spilled head is not also kept in memory";
+  EXPECT_EQ(h.size, head.size());
+  EXPECT_TRUE(spilled_bytes(h) == head);
+  EXPECT_EQ(h.notes.threads.size(), 5u);
+  EXPECT_EQ(h.notes.files.size(), 15u);
+  ASSERT_TRUE(h.notes.siginfo);
+  EXPECT_EQ(h.notes.siginfo->address, 0x10u);
+  EXPECT_TRUE(feed.rest() == tail);
+}
+
+TEST_F(CoreStream, ANoteTooLargeForMemoryIsParsedFromItsStartAndTheNotesAfterItWhole) {
+  Bytes head = load_head("regs.head");
+  Feeder plain_feed(head);
+  CoreHead plain = read_core_head(plain_feed.fd());
+  ASSERT_FALSE(plain.problem);
+  // An NT_FILE of 2000 files with 5000-byte names (10 MB) before the core's own notes.
+  constexpr size_t kFiles = 2000, kName = 5000;
+  Bytes desc(16 + kFiles * 24);
+  write_at<uint64_t>(desc, 0, kFiles);
+  write_at<uint64_t>(desc, 8, 4096);
+  for (size_t i = 0; i < kFiles; ++i) {
+    write_at<uint64_t>(desc, 16 + i * 24, 0x10000000 + i * 0x2000);
+    write_at<uint64_t>(desc, 16 + i * 24 + 8, 0x10001000 + i * 0x2000);
+    desc.insert(desc.end(), std::byte{'/'});
+    desc.insert(desc.end(), kName - 2, std::byte{'a'});
+    desc.insert(desc.end(), std::byte{0});
+  }
+  desc.resize((desc.size() + 3) & ~size_t{3});
+  Bytes note(12 + 8);
+  write_at<uint32_t>(note, 0, 5);
+  write_at<uint32_t>(note, 4, static_cast<uint32_t>(desc.size()));
+  write_at<uint32_t>(note, 8, NT_FILE);
+  std::memcpy(note.data() + 12, "CORE", 5);
+  note.insert(note.end(), desc.begin(), desc.end());
+  const size_t note_offset = read_at<uint64_t>(head, 64 + offsetof(Elf64_Phdr, p_offset));
+  write_at<uint64_t>(head, 64 + offsetof(Elf64_Phdr, p_filesz),
+                     read_at<uint64_t>(head, 64 + offsetof(Elf64_Phdr, p_filesz)) + note.size());
+  head.insert(head.begin() + static_cast<ptrdiff_t>(note_offset), note.begin(), note.end());
+
+  Feeder feed(head);
+  CoreHead h = read_core_head(feed.fd());
+  EXPECT_FALSE(h.problem) << *h.problem;
+  ASSERT_TRUE(h.spilled) << "a 10 MB head is kept outside the heap";
+  EXPECT_EQ(h.size, head.size());
+  EXPECT_TRUE(spilled_bytes(h) == head) << "the head is passed on byte for byte";
+  // The files whose names lie in the first 4 MiB of the note, then the core's own.
+  const size_t whole = (kMaxNoteInMemory - desc.size() % 4 - 16 - kFiles * 24) / kName;
+  EXPECT_EQ(h.notes.files.size(), whole + plain.notes.files.size());
+  EXPECT_EQ(h.notes.files[0].path.size(), kName - 1);
+  ASSERT_EQ(h.notes.threads.size(), plain.notes.threads.size()) << "the notes after the cut one are read";
+  EXPECT_EQ(h.notes.threads[0].regs.pc(), plain.notes.threads[0].regs.pc());
+  bool said = false;
+  for (const auto& p : h.notes.problems) said = said || p.find("only its first 4194304 were read") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(h.notes.problems);
 }
 
 TEST_F(CoreStream, ReadErrorIsAProblemNotACrash) {

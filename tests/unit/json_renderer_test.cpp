@@ -173,6 +173,31 @@ TEST(JsonRenderer, CompactAndPretty) {
   EXPECT_EQ(parse(compact), parse(pretty));
 }
 
+// Maps and open files are serialized entry by entry and spliced in: the
+// text is exactly what the serializer makes of the whole document, compact
+// and pretty, also with a path that spells the splice's own marker.
+TEST(JsonRenderer, ListsSerializedEntryByEntryReadAsTheSerializerWritesThem) {
+  auto r = sample_report();
+  r.maps[1].path = "\"maps\": \"@usercrash:maps@\"";
+  r.open_files[1].path = "@usercrash:open_files@";
+  for (bool pretty : {true, false}) {
+    RenderOptions o;
+    o.pretty_json = pretty;
+    std::string text = render_json(r, o);
+    json j = parse(text);
+    EXPECT_EQ(text, j.dump(pretty ? 1 : -1) + "\n");
+    ASSERT_EQ(j["maps"].size(), r.maps.size());
+    EXPECT_EQ(j["maps"][1]["path"], r.maps[1].path);
+    ASSERT_EQ(j["open_files"].size(), r.open_files.size());
+    EXPECT_EQ(j["open_files"][1]["path"], r.open_files[1].path);
+  }
+  r.maps.clear();
+  r.open_files.clear();
+  json j = parse(render_json(r));
+  EXPECT_EQ(j["maps"], json::array());
+  EXPECT_EQ(j["open_files"], json::array());
+}
+
 TEST(JsonRenderer, SizeCapKeepsTheJsonValidAndSaysWhatWasLeftOut) {
   auto r = sample_report();
   for (int i = 0; i < 3000; ++i)
