@@ -107,8 +107,13 @@ TEST_F(ServerDeath, KernelSocketWorkersPublishTheirReportsWhenTheServerDiesUnder
   CorePatternGuard guard("@@" + (dir / "run/core.sock"), 0);
   std::vector<pid_t> crashed(kCrashes, -1);
   std::vector<std::thread> crashers;
+  // Crashes whose /proc maps take a few hundred milliseconds to read (3,000
+  // mappings under long names), so that the six workers are all there, one
+  // dumping and five queued, when the server dies; a quick crash is done
+  // before the last one arrives.
+  ::setenv("CRASHER_WORKDIR", dir.path().c_str(), 1);
   for (int i = 0; i < kCrashes; ++i)
-    crashers.emplace_back([&, i] { crashed[i] = run_crasher(crasher("crasher"), {"threads", "40"}).pid; });
+    crashers.emplace_back([&, i] { crashed[i] = run_crasher(crasher("crasher"), {"hostile-maps", "3000"}).pid; });
   // Every crash has its worker (the kernel keeps each process until its
   // worker is done): then the server goes.
   bool all_started = eventually([&] { return clients_of(server.config()) >= kCrashes; }, 60s);
@@ -118,6 +123,7 @@ TEST_F(ServerDeath, KernelSocketWorkersPublishTheirReportsWhenTheServerDiesUnder
   // them before an assertion can leave the test (a joinable std::thread
   // would abort the whole binary).
   for (auto& t : crashers) t.join();
+  ::unsetenv("CRASHER_WORKDIR");
   ASSERT_TRUE(all_started) << "workers seen: " << seen << "\n" << server.log();
   EXPECT_TRUE(eventually([&] { return clients_of(server.config()) == 0; }, 60s)) << "no worker left running";
   auto reports = whole_reports(server.directory());
