@@ -70,7 +70,6 @@ class CoreFileTarget : public NotesTarget {
   std::map<std::string, std::shared_ptr<const ModuleFile>> resolved_;  // null: not found (or not kept)
   size_t kept_open_ = 0;
   bool lookups_capped_ = false;
-  bool reading_files_ = true;  // memory reads may fall back to module files
 };
 
 }  // namespace usercrash::engine

@@ -60,7 +60,7 @@ void NotesTarget::build_mappings(const CoreNotes& notes, const std::vector<CoreS
     maps.emplace_back(std::move(m), true);
   }
   auto by_start = [](const auto& a, const auto& b) { return a.first.start < b.first.start; };
-  std::stable_sort(maps.begin(), maps.end(), by_start);
+  std::sort(maps.begin(), maps.end(), by_start);
   const size_t segments = maps.size();
   size_t unnamed = 0;
   for (const auto& f : notes.files) {
@@ -87,7 +87,7 @@ void NotesTarget::build_mappings(const CoreNotes& notes, const std::vector<CoreS
     m->inode = 1;  // file-backed; the real inode is not in the core
   }
   if (unnamed) facts_.truncated.push_back(fmt::format("maps: {} files of NT_FILE left out past {}", unnamed, max_maps));
-  std::stable_sort(maps.begin(), maps.end(), by_start);
+  std::sort(maps.begin(), maps.end(), by_start);
   // The vdso has no file: the aux vector says where it is.
   for (const auto& a : facts_.auxv) {
     if (a.type != AT_SYSINFO_EHDR || a.value == 0) continue;

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -165,6 +167,19 @@ std::vector<int> ProcessTarget::fds() const {
   return {};
 }
 
+namespace {
+
+// The device and inode /proc/<pid>/maps gives ("fd:01", 1234) against a
+// stat of the file opened.
+bool same_file(const struct stat& st, const proc::MapEntry& mapping) {
+  if (st.st_ino != mapping.inode) return false;
+  unsigned major_number = 0, minor_number = 0;
+  if (std::sscanf(mapping.device.c_str(), "%x:%x", &major_number, &minor_number) != 2) return false;
+  return major(st.st_dev) == major_number && minor(st.st_dev) == minor_number;
+}
+
+}  // namespace
+
 Result<UniqueFd> ProcessTarget::open_mapped_file(const proc::MapEntry& mapping) {
   // map_files/ names the very file mapped, deleted or in another mount
   // namespace. stat first: opening a device node can have side effects.
@@ -178,13 +193,22 @@ Result<UniqueFd> ProcessTarget::open_mapped_file(const proc::MapEntry& mapping) 
   // Without map_files (no CAP_SYS_ADMIN): the path inside the process's root.
   if (mapping.path.empty() || mapping.path[0] != '/' || mapping.path.ends_with(" (deleted)"))
     return util::fail(mapping.path + ": cannot open the mapped file");
+  // O_PATH first (opening a device can have side effects), then the same
+  // inode for reading; it must be the very file mapped: same device and
+  // inode as the maps line says, checked on the descriptor we read from.
   std::string rooted = "root" + mapping.path;
-  if (::fstatat(dir_.fd(), rooted.c_str(), &st, 0) != 0) return util::fail_errno(mapping.path);
+  UniqueFd where(::openat(dir_.fd(), rooted.c_str(), O_PATH | O_CLOEXEC));
+  if (!where) return util::fail_errno(mapping.path);
+  if (::fstat(where.get(), &st) != 0) return util::fail_errno(mapping.path);
   if (!S_ISREG(st.st_mode)) return util::fail(mapping.path + ": not a regular file");
-  if (st.st_ino != mapping.inode) return util::fail(mapping.path + ": the file was replaced since it was mapped");
-  int fd = ::openat(dir_.fd(), rooted.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  std::string self = fmt::format("/proc/self/fd/{}", where.get());
+  int fd = ::open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return util::fail_errno(mapping.path);
-  return UniqueFd(fd);
+  UniqueFd opened(fd);
+  struct stat now {};
+  if (::fstat(opened.get(), &now) != 0) return util::fail_errno(mapping.path);
+  if (!same_file(now, mapping)) return util::fail(mapping.path + ": the file was replaced since it was mapped");
+  return opened;
 }
 
 }  // namespace usercrash::engine

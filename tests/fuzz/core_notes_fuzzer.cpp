@@ -1,12 +1,15 @@
 // The ELF core parsers on arbitrary bytes: the input as a whole core head
 // (parse_core_layout, then its note segment), as a bare note segment, and as
 // a stream read by read_core_head.
+#include <elf.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
+#include <vector>
 
 #include "engine/core_notes.h"
 #include "engine/core_stream.h"
@@ -37,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto layout = parse_core_layout(bytes);
   if (layout) {
-    FUZZ_CHECK(size >= kElfHeaderSize);
+    FUZZ_CHECK(size >= sizeof(Elf32_Ehdr));  // the smaller of the two classes
     if (layout->note_size != 0 && layout->note_offset <= size && layout->note_size <= size - layout->note_offset)
       check_notes(parse_core_notes(bytes.subspan(layout->note_offset, layout->note_size), kLimits));
   }
@@ -56,6 +59,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!head.problem) {
     FUZZ_CHECK(head.layout.has_value());
     FUZZ_CHECK(head.bytes.size() >= head.layout->note_offset + head.layout->note_size);
+  }
+  // Again with a head too large for memory past 4 KiB: spilled, the bytes
+  // kept are the stream's own, and the notes stay within their caps.
+  FUZZ_CHECK(::lseek(fd, 0, SEEK_SET) == 0);
+  CoreHead spilled = read_core_head(fd, kLimits, kMaxHead, 4096);
+  check_notes(spilled.notes);
+  FUZZ_CHECK(spilled.size <= size);
+  if (spilled.spilled) {
+    FUZZ_CHECK(spilled.bytes.empty());
+    std::vector<uint8_t> kept(spilled.size);
+    FUZZ_CHECK(::pread(spilled.spilled.get(), kept.data(), kept.size(), 0) == static_cast<ssize_t>(kept.size()));
+    FUZZ_CHECK(std::memcmp(kept.data(), data, kept.size()) == 0);
   }
   return 0;
 }
