@@ -12,6 +12,8 @@ libcapstone-dev libzstd-dev zstd
 nlohmann-json3-dev libfmt-dev
 libgtest-dev googletest
 libsystemd-dev systemd libseccomp-dev
+systemd-journal-remote debuginfod libdebuginfod-dev prometheus-node-exporter
+python3-jsonschema curl
 libc6-dbg gdb
 golang-go rustc
 clang clang-format llvm libclang-rt-14-dev

@@ -114,7 +114,7 @@ std::unique_ptr<collect::ReportDestination> choose_destination(const config::Con
   // ring and file rules, under the lock the server also takes.
   std::optional<uid_t> owner;
   if (crash.owner_may_read(config)) owner = crash.uid();
-  auto own = client::OwnSlot::open(config, ctx.pid, owner, why);
+  auto own = client::OwnSlot::open(config, ctx.pid, crash.uid(), owner, why);
   if (own) return std::move(*own);
   log::error("pid {}: server unavailable ({}) and {}", ctx.pid, why, own.error().message);
   status = 1;
@@ -127,6 +127,8 @@ int main(int argc, char** argv) {
   auto started = Clock::now();
   ensure_standard_fds();
   log::init(kProgram);
+  // A journald that stopped reading must not hold a crash's helper.
+  log::deliver_in_background();
   ::signal(SIGPIPE, SIG_IGN);
   // Never dump ourselves: the kernel already gives core_pattern helpers
   // RLIMIT_CORE=1 so a crash here cannot recurse; non-dumpable makes sure.
@@ -162,5 +164,7 @@ int main(int argc, char** argv) {
   else log::error("pid {}: report not saved: {}", ctx.pid, done.delivered.error().message);
   // 4. The previous handler, last: it never holds a slot.
   relay.finish();
+  // A report we published alone goes to on_report now, last (client/own_slot.h).
+  destination.reset();
   return done.delivered ? 0 : 1;
 }

@@ -67,7 +67,7 @@ ServerSlot::Answer ServerSlot::ask(const config::Config& config, const Crash& cr
   }
   std::optional<uid_t> owner;
   if (owner_may_read) owner = crash.uid();
-  slot.reset(new ServerSlot(config, ctx.pid, std::move(*sock), std::move(message->fds), owner));
+  slot.reset(new ServerSlot(config, ctx.pid, crash.uid(), std::move(*sock), std::move(message->fds), owner));
   return Answer::perform;
 }
 
@@ -82,16 +82,25 @@ util::Result<std::string> ServerSlot::deliver(const collect::JobResult& written,
   done.json_bytes = written.json_bytes;
   if (auto sent = ipc::send_packet(sock_.get(), done); !sent)
     return publish_unconfirmed("telling it the report is complete: " + sent.error().message, amend);
-  auto name = await_published();
-  if (name) return name;
+  bool refused = false;
+  auto name = await_published(refused);
+  if (name || refused) return name;
   return publish_unconfirmed(name.error().message, amend);
 }
 
-util::Result<std::string> ServerSlot::await_published() {
+util::Result<std::string> ServerSlot::await_published(bool& refused) {
   if (auto ready = ipc::wait_readable(sock_.get(), kPublishWait); !ready)
     return util::fail(fmt::format("no answer within {} s", kPublishWait.count()));
   auto message = ipc::receive_message(sock_.get(), 0);
   if (!message) return util::fail("waiting for its answer: " + message.error().message);
+  auto type = ipc::peek_type(message->bytes);
+  if (type && *type == ipc::PacketType::rejected) {
+    auto rejected = ipc::decode_rejected(message->bytes);
+    refused = true;
+    auto reason = rejected ? static_cast<ipc::RejectReason>(rejected->reason) : ipc::RejectReason::internal;
+    return util::fail(std::string("not stored: the server refused it (") + ipc::reject_reason_name(reason) +
+                      ", counted in its crash group)");
+  }
   auto published = ipc::decode_published(message->bytes);
   if (!published) return util::fail("bad answer: " + published.error().message);
   return ipc::field_string(published->name);
@@ -103,14 +112,17 @@ util::Result<std::string> ServerSlot::publish_unconfirmed(const std::string& why
   const store::SlotFile kinds[] = {store::SlotFile::text, store::SlotFile::json, store::SlotFile::core};
   for (size_t i = 0; i < fds_.size() && i < std::size(kinds); ++i)
     pending.files.push_back({kinds[i], std::move(fds_[i]), ""});
-  auto published = publish_ourselves(config_, pending, owner_, [&] {
+  auto published = publish_ourselves(config_, pending, uid_, owner_, [&] {
     amend(fmt::format("the server did not confirm publication ({}); usercrash_c published this report itself", why));
   });
   if (!published && published.error().kind == util::ErrorKind::exists) {
     log::info("pid {}: the server had published the report before it went away", pid_);
     return std::string("(published by the server)");
   }
-  return published;
+  if (!published) return std::unexpected(published.error());
+  std::string name = published->publication.name;
+  pass_on_.set(std::move(*published));
+  return name;
 }
 
 }  // namespace usercrash::client

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "client/crash.h"
+#include "client/own_slot.h"
 #include "collect/destination.h"
 #include "config/config.h"
 #include "util/unique_fd.h"
@@ -37,20 +38,30 @@ class ServerSlot : public collect::ReportDestination {
   util::Result<std::string> deliver(const collect::JobResult& written, const collect::Amend& amend) override;
 
  private:
-  ServerSlot(const config::Config& config, pid_t pid, util::UniqueFd sock, std::vector<util::UniqueFd> fds,
+  ServerSlot(const config::Config& config, pid_t pid, uid_t uid, util::UniqueFd sock, std::vector<util::UniqueFd> fds,
              std::optional<uid_t> owner)
-      : config_(config), pid_(pid), sock_(std::move(sock)), fds_(std::move(fds)), owner_(owner) {}
+      : config_(config),
+        pid_(pid),
+        uid_(uid),
+        sock_(std::move(sock)),
+        fds_(std::move(fds)),
+        owner_(owner),
+        pass_on_(config) {}
 
-  // The slot's name once the server says it published the report.
-  util::Result<std::string> await_published();
+  // The slot's name once the server says it published the report; `refused`
+  // is set when the server answered that it does not store it (over
+  // rate_limit for its crash group: counted there).
+  util::Result<std::string> await_published(bool& refused);
   // The server did not confirm (`why`): publish its files ourselves.
   util::Result<std::string> publish_unconfirmed(const std::string& why, const collect::Amend& amend);
 
   const config::Config& config_;
   pid_t pid_;
+  uid_t uid_;  // the crashed process's: its crash group
   util::UniqueFd sock_;
   std::vector<util::UniqueFd> fds_;  // text, json[, core], as ipc::ReportFd numbers them
   std::optional<uid_t> owner_;       // report_access=owner: who may read it
+  PassOnLater pass_on_;              // when we publish it ourselves
 };
 
 }  // namespace usercrash::client

@@ -73,6 +73,18 @@ Key user_key(const char* name, std::string Config::*field) {
           [field](const Config& c) { return c.*field; }};
 }
 
+// An absolute path, or empty for "none".
+Key optional_path_key(const char* name, std::string Config::*field, size_t max_len) {
+  return {name,
+          [field, max_len](Config& c, std::string_view v) -> std::optional<std::string> {
+            if (!v.empty())
+              if (auto e = check_path(v, max_len)) return *e + " (or empty for none)";
+            c.*field = std::string(v);
+            return std::nullopt;
+          },
+          [field](const Config& c) { return c.*field; }};
+}
+
 Key unsigned_key(const char* name, unsigned Config::*field, unsigned min, unsigned max) {
   return {name,
           [field, min, max](Config& c, std::string_view v) -> std::optional<std::string> {
@@ -175,6 +187,10 @@ const std::vector<Key>& table() {
                              {{"root", ReportAccess::root}, {"owner", ReportAccess::owner}}),
       bool_key("dump_secure_memory", &Config::dump_secure_memory),
       unsigned_key("rate_limit", &Config::rate_limit, 0, 1000000),
+      unsigned_key("keep_per_signature", &Config::keep_per_signature, 0, 1000),
+      optional_path_key("on_report", &Config::on_report, kMaxDirectoryPath),
+      duration_key("on_report_timeout", &Config::on_report_timeout),
+      optional_path_key("metrics_file", &Config::metrics_file, kMaxDirectoryPath),
   };
   return keys;
 }

@@ -59,8 +59,19 @@ struct Config {
   ReportAccess report_access = ReportAccess::root;
   // Memory dumps of setuid / non-dumpable processes are left out unless set.
   bool dump_secure_memory = false;
-  // Crashes accepted per minute before further ones are counted and dropped (0: no limit).
+  // Crashes stored per minute, per crash group (signature and user) first,
+  // then in slots of their own overall; further ones are counted, not
+  // stored (0: no limit). See server/crash_admission.h.
   unsigned rate_limit = 0;
+  // Per crash group, the first N reports and the newest are kept; a further
+  // crash of the group replaces its newest, and all are counted (0: no grouping).
+  unsigned keep_per_signature = 3;
+  // Run after each published report with its paths, slot, signature and
+  // pid (posix_spawn, no shell); empty for none.
+  std::string on_report;
+  milliseconds on_report_timeout{30'000};
+  // Prometheus text metrics for node_exporter's textfile collector; empty for none.
+  std::string metrics_file;
 };
 
 // Parses the text of a config file; errors read "FILE:LINE: reason".

@@ -24,7 +24,8 @@ void print_help() {
       "Usage: {} [OPTION]...\n"
       "Crash report server: owns the crash directory and hands each crash reported by\n"
       "usercrash_c a report file in a ring of slots (usercrash_00, usercrash_01, ...).\n"
-      "Runs in the foreground; logs to stderr, and to syslog when stderr is not a terminal.\n"
+      "Runs in the foreground; logs to journald (else syslog, else stderr), and to\n"
+      "stderr too when it is a file or a pipe; to stderr only when it is a terminal.\n"
       "\n"
       "  -c, --config FILE         configuration file (default /etc/usercrash.conf)\n"
       "  -d, --directory DIR       crash directory (config key: directory)\n"
@@ -130,5 +131,9 @@ int main(int argc, char** argv) {
     util::log::error("cannot start: {}", server.error().message);
     return 1;
   }
-  return (*server)->run();
+  // From here on a stuck journald must never stall the loop.
+  util::log::deliver_in_background();
+  int status = (*server)->run();
+  util::log::flush(std::chrono::milliseconds(500));
+  return status;
 }

@@ -12,12 +12,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include <fmt/format.h>
 
 #include "ipc/fd_passing.h"
 #include "ipc/kernel_coredump.h"
 #include "ipc/packet_codec.h"
+#include "publish/crash_entry.h"
 #include "util/escape.h"
 #include "util/file_io.h"
 #include "util/log.h"
@@ -109,7 +111,13 @@ Server::Server(config::Config config, WorkerSpec worker, store::CrashDirectory d
       worker_(std::move(worker)),
       directory_(std::move(directory)),
       listen_(std::move(listen_fd)),
-      owns_socket_path_(owns_socket_path) {}
+      owns_socket_path_(owns_socket_path),
+      admission_(config_.rate_limit),
+      hook_(config_.on_report, config_.on_report_timeout),
+      metrics_file_(config_.metrics_file) {
+  metrics_.start_time = static_cast<int64_t>(std::time(nullptr));
+  if (auto previous = previous_starts(metrics_file_.read_previous())) metrics_.server_starts = *previous + 1;
+}
 
 Server::~Server() {
   if (owns_socket_path_ && listen_) ::unlink(config_.socket.c_str());
@@ -127,11 +135,16 @@ int Server::run() {
   log::info("listening on {}{}, reports in {} ({} slots, {} at once, queue {})", config_.socket,
             kernel_listen_ ? " and " + config_.kernel_socket + " (kernel coredump socket)" : std::string(),
             config_.directory, config_.count, config_.max_concurrent, config_.max_queue);
+  if (hook_.enabled())
+    log::info("on_report: {} after each report (timeout {} ms)", config_.on_report, config_.on_report_timeout.count());
+  auto metrics_text = [&] { return render_metrics(metrics_, counters_, gauges()); };
+  metrics_file_.write(metrics_text());
   sd_notify(0, "READY=1");
   epoll_event events[64];
   for (;;) {
     if (stopping_ && connections_.empty()) break;
     int n = ::epoll_wait(epoll_.get(), events, 64, next_timeout_ms());
+    if (n > 0) metrics_file_.changed();
     if (n < 0 && errno != EINTR) {
       log::error("epoll_wait: {}", std::strerror(errno));
       return 1;
@@ -155,7 +168,12 @@ int Server::run() {
         else on_readable(it->second);
       }
     }
-    expire(Clock::now());
+    auto now = Clock::now();
+    expire(now);
+    hook_.expire(now);
+    log_loops(now);
+    metrics_.metrics_write_failures = metrics_file_.failures();
+    metrics_file_.write_if_due(now, metrics_text);
     if (stopping_ && stop_deadline_ && Clock::now() > *stop_deadline_) {
       std::vector<uint64_t> ids;
       for (auto& [id, c] : connections_) ids.push_back(id);
@@ -165,15 +183,22 @@ int Server::run() {
       }
     }
   }
+  log_loops(Clock::now() + CrashAdmission::kWindow);
   log_counters();
+  metrics_file_.write(metrics_text());
   log::info("stopped");
   return 0;
 }
 
 int Server::next_timeout_ms() const {
   std::optional<Clock::time_point> soonest = stop_deadline_;
-  for (const auto& [id, c] : connections_)
-    if (c.deadline && (!soonest || *c.deadline < *soonest)) soonest = c.deadline;
+  auto consider = [&](std::optional<Clock::time_point> t) {
+    if (t && (!soonest || *t < *soonest)) soonest = t;
+  };
+  for (const auto& [id, c] : connections_) consider(c.deadline);
+  consider(hook_.next_deadline());
+  consider(admission_.next_notes());
+  consider(metrics_file_.next_write());
   if (!soonest) return -1;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*soonest - Clock::now()).count();
   return static_cast<int>(std::clamp<int64_t>(ms + 1, 0, 60'000));
@@ -314,14 +339,6 @@ void Server::answer_status(Connection& c, std::span<const std::byte> bytes) {
   close_connection(c.id);
 }
 
-bool Server::over_rate_limit(Clock::time_point now) {
-  if (config_.rate_limit == 0) return false;
-  while (!recent_.empty() && now - recent_.front() > std::chrono::minutes(1)) recent_.pop_front();
-  if (recent_.size() >= config_.rate_limit) return true;
-  recent_.push_back(now);
-  return false;
-}
-
 void Server::on_request(Connection& c, const ipc::DumpRequest& request) {
   c.request = request;
   c.deadline.reset();
@@ -331,13 +348,8 @@ void Server::on_request(Connection& c, const ipc::DumpRequest& request) {
     (void)ipc::send_packet(c.sock.get(), packet);
     close_connection(c.id);
   };
-  if (over_rate_limit(Clock::now())) {
-    ++counters_.rate_limited;
-    log::warn("{}: dropped: more than {} crashes in the last minute (rate_limit); {} dropped so far", describe(c),
-              config_.rate_limit, counters_.rate_limited);
-    reject(ipc::RejectReason::rate_limited);
-    return;
-  }
+  // rate_limit is applied once the report says which crash group it is of
+  // (finish): per group before globally.
   if (active_ < config_.max_concurrent) {
     start_dump(c);
     return;
@@ -377,7 +389,8 @@ void Server::start_dump(Connection& c) {
   }
   c.pending = std::move(*pending);
   c.state = State::dumping;
-  c.deadline = Clock::now() + config_.completion_timeout;
+  c.dump_started = Clock::now();
+  c.deadline = c.dump_started + config_.completion_timeout;
   ++active_;
   log::debug("{}: dumping", describe(c));
 }
@@ -400,25 +413,138 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
     [[maybe_unused]] auto n = ::pwrite(text, note.data(), note.size(), st.st_size);
     std::erase_if(p.files, [](const store::PendingFile& f) { return f.kind == store::SlotFile::json; });
   }
+  double seconds = std::chrono::duration<double>(Clock::now() - c.dump_started).count();
+  if (completed) metrics_.record_collection(seconds);
+  metrics_file_.changed();
+  // What the report says of itself: its crash group, and what to log.
+  store::ReportHead head;
+  if (auto h = store::read_report_head(text)) head = std::move(*h);
+  store::CrashFacts facts;
+  if (head.signature) facts.group = store::GroupKey{*head.signature, c.request.uid};
+  facts.comm = head.comm.value_or(util::escape_text(ipc::field_string(c.request.comm)));
+  facts.exe = head.exe.value_or("");
+
+  // rate_limit, per crash group first.
+  auto now = Clock::now();
+  CrashAdmission::Decision decision = admission_.decide(facts.group, now);
+  auto not_kept = [&](uint64_t total, const char* why) {
+    ++counters_.rate_limited;
+    metrics_.dropped[why]++;
+    if (facts.group) {
+      admission_.note_loop(*facts.group, facts.comm, "", false, total);
+      metrics_.signatures[facts.group->signature] = {total, facts.exe};
+    }
+    log::debug("{}: not stored: over rate_limit ({})", describe(c), why);
+    auto packet = ipc::make_packet<ipc::Rejected>();
+    packet.reason = static_cast<uint32_t>(ipc::RejectReason::rate_limited);
+    (void)ipc::send_packet(c.sock.get(), packet);
+    close_connection(c.id);
+  };
+  if (!decision.keep) {
+    auto total = directory_.count_not_kept(facts);
+    if (!total) log::warn("{}: cannot count it in the index: {}", describe(c), total.error().message);
+    not_kept(total.value_or(0), "rate_limit_signature");
+    return;
+  }
+
+  store::PublishOptions options;
+  options.facts = facts;
+  options.keep_per_signature = config_.keep_per_signature;
+  options.new_slot_allowed = decision.new_slot_allowed;
   // report_access=owner: the client vouched that the crash is an ordinary
   // user's own dumpable one; root's reports stay root's.
-  std::optional<uid_t> owner;
-  if ((c.request.flags & ipc::kOwnerMayRead) && c.request.uid != 0) owner = c.request.uid;
-  auto published = directory_.publish(p, {}, owner);
+  if ((c.request.flags & ipc::kOwnerMayRead) && c.request.uid != 0) options.owner_uid = c.request.uid;
+  auto published = directory_.publish(p, options);
   if (!published && published.error().kind == util::ErrorKind::exists) {
     log::info("{}: its client published the report itself", describe(c));
-  } else if (!published) {
+    close_connection(c.id);
+    return;
+  }
+  if (!published) {
     ++counters_.write_errors;
     log::error("{}: report not saved: {}", describe(c), published.error().message);
-  } else if (completed) {
-    ++counters_.completed;
-    log::info("{}: report {}/{}", describe(c), config_.directory, *published);
-    (void)ipc::send_packet(c.sock.get(), ipc::make_published(*published));
-  } else {
+    close_connection(c.id);
+    return;
+  }
+  if (published->index_problem) log::warn("crash directory index: {}", *published->index_problem);
+  if (!published->kept) {
+    not_kept(published->group_count, "rate_limit");
+    return;
+  }
+  admission_.stored(facts.group, !published->replaced_group_newest, now);
+  if (!completed) {
     ++counters_.partial;
-    log::warn("{}: partial report {}/{}: {}", describe(c), config_.directory, *published, reason);
+    log::warn("{}: partial report {}/{}: {}", describe(c), config_.directory, published->name, reason);
+  }
+  announce(c, head, *published);
+  if (completed) {
+    ++counters_.completed;
+    (void)ipc::send_packet(c.sock.get(), ipc::make_published(published->name));
   }
   close_connection(c.id);
+}
+
+void Server::announce(const Connection& c, const store::ReportHead& head, const store::Publication& published) {
+  std::string path = config_.directory + "/" + published.name;
+  if (head.signal_name) metrics_.per_signal[*head.signal_name]++;
+  if (head.signature) metrics_.signatures[*head.signature] = {published.group_count, head.exe.value_or("")};
+  if (published.replaced_group_newest) {
+    // A crash loop: said once a minute (log_loops), not per crash.
+    ++metrics_.recorded_replaced;
+    admission_.note_loop(store::GroupKey{*head.signature, c.request.uid}, head.comm.value_or("?"), published.name, true,
+                         published.group_count);
+    log::debug("{}: report {} (over its group's newest, {} crashes of it)", describe(c), path, published.group_count);
+  } else {
+    ++metrics_.recorded_new;
+    publish::log_crash(head, path);
+  }
+  publish::HookReport hook;
+  hook.text_path = path;
+  hook.json_path = path + store::slot_suffix(store::SlotFile::json);
+  bool has_json = false;
+  for (const auto& f : c.pending->files) has_json = has_json || f.kind == store::SlotFile::json;
+  if (!has_json) hook.json_path.clear();
+  hook.slot = published.name;
+  hook.signature = head.signature.value_or("");
+  hook.pid = head.pid ? std::to_string(*head.pid) : std::to_string(c.request.pid);
+  hook.uid = head.uid ? std::to_string(*head.uid) : std::to_string(c.request.uid);
+  hook.signal = head.signal_name.value_or("");
+  hook.exe = head.exe.value_or("");
+  hook_.submit(hook);
+}
+
+void Server::log_loops(Clock::time_point now) {
+  for (const auto& n : admission_.take_notes(now)) {
+    std::string kept = n.newest_slot.empty() ? std::string("none kept")
+                                             : fmt::format("newest in {}/{}", config_.directory, n.newest_slot);
+    std::string message = fmt::format(
+        "crash loop: {} more crashes of {} (uid {}, signature {}) in the last minute: {} stored over its newest "
+        "report ({}), {} not stored (rate_limit); {} in all",
+        n.replaced + n.not_kept, n.comm, n.group.uid, n.group.signature, n.replaced, kept, n.not_kept, n.total);
+    util::log::entry(util::log::Level::warning, message,
+                     {{"MESSAGE_ID", publish::kLoopMessageId},
+                      {"USERCRASH_SIGNATURE", n.group.signature},
+                      {"USERCRASH_UID", std::to_string(n.group.uid)},
+                      {"USERCRASH_COMM", n.comm},
+                      {"USERCRASH_COUNT", std::to_string(n.total)},
+                      {"USERCRASH_REPORT", n.newest_slot.empty() ? "" : config_.directory + "/" + n.newest_slot}});
+  }
+}
+
+MetricsGauges Server::gauges() const {
+  MetricsGauges g;
+  g.queue_depth = queue_.size();
+  g.dumps_running = active_;
+  g.workers_running = workers_.size();
+  g.hooks_running = hook_.running();
+  const auto& h = hook_.counts();
+  g.hooks_started = h.started;
+  g.hooks_succeeded = h.succeeded;
+  g.hooks_failed = h.failed;
+  g.hooks_timed_out = h.timed_out;
+  g.hooks_dropped = h.dropped;
+  g.log = util::log::delivery();
+  return g;
 }
 
 void Server::expire(Clock::time_point now) {
@@ -601,6 +727,7 @@ void Server::reap_workers() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    if (hook_.on_exit(pid, status)) continue;
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -16,7 +16,11 @@
 #include "config/config.h"
 #include "ipc/protocol.h"
 #include "ipc/unix_socket.h"
+#include "publish/report_hook.h"
+#include "server/crash_admission.h"
+#include "server/metrics.h"
 #include "store/crash_directory.h"
+#include "store/report_head.h"
 #include "util/result.h"
 #include "util/unique_fd.h"
 
@@ -31,7 +35,7 @@ struct Counters {
   uint64_t partial = 0;             // client died or timed out; report kept with a note
   uint64_t lost = 0;                // client died before writing anything
   uint64_t queue_full = 0;          // dropped: queue at max_queue
-  uint64_t rate_limited = 0;        // dropped: over rate_limit
+  uint64_t rate_limited = 0;        // not stored: over rate_limit (per group or globally)
   uint64_t write_errors = 0;        // publish failed (disk full...)
   uint64_t kernel_connections = 0;  // coredump connections from the kernel
   uint64_t kernel_dropped = 0;      // refused: too many workers, or a bad handshake
@@ -72,6 +76,7 @@ class Server {
     std::optional<Clock::time_point> deadline;
     ipc::DumpRequest request{};
     std::optional<store::PendingReport> pending;
+    Clock::time_point dump_started{};
   };
 
   Server(config::Config config, WorkerSpec worker, store::CrashDirectory directory, util::UniqueFd listen_fd,
@@ -87,10 +92,13 @@ class Server {
   void answer_status(Connection& c, std::span<const std::byte> bytes);
   void start_dump(Connection& c);
   void finish(Connection& c, bool completed, const std::string& reason);
+  // After a report is stored: its log entry, the hook, the metrics.
+  void announce(const Connection& c, const store::ReportHead& head, const store::Publication& published);
+  void log_loops(Clock::time_point now);
+  MetricsGauges gauges() const;
   void expire(Clock::time_point now);
   void close_connection(uint64_t id);
   void start_queued();
-  bool over_rate_limit(Clock::time_point now);
   void shutdown_begin();
   int next_timeout_ms() const;
   void log_counters() const;
@@ -112,7 +120,10 @@ class Server {
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::optional<Clock::time_point> stop_deadline_;
-  std::deque<Clock::time_point> recent_;  // accepted dumps in the last minute (rate_limit)
+  CrashAdmission admission_;
+  publish::ReportHook hook_;
+  MetricsFile metrics_file_;
+  MetricsState metrics_;
   Counters counters_;
   Clock::time_point started_ = Clock::now();
 };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <ctime>
 #include <random>
 #include <thread>
 
@@ -94,15 +95,13 @@ Result<PendingReport> CrashDirectory::create_pending(bool with_core) {
   return report;
 }
 
-std::vector<std::optional<timespec>> CrashDirectory::slot_times() const {
-  std::vector<std::optional<timespec>> times(count_);
+std::vector<bool> CrashDirectory::slots_present() const {
+  std::vector<bool> present(count_);
   for (unsigned i = 0; i < count_; ++i) {
     struct stat st {};
-    // Whatever sits at the name (a planted symlink included) counts as used;
-    // it is unlinked, never followed, when the slot is reused.
-    if (::fstatat(dir_.get(), slot_name(i).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) times[i] = st.st_mtim;
+    present[i] = ::fstatat(dir_.get(), slot_name(i).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   }
-  return times;
+  return present;
 }
 
 Result<UniqueFd> CrashDirectory::open_lock_file(const char* name) {
@@ -162,14 +161,58 @@ Result<DirectoryLock> CrashDirectory::writer_slot(unsigned count, std::chrono::m
 
 Result<std::string> CrashDirectory::publish(PendingReport& report, const std::vector<bool>& busy,
                                             std::optional<uid_t> owner_uid) {
+  PublishOptions options;
+  options.busy = busy;
+  options.owner_uid = owner_uid;
+  auto published = publish(report, options);
+  if (!published) return std::unexpected(published.error());
+  return published->name;
+}
+
+Result<uint64_t> CrashDirectory::count_not_kept(const CrashFacts& facts) {
+  auto held = lock();
+  if (!held) return std::unexpected(held.error());
+  RingIndex index = RingIndex::load(dir_.get());
+  index.reconcile(slots_present());
+  index.count_not_kept(facts, std::time(nullptr));
+  if (auto saved = index.save(dir_.get()); !saved) return std::unexpected(saved.error());
+  const GroupRecord* group = facts.group ? index.group(*facts.group) : nullptr;
+  return group ? group->count : 0;
+}
+
+Result<Publication> CrashDirectory::publish(PendingReport& report, const PublishOptions& options) {
   auto held = lock();
   if (!held) return std::unexpected(held.error());
   // Linked once, never twice: a report the server published just before it
   // died (its client then publishes it too), or the other way round.
   if (is_published(report)) return util::fail(util::ErrorKind::exists, "the report is published already");
-  unsigned index = choose_slot(slot_times(), busy);
-  std::string name = slot_name(index);
+  Publication out;
+  std::string problem;
+  RingIndex index = RingIndex::load(dir_.get(), &problem);
+  if (!problem.empty()) out.index_problem = problem;
+  std::vector<bool> present = slots_present();
+  index.reconcile(present);
+  int64_t now = std::time(nullptr);
+  SlotChoice choice = index.choose(options.facts.group, count_, options.keep_per_signature, present, options.busy);
+  if (!choice.replaces_group_newest && !options.new_slot_allowed) {
+    out.kept = false;
+    index.count_not_kept(options.facts, now);
+  } else {
+    std::string name = slot_name(choice.slot);
+    if (auto linked = link_into(report, name, options.owner_uid); !linked) return std::unexpected(linked.error());
+    index.record(choice.slot, options.facts, now);
+    out.name = name;
+    out.replaced_group_newest = choice.replaces_group_newest;
+  }
+  const GroupRecord* group = options.facts.group ? index.group(*options.facts.group) : nullptr;
+  out.group_count = group ? group->count : 0;
+  // The report is in place whatever happens to the index: a failure here
+  // only costs the ring its order (the next publication starts afresh).
+  if (auto saved = index.save(dir_.get()); !saved) out.index_problem = saved.error().message;
+  return out;
+}
 
+Result<void> CrashDirectory::link_into(PendingReport& report, const std::string& name, std::optional<uid_t> owner_uid) {
   // Empty the slot, report first, so a reader never pairs an old report
   // with new companions.
   for (SlotFile kind : {SlotFile::text, SlotFile::json, SlotFile::core}) {
@@ -204,7 +247,7 @@ Result<std::string> CrashDirectory::publish(PendingReport& report, const std::ve
       if (rc != 0) return util::fail_errno(fmt::format("publish {}/{}", path_, file));
     }
   }
-  return name;
+  return {};
 }
 
 bool CrashDirectory::is_published(const PendingReport& report) const {

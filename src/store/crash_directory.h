@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "store/ring_index.h"
 #include "util/result.h"
 #include "util/unique_fd.h"
 
@@ -54,6 +55,27 @@ struct OpenOptions {
   bool force_named_temp = false;
 };
 
+// How a report is published into the ring.
+struct PublishOptions {
+  CrashFacts facts;  // its group (signature and uid) and names, for the ring's index
+  // Per group, the first K reports and the newest are kept; a group's
+  // further crash replaces its newest. 0: no grouping.
+  unsigned keep_per_signature = 0;
+  // False (over the global rate_limit): only the group's own newest may be
+  // replaced; a report that needs a slot of its own is counted, not kept.
+  bool new_slot_allowed = true;
+  std::vector<bool> busy;          // slots being written: skipped unless all are
+  std::optional<uid_t> owner_uid;  // report_access=owner: may read the published files
+};
+
+struct Publication {
+  std::string name;                          // "usercrash_07"; empty when not kept
+  bool kept = true;                          // false: counted in its group only (new_slot_allowed)
+  bool replaced_group_newest = false;        // it took the place of its group's newest report
+  uint64_t group_count = 0;                  // crashes of its group so far (0 without a group)
+  std::optional<std::string> index_problem;  // the index could not be read or written; the report is fine
+};
+
 class CrashDirectory {
  public:
   // Opens `path` (O_DIRECTORY|O_NOFOLLOW). Refuses a directory that is not
@@ -67,15 +89,21 @@ class CrashDirectory {
   // Unnamed files for a new report (mode 0600 until published).
   util::Result<PendingReport> create_pending(bool with_core);
 
-  // Takes the lock, chooses the slot (skipping `busy` ones), replaces what
-  // the slot held and links the pending files in, text last. Returns the
-  // slot's name. `owner_uid` (when given) may read the published files. A
-  // report published already is an error of kind `exists`.
+  // Takes the lock, chooses the slot from the ring's index (store/ring_index.h:
+  // never from file times), replaces what the slot held, links the pending
+  // files in, text last, and records the publication in the index. A report
+  // published already is an error of kind `exists`.
+  util::Result<Publication> publish(PendingReport& report, const PublishOptions& options);
+  // The same for a report without a group; returns the slot's name.
   util::Result<std::string> publish(PendingReport& report, const std::vector<bool>& busy = {},
                                     std::optional<uid_t> owner_uid = std::nullopt);
 
   // Whether `report`'s files are in a slot already.
   bool is_published(const PendingReport& report) const;
+
+  // Counts, under the lock, a crash of `facts.group` that was not kept;
+  // returns the group's count.
+  util::Result<uint64_t> count_not_kept(const CrashFacts& facts);
 
   util::Result<DirectoryLock> lock(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
@@ -85,8 +113,9 @@ class CrashDirectory {
   // `timeout` for one (then an error of kind `timed_out`).
   util::Result<DirectoryLock> writer_slot(unsigned count, std::chrono::milliseconds timeout);
 
-  // Modification time of each slot's text report.
-  std::vector<std::optional<timespec>> slot_times() const;
+  // Whether each slot holds something at its text report's name (a
+  // planted symlink counts: it is unlinked, never followed, on reuse).
+  std::vector<bool> slots_present() const;
 
   // Removes leftovers of interrupted writes (hidden temp names).
   void remove_stale_temporaries();
@@ -97,6 +126,8 @@ class CrashDirectory {
 
   util::Result<PendingFile> create_one(SlotFile kind);
   util::Result<util::UniqueFd> open_lock_file(const char* name);
+  // Empties slot `name` and links the report's files into it.
+  util::Result<void> link_into(PendingReport& report, const std::string& name, std::optional<uid_t> owner_uid);
 
   std::string path_;
   util::UniqueFd dir_;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/crash_directory.h"
+#include "store/report_head.h"
 #include "store/slot_ring.h"
 #include "util/directory_walk.h"
 #include "util/file_io.h"
@@ -41,7 +42,7 @@ void set_id(ReportSummary& out, std::string_view id) {
 }
 
 // Picks the summary's fields out of the report JSON without building it:
-// top-level pid, uid, comm, exe, time, and signal.number / signal.name.
+// top-level pid, uid, comm, exe, time, signature, and signal.number / signal.name.
 class SummarySax final : public nlohmann::json_sax<json> {
  public:
   explicit SummarySax(ReportSummary& out) : out_(out) {}
@@ -59,6 +60,7 @@ class SummarySax final : public nlohmann::json_sax<json> {
       else if (keys_[0] == "exe") out_.exe = v;
       else if (keys_[0] == "time") out_.time = v;
       else if (keys_[0] == "id") set_id(out_, v);
+      else if (keys_[0] == "signature") out_.signature = v;
     } else if (in_signal() && keys_[1] == "name") {
       out_.signal_name = v;
     }
@@ -166,14 +168,6 @@ bool older(const timespec& a, const timespec& b) {
   return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
-// "KEY: value" at the start of a header line, up to `stop` (or the line's end).
-std::optional<std::string_view> field(std::string_view line, std::string_view key, char stop = '\0') {
-  if (!line.starts_with(key)) return std::nullopt;
-  std::string_view value = line.substr(key.size());
-  if (stop) value = value.substr(0, value.find(stop));
-  return value;
-}
-
 }  // namespace
 
 Result<UniqueFd> open_report_directory(const std::string& path) {
@@ -196,35 +190,16 @@ bool summary_from_json(std::string_view text, ReportSummary& out) {
 }
 
 void summary_from_text(std::string_view head, ReportSummary& out) {
-  while (!head.empty()) {
-    size_t eol = head.find('\n');
-    std::string_view line = head.substr(0, eol);
-    head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 1);
-    if (line.empty() || line == "Registers:" || line == "BackTrace:") {
-      if (out.pid) break;  // the header ends at the first blank line after it began
-      continue;
-    }
-    if (auto v = field(line, "pid: ", ',')) {
-      out.pid = util::parse_int<int64_t>(*v);
-      size_t comm = line.find(", comm: ");
-      if (comm != std::string_view::npos) out.comm = std::string(line.substr(comm + 8));
-    } else if (auto u = field(line, "uid: ", ',')) {
-      out.uid = util::parse_int<int64_t>(*u);
-    } else if (auto e = field(line, "exe: ")) {
-      out.exe = std::string(*e);
-    } else if (auto id = field(line, "id: ")) {
-      set_id(out, *id);
-    } else if (auto t = field(line, "time: ")) {
-      out.time = std::string(*t);
-    } else if (auto s = field(line, "signal: ")) {
-      // "11 (SIGSEGV), code: ..."
-      size_t space = s->find(' ');
-      out.signal = util::parse_int<int>(s->substr(0, space));
-      size_t open = s->find('('), close = s->find(')');
-      if (open != std::string_view::npos && close != std::string_view::npos && close > open)
-        out.signal_name = std::string(s->substr(open + 1, close - open - 1));
-    }
-  }
+  ReportHead h = parse_report_head(head);
+  if (h.id) set_id(out, *h.id);
+  out.pid = h.pid;
+  out.uid = h.uid;
+  out.comm = h.comm;
+  out.exe = h.exe;
+  out.time = h.time;
+  out.signal = h.signal;
+  out.signal_name = h.signal_name;
+  out.signature = h.signature;
 }
 
 std::optional<ReportSummary> summarize_slot(int dirfd, unsigned slot) {
@@ -266,6 +241,7 @@ std::optional<ReportSummary> summarize_slot(int dirfd, unsigned slot) {
     fallback.exe.reset();
     fallback.time.reset();
     fallback.id.reset();
+    fallback.signature.reset();
     auto head = util::read_file_at(dirfd, s.name.c_str(), kTextHead);
     if (head) summary_from_text(*head, fallback);
     s = std::move(fallback);

@@ -33,6 +33,7 @@ struct ReportSummary {
   std::optional<std::string> signal_name;
   std::optional<std::string> comm;
   std::optional<std::string> exe;
+  std::optional<std::string> signature;  // the crash signature (hex), when the report has one
   bool has_json = false;
   bool has_core = false;
   // Why the summary did not come from the JSON ("no JSON", "broken JSON: ..."); the text's head was used instead.

@@ -16,26 +16,4 @@ std::optional<unsigned> slot_index(const std::string& name, unsigned count) {
   return n;
 }
 
-unsigned choose_slot(const SlotTimes& times, const std::vector<bool>& busy) {
-  auto is_busy = [&](size_t i) { return i < busy.size() && busy[i]; };
-  bool all_busy = true;
-  for (size_t i = 0; i < times.size(); ++i) all_busy = all_busy && is_busy(i);
-  auto usable = [&](size_t i) { return all_busy || !is_busy(i); };
-
-  for (size_t i = 0; i < times.size(); ++i)
-    if (usable(i) && !times[i]) return static_cast<unsigned>(i);
-  std::optional<size_t> oldest;
-  for (size_t i = 0; i < times.size(); ++i) {
-    if (!usable(i)) continue;
-    if (!oldest) {
-      oldest = i;
-      continue;
-    }
-    const timespec& a = *times[i];
-    const timespec& b = *times[*oldest];
-    if (a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec)) oldest = i;
-  }
-  return static_cast<unsigned>(oldest.value_or(0));
-}
-
 }  // namespace usercrash::store

@@ -14,7 +14,7 @@
 
 namespace usercrash::util {
 
-Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds) {
+Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds, const SpawnOptions& options) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
     return fail("not an absolute path: " + (argv.empty() ? "" : argv[0]));
   posix_spawn_file_actions_t actions;
@@ -33,17 +33,24 @@ Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (options.new_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  posix_spawnattr_setflags(&attr, flags);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // The environment the kernel gives core_pattern helpers.
-  char home[] = "HOME=/";
-  char path[] = "PATH=/sbin:/bin:/usr/sbin:/usr/bin";
-  char* env[] = {home, path, nullptr};
+  std::vector<std::string> environment = {"HOME=/", "PATH=/sbin:/bin:/usr/sbin:/usr/bin"};
+  environment.insert(environment.end(), options.environment.begin(), options.environment.end());
+  std::vector<char*> env;
+  for (auto& e : environment) env.push_back(e.data());
+  env.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), env);
+  int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return fail_errno("start " + argv[0], rc);

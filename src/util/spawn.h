@@ -21,10 +21,19 @@ struct SpawnFds {
   // Standard fds not in `map` are opened on /dev/null.
 };
 
+struct SpawnOptions {
+  // KEY=VALUE entries added to the fixed environment.
+  std::vector<std::string> environment;
+  // The child leads a process group of its own, so that it can be killed
+  // with whatever it started.
+  bool new_process_group = false;
+};
+
 // argv[0] must be an absolute path. The child starts with an empty signal
 // mask, every signal at its default action, and HOME=/
-// PATH=/sbin:/bin:/usr/sbin:/usr/bin.
-Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds);
+// PATH=/sbin:/bin:/usr/sbin:/usr/bin (plus `options.environment`).
+Result<pid_t> spawn_program(const std::vector<std::string>& argv, const SpawnFds& fds,
+                            const SpawnOptions& options = {});
 
 // Waits for our child `pid` to exit, until `deadline` (on a pidfd, so the
 // wait ends the moment it exits); its wait status, reaped, or nullopt when

@@ -397,6 +397,28 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log, const std::vector<std::string>& env) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void stop_process(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+}
+
 RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   // The program may stop reading its input early (the client reads only the
   // head of a core): that is EPIPE here, not a reason to die.

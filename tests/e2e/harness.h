@@ -178,6 +178,13 @@ bool clients_running(const std::string& config_path);
 size_t fd_count(pid_t pid);
 long rss_kib(pid_t pid);
 
+// Starts a program (PATH searched) with stdout and stderr appended to
+// `log` and `env` (KEY=VALUE) added to its environment; returns its pid.
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log,
+                   const std::vector<std::string>& env = {});
+// SIGTERM, then waits for it.
+void stop_process(pid_t pid);
+
 // Runs a program and returns its exit status and combined output.
 struct RunResult {
   int status = -1;

@@ -103,8 +103,9 @@ class Storms : public ::testing::Test {
 
 TEST_F(Storms, UnderTheChosenPipeLimitEveryCrashOfAStormGetsAReport) {
   TempDir dir;
-  // Defaults but for the ring, large enough to keep every report.
-  ServerProcess server(dir, {"count=100", "state_directory=" + dir / "state"});
+  // Defaults but for the ring, large enough to keep every report, and no
+  // grouping: every crash of the storm is the same bug.
+  ServerProcess server(dir, {"count=100", "keep_per_signature=0", "state_directory=" + dir / "state"});
   CorePatternGuard guard("core", 7);
   RunResult on = run({program("usercrashctl"), "--config", server.config(), "enable"});
   ASSERT_EQ(WEXITSTATUS(on.status), 0) << on.output;
@@ -138,7 +139,7 @@ TEST_F(Storms, UnderASmallPipeLimitTheKernelSkipsMostOfAStorm) {
   // others at the server), while all 50 crashes arrive within a few: the
   // kernel skips every crash that finds 4 helpers running.
   TempDir dir;
-  ServerProcess server(dir, {"count=100"});
+  ServerProcess server(dir, {"count=100", "keep_per_signature=0"});
   CorePatternGuard guard(client_pattern(server.config()), 4);
   Storm storm = crash_together(kStorm);
   for (int status : storm.statuses) ASSERT_TRUE(WIFSIGNALED(status));

@@ -23,27 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 bool have(const char* tool) { return run({"sh", "-c", std::string("command -v ") + tool}).status == 0; }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log, const std::vector<std::string>& env = {}) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void stop(pid_t pid) {
-  ::kill(pid, SIGTERM);
-  ::waitpid(pid, nullptr, 0);
-}
-
 TEST(Systemd, SocketActivatedServerServesTheClient) {
   REQUIRE_ROOT();
   if (!have("systemd-socket-activate")) GTEST_SKIP() << "systemd-socket-activate not installed";
@@ -51,9 +30,9 @@ TEST(Systemd, SocketActivatedServerServesTheClient) {
   ServerProcess config(dir, {}, /*start=*/false);
   ::mkdir((dir / "run").c_str(), 0700);
   std::string log = dir / "activate.log";
-  pid_t activator = spawn({"systemd-socket-activate", "--seqpacket", "-l", config.socket(), program("usercrash_s"),
-                           "--config", config.config(), "--verbose"},
-                          log);
+  pid_t activator = spawn_logged({"systemd-socket-activate", "--seqpacket", "-l", config.socket(),
+                                  program("usercrash_s"), "--config", config.config(), "--verbose"},
+                                 log);
   auto deadline = Clock::now() + std::chrono::seconds(10);
   while (!exists(config.socket()) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_TRUE(exists(config.socket())) << read_file(log);
@@ -82,7 +61,7 @@ TEST(Systemd, SocketActivatedServerServesTheClient) {
   auto second_report = wait_for_report(config.directory(), "usercrash_01");
   ASSERT_TRUE(second_report) << read_file(log);
   EXPECT_EQ((*second_report)["pid"], second.pid());
-  stop(activator);
+  stop_process(activator);
 }
 
 TEST(Systemd, ServerSignalsReadinessWithSdNotify) {
@@ -97,8 +76,8 @@ TEST(Systemd, ServerSignalsReadinessWithSdNotify) {
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", notify_path.c_str());
   ASSERT_EQ(::bind(notify, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
 
-  pid_t server = spawn({program("usercrash_s"), "--config", config.config()}, dir / "server.log",
-                       {"NOTIFY_SOCKET=" + notify_path});
+  pid_t server = spawn_logged({program("usercrash_s"), "--config", config.config()}, dir / "server.log",
+                              {"NOTIFY_SOCKET=" + notify_path});
   pollfd p{notify, POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 10'000), 1) << read_file(dir / "server.log");
   char buffer[512] = {};
@@ -108,7 +87,7 @@ TEST(Systemd, ServerSignalsReadinessWithSdNotify) {
   EXPECT_NE(message.find("READY=1"), std::string::npos) << message;
   // Ready means ready: the socket is there and answers.
   EXPECT_TRUE(exists(config.socket()));
-  stop(server);
+  stop_process(server);
   ::close(notify);
 }
 

@@ -151,7 +151,9 @@ TEST_P(Storm, EveryCrashOfAStormIsRecordedWithBoundedServerResources) {
   const int concurrency = GetParam();
   constexpr int kCrashes = 200;
   TempDir dir;
-  ServerProcess server(dir, {"count=250", "max_queue=256", "max_concurrent=" + std::to_string(concurrency)});
+  // Every crash of the storm is the same bug: keep_per_signature=0 keeps each.
+  ServerProcess server(
+      dir, {"count=250", "max_queue=256", "keep_per_signature=0", "max_concurrent=" + std::to_string(concurrency)});
   size_t fds_before = fd_count(server.pid());
   CorePatternGuard guard(client_pattern(server.config()), 0);
   ::setenv("CRASHER_PARKED", "0", 1);
@@ -195,7 +197,9 @@ INSTANTIATE_TEST_SUITE_P(Concurrency, Storm, ::testing::Values(1, 4));
 
 TEST_F(Faults, PastTheRateLimitCrashesAreCountedAndLoggedAsDropped) {
   TempDir dir;
-  ServerProcess server(dir, {"count=100", "max_queue=256", "rate_limit=20"});
+  // One program's crashes: keep_per_signature=0 gives each a slot of its own
+  // until its group is past rate_limit.
+  ServerProcess server(dir, {"count=100", "max_queue=256", "rate_limit=20", "keep_per_signature=0"});
   CorePatternGuard guard(client_pattern(server.config()), 0);
   ::setenv("CRASHER_PARKED", "0", 1);
   std::vector<std::thread> crashers;

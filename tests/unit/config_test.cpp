@@ -132,7 +132,7 @@ TEST(Config, OddValuesDumpBackThroughTheFileAndThroughSet) {
 
 TEST(Config, EveryKeyIsDocumentedAndDumpsBackToTheSameConfig) {
   const auto& names = keys();
-  EXPECT_EQ(names.size(), 26u);
+  EXPECT_EQ(names.size(), 30u);
   Config c = parse_ok("count=9\nsave_core=yes\nsource_lines=none\ntime_budget=1500ms\nmax_core_size=8K\n");
   auto pairs = dump(c);
   ASSERT_EQ(pairs.size(), names.size());
@@ -368,6 +368,38 @@ TEST(Config, EngineUserIsAUserNameOrANumber) {
   for (const char* bad : {"engine_user=", "engine_user=-x", "engine_user=a b", "engine_user=../x",
                           "engine_user=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
     EXPECT_NE(parse_error(bad).find("engine_user"), std::string::npos) << bad;
+}
+
+}  // namespace
+}  // namespace usercrash::config
+
+namespace usercrash::config {
+namespace {
+
+TEST(Config, FleetKeys) {
+  Config c;
+  EXPECT_EQ(c.keep_per_signature, 3u);
+  EXPECT_EQ(c.on_report, "");
+  EXPECT_EQ(c.on_report_timeout, milliseconds(30'000));
+  EXPECT_EQ(c.metrics_file, "");
+  auto set_ok = parse(
+      "keep_per_signature=0\non_report=/usr/local/bin/ship\non_report_timeout=2s\n"
+      "metrics_file=/var/lib/prometheus/node-exporter/usercrash.prom\n",
+      "t");
+  ASSERT_TRUE(set_ok) << set_ok.error().message;
+  EXPECT_EQ(set_ok->keep_per_signature, 0u);
+  EXPECT_EQ(set_ok->on_report, "/usr/local/bin/ship");
+  EXPECT_EQ(set_ok->on_report_timeout, milliseconds(2000));
+  EXPECT_TRUE(parse("on_report=\n", "t")) << "empty: none";
+  for (const char* bad : {"on_report=ship.sh\n", "metrics_file=usercrash.prom\n", "on_report=/a/../b\n",
+                          "keep_per_signature=1001\n", "on_report_timeout=0s\n"}) {
+    auto r = parse(bad, "t");
+    EXPECT_FALSE(r) << bad;
+  }
+  auto relative = parse("on_report=ship.sh\n", "t");
+  ASSERT_FALSE(relative);
+  EXPECT_NE(relative.error().message.find("absolute path (or empty for none)"), std::string::npos)
+      << relative.error().message;
 }
 
 }  // namespace

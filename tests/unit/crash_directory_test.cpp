@@ -193,9 +193,7 @@ TEST_P(CrashDirectoryTest, PublishLinksIntoTheNextSlotsWithMode0600) {
   expect_report("usercrash_02", "c");
   EXPECT_EQ(read_file(dir + "/usercrash_01.core.zst"), "core b");
   expect_no_temporaries();
-  auto times = d.slot_times();
-  ASSERT_EQ(times.size(), 3u);
-  for (const auto& t : times) EXPECT_TRUE(t.has_value());
+  EXPECT_EQ(d.slots_present(), (std::vector<bool>{true, true, true}));
 }
 
 // Unnamed files (O_TMPFILE, the normal case) get their first link when
@@ -216,26 +214,134 @@ TEST(CrashDirectoryOnce, AReportIsPublishedOnceNeverTwice) {
   auto again = d->publish(*pending);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().kind, util::ErrorKind::exists);
-  EXPECT_EQ(entries(tmp / "crashes"), (std::vector<std::string>{".lock", "usercrash_00", "usercrash_00.json"}))
+  EXPECT_EQ(entries(tmp / "crashes"),
+            (std::vector<std::string>{".index", ".lock", "usercrash_00", "usercrash_00.json"}))
       << "no second copy";
 }
 
-TEST_P(CrashDirectoryTest, ReplacesTheOldestWhenFull) {
+TEST_P(CrashDirectoryTest, ReplacesTheOldestPublicationWhenFull) {
   auto d = open(3);
   publish(d, "a");
   publish(d, "b", true);
   publish(d, "c");
-  set_mtime(dir + "/usercrash_00", 1000);
-  set_mtime(dir + "/usercrash_01", 500, 1);
-  set_mtime(dir + "/usercrash_02", 500, 2);
-  EXPECT_EQ(publish(d, "d"), "usercrash_01");
-  expect_report("usercrash_01", "d");
+  EXPECT_EQ(publish(d, "d"), "usercrash_00");
+  expect_report("usercrash_00", "d");
+  EXPECT_EQ(publish(d, "e"), "usercrash_01");
+  expect_report("usercrash_01", "e");
   EXPECT_FALSE(lstat_of(dir + "/usercrash_01.core.zst").exists) << "the old slot's core must go with it";
-  expect_report("usercrash_00", "a");
   expect_report("usercrash_02", "c");
-  // Next: slot 2 (500.000000002) is now the oldest.
-  EXPECT_EQ(publish(d, "e"), "usercrash_02");
+  EXPECT_EQ(publish(d, "f"), "usercrash_02");
   expect_no_temporaries();
+}
+
+TEST_P(CrashDirectoryTest, FileTimesDoNotDecideTheOrder) {
+  // With report_access=owner a report is its user's, who can set its times:
+  // a far-future mtime must not pin a slot, nor an old one evict a report early.
+  auto d = open(3);
+  publish(d, "a");
+  publish(d, "b");
+  publish(d, "c");
+  set_mtime(dir + "/usercrash_00", 4'000'000'000);
+  set_mtime(dir + "/usercrash_02", 1);
+  EXPECT_EQ(publish(d, "d"), "usercrash_00");
+  EXPECT_EQ(publish(d, "e"), "usercrash_01");
+  EXPECT_EQ(publish(d, "f"), "usercrash_02");
+}
+
+TEST_P(CrashDirectoryTest, ReportsFoundWithoutARecordAreTheOldest) {
+  // A ring filled before the index existed (or whose index was lost).
+  auto d = open(3);
+  publish(d, "a");
+  publish(d, "b");
+  ASSERT_EQ(::unlink((dir + "/" + kIndexName).c_str()), 0);
+  EXPECT_EQ(publish(d, "c"), "usercrash_02");
+  EXPECT_EQ(publish(d, "d"), "usercrash_00");
+  EXPECT_EQ(publish(d, "e"), "usercrash_01");
+  EXPECT_EQ(publish(d, "f"), "usercrash_02");
+}
+
+TEST_P(CrashDirectoryTest, AnIndexThatIsNotRootsAloneIsIgnored) {
+  auto d = open(3);
+  publish(d, "a");
+  publish(d, "b");
+  publish(d, "c");
+  std::string index = dir + "/" + kIndexName;
+  ASSERT_EQ(::chmod(index.c_str(), 0666), 0);
+  // Ignored: every report counts as unrecorded, the lowest slot goes first.
+  auto pending = d.create_pending(false);
+  ASSERT_TRUE(pending);
+  write_fd(pending->fd(SlotFile::text), "text d");
+  auto published = d.publish(*pending, PublishOptions{});
+  ASSERT_TRUE(published);
+  EXPECT_EQ(published->name, "usercrash_00");
+  ASSERT_TRUE(published->index_problem);
+  EXPECT_NE(published->index_problem->find("not a plain file of root's alone"), std::string::npos);
+  EXPECT_EQ(lstat_of(index).st.st_mode & 0777, 0600u) << "written anew";
+}
+
+// Publishes a report of group `signature` (uid 0); the slot's name, "" when not kept.
+Publication publish_grouped(CrashDirectory& d, const std::string& signature, unsigned keep,
+                            bool new_slot_allowed = true, uint32_t uid = 0) {
+  auto pending = d.create_pending(false);
+  if (!pending) throw std::runtime_error(pending.error().message);
+  write_fd(pending->fd(SlotFile::text), "text " + signature);
+  PublishOptions o;
+  o.facts.group = GroupKey{signature, uid};
+  o.facts.comm = "comm-" + signature;
+  o.keep_per_signature = keep;
+  o.new_slot_allowed = new_slot_allowed;
+  auto published = d.publish(*pending, o);
+  if (!published) throw std::runtime_error(published.error().message);
+  return *published;
+}
+
+TEST_P(CrashDirectoryTest, ACrashLoopKeepsItsFirstReportsAndItsNewestAndCountsTheRest) {
+  // The issue's case: 300 crashes of one program with 5 of 5 others among them, count=50.
+  auto d = open(50);
+  std::vector<std::string> others;
+  for (int i = 0; i < 300; ++i) {
+    Publication p = publish_grouped(d, "loop", 3);
+    EXPECT_TRUE(p.kept);
+    EXPECT_EQ(p.group_count, static_cast<uint64_t>(i + 1));
+    EXPECT_EQ(p.replaced_group_newest, i >= 4) << i;
+    if (i % 60 == 30) others.push_back(publish_grouped(d, "other" + std::to_string(i), 3).name);
+  }
+  ASSERT_EQ(others.size(), 5u);
+  for (const auto& slot : others) EXPECT_TRUE(lstat_of(dir + "/" + slot).exists) << slot;
+  RingIndex index = RingIndex::load(d.fd());
+  EXPECT_EQ(index.slots_of(GroupKey{"loop", 0}).size(), 4u);
+  ASSERT_TRUE(index.group(GroupKey{"loop", 0}));
+  EXPECT_EQ(index.group(GroupKey{"loop", 0})->count, 300u);
+  size_t used = 0;
+  for (bool p : d.slots_present()) used += p;
+  EXPECT_EQ(used, 9u);
+}
+
+TEST_P(CrashDirectoryTest, GroupsAreAlsoByUser) {
+  auto d = open(20);
+  for (int i = 0; i < 6; ++i) publish_grouped(d, "same", 1);
+  // Another user crashing a copy at the same place has a group of its own.
+  Publication other = publish_grouped(d, "same", 1, true, 1000);
+  EXPECT_FALSE(other.replaced_group_newest);
+  EXPECT_EQ(other.group_count, 1u);
+}
+
+TEST_P(CrashDirectoryTest, WithoutANewSlotOnlyTheGroupsNewestIsReplaced) {
+  auto d = open(10);
+  publish_grouped(d, "loop", 1);
+  publish_grouped(d, "loop", 1);
+  Publication p = publish_grouped(d, "loop", 1, false);
+  EXPECT_TRUE(p.kept);
+  EXPECT_TRUE(p.replaced_group_newest);
+  Publication q = publish_grouped(d, "fresh", 1, false);
+  EXPECT_FALSE(q.kept);
+  EXPECT_TRUE(q.name.empty());
+  EXPECT_EQ(q.group_count, 1u);
+  auto counted = d.count_not_kept(CrashFacts{GroupKey{"fresh", 0}, "c", "e"});
+  ASSERT_TRUE(counted);
+  EXPECT_EQ(*counted, 2u);
+  RingIndex index = RingIndex::load(d.fd());
+  EXPECT_EQ(index.group(GroupKey{"fresh", 0})->not_kept, 2u);
 }
 
 TEST_P(CrashDirectoryTest, BusySlotsAreNotTaken) {
@@ -244,11 +350,9 @@ TEST_P(CrashDirectoryTest, BusySlotsAreNotTaken) {
   EXPECT_EQ(publish(d, "b", false, {false, true, false}), "usercrash_00");
 }
 
-TEST_P(CrashDirectoryTest, EmptySlotTimes) {
+TEST_P(CrashDirectoryTest, EmptySlots) {
   auto d = open(4);
-  auto times = d.slot_times();
-  ASSERT_EQ(times.size(), 4u);
-  for (const auto& t : times) EXPECT_FALSE(t.has_value());
+  EXPECT_EQ(d.slots_present(), std::vector<bool>(4, false));
 }
 
 TEST_P(CrashDirectoryTest, PlantedSymlinksAtSlotNamesAreReplacedNotFollowed) {
@@ -301,15 +405,14 @@ TEST_P(CrashDirectoryTest, PlantedFifoAtASlotNameIsReplacedWithoutBlocking) {
   expect_report("usercrash_00", "new");
 }
 
-TEST_P(CrashDirectoryTest, PlantedEntryCountsAsUsedByItsOwnMtime) {
+TEST_P(CrashDirectoryTest, PlantedEntryCountsAsUsedAndOldestWhateverItsTimes) {
   std::string victim = tmp / "victim";
   write_file(victim, "precious");
   auto d = open(2);
   publish(d, "a");
   ASSERT_EQ(::symlink(victim.c_str(), (dir + "/usercrash_01").c_str()), 0);
-  set_mtime(dir + "/usercrash_00", 2000);
-  set_mtime(dir + "/usercrash_01", 1000);  // the link's own time, not the victim's
-  set_mtime(victim, 3000);
+  set_mtime(dir + "/usercrash_01", 4'000'000'000);  // the link's own time
+  set_mtime(victim, 4'000'000'000);
   EXPECT_EQ(publish(d, "b"), "usercrash_01");
   expect_report("usercrash_01", "b");
   EXPECT_EQ(read_file(victim), "precious");
@@ -394,7 +497,8 @@ TEST_P(CrashDirectoryTest, RemoveStaleTemporariesCleansOnlyPendingNames) {
   auto pending = d.create_pending(false);  // named ones exist on the fallback path
   ASSERT_TRUE(pending);
   d.remove_stale_temporaries();
-  EXPECT_EQ(entries(dir), (std::vector<std::string>{".lock", "unrelated", "usercrash_00", "usercrash_00.json"}));
+  EXPECT_EQ(entries(dir),
+            (std::vector<std::string>{".index", ".lock", "unrelated", "usercrash_00", "usercrash_00.json"}));
 }
 
 // Issue 9.2: the owner gets read access and nothing else; the files stay

@@ -1,17 +1,10 @@
-// Slot names and the choice of the next slot of the ring.
+// Slot names of the ring.
 #include "store/slot_ring.h"
 
 #include <gtest/gtest.h>
 
 namespace usercrash::store {
 namespace {
-
-timespec at(time_t sec, long nsec = 0) {
-  timespec t{};
-  t.tv_sec = sec;
-  t.tv_nsec = nsec;
-  return t;
-}
 
 TEST(SlotName, TwoDigitsThenThree) {
   EXPECT_EQ(slot_name(0), "usercrash_00");
@@ -45,53 +38,6 @@ TEST(SlotIndex, RefusesEverythingElse) {
 TEST(SlotIndex, RoundTripsSlotName) {
   for (unsigned count : {1u, 50u, 100u, 101u, 1000u})
     for (unsigned i = 0; i < count; ++i) ASSERT_EQ(slot_index(slot_name(i), count), i) << count;
-}
-
-TEST(ChooseSlot, FirstEmptySlot) {
-  EXPECT_EQ(choose_slot(SlotTimes(5)), 0u);
-  SlotTimes t = {at(10), at(5), std::nullopt, std::nullopt};
-  EXPECT_EQ(choose_slot(t), 2u) << "an empty slot wins over an old one";
-  t = {std::nullopt, at(1)};
-  EXPECT_EQ(choose_slot(t), 0u);
-}
-
-TEST(ChooseSlot, OldestWhenFull) {
-  EXPECT_EQ(choose_slot({at(30), at(10), at(20)}), 1u);
-  EXPECT_EQ(choose_slot({at(5), at(10), at(20)}), 0u);
-  EXPECT_EQ(choose_slot({at(50), at(40), at(3)}), 2u);
-}
-
-TEST(ChooseSlot, NanosecondsDecideWithinOneSecond) {
-  EXPECT_EQ(choose_slot({at(100, 500), at(100, 499), at(100, 501)}), 1u);
-  EXPECT_EQ(choose_slot({at(100, 999'999'999), at(101, 0)}), 0u);
-  EXPECT_EQ(choose_slot({at(101, 0), at(100, 999'999'999)}), 1u);
-}
-
-TEST(ChooseSlot, TiesGoToTheLowestIndex) {
-  EXPECT_EQ(choose_slot({at(7, 7), at(7, 7), at(7, 7)}), 0u);
-  EXPECT_EQ(choose_slot({at(9), at(7, 7), at(7, 7)}), 1u);
-}
-
-TEST(ChooseSlot, BusySlotsAreSkipped) {
-  // Slot 0 is empty but being written: the next empty one is taken.
-  EXPECT_EQ(choose_slot({std::nullopt, std::nullopt, at(1)}, {true}), 1u);
-  // The oldest is busy: the next oldest.
-  EXPECT_EQ(choose_slot({at(30), at(10), at(20)}, {false, true, false}), 2u);
-  // Busy empty slots are not "empty" for the choice.
-  EXPECT_EQ(choose_slot({std::nullopt, at(10), at(5)}, {true, false, false}), 2u);
-  // A busy vector shorter than the ring: the rest are free.
-  EXPECT_EQ(choose_slot({at(1), at(2), at(3)}, {true}), 1u);
-}
-
-TEST(ChooseSlot, AllBusyFallsBackToTheUsualChoice) {
-  EXPECT_EQ(choose_slot({at(30), at(10), at(20)}, {true, true, true}), 1u);
-  EXPECT_EQ(choose_slot({at(30), std::nullopt, at(20)}, {true, true, true}), 1u);
-}
-
-TEST(ChooseSlot, OneSlotRing) {
-  EXPECT_EQ(choose_slot({std::nullopt}), 0u);
-  EXPECT_EQ(choose_slot({at(1)}), 0u);
-  EXPECT_EQ(choose_slot({at(1)}, {true}), 0u);
 }
 
 }  // namespace

@@ -51,8 +51,10 @@ void print_help(const Context& ctx) {
       "        is active, 3 when not)\n"
       "  is-active [--quiet]\n"
       "        'active' or 'inactive' (exit status 0 or 3)\n"
-      "  list [--json]\n"
-      "        the reports, newest first: slot, id, time, pid, uid, signal, core kept, exe\n"
+      "  list [--json] [--group]\n"
+      "        the reports, newest first: slot, id, time, pid, uid, signal, core kept, exe;\n"
+      "        --group: by crash group (signature and user) with its count of crashes,\n"
+      "        first and last seen, reports kept and the newest one\n"
       "  info [--json] [--pid] SLOT|ID|PID\n"
       "        a report (text, or its JSON); SLOT is a slot number or name (usercrash_07),\n"
       "        ID the report's UUID (it names the report for good; its slot is reused),\n"
@@ -130,7 +132,7 @@ const std::vector<Command>& commands() {
       {"disable", "disable [--force]", {{"force", 0, false}}, 0, 0, false, run_disable},
       {"status", "status [--json]", {{"json", 0, false}}, 0, 0, false, run_status},
       {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
-      {"list", "list [--json]", {{"json", 0, false}}, 0, 0, false, run_list},
+      {"list", "list [--json] [--group]", {{"json", 0, false}, {"group", 0, false}}, 0, 0, false, run_list},
       {"info", "info [--json] [--pid] SLOT|ID|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
       {"gdb",
        "gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]",

@@ -7,6 +7,8 @@
 
 #include "report/render.h"
 #include "store/crash_directory.h"
+#include "store/ring_index.h"
+#include "tools/ctl/report_groups.h"
 #include "tools/ctl/selector.h"
 #include "tools/ctl/terminal.h"
 #include "tools/ctl/time_display.h"
@@ -43,6 +45,7 @@ json summary_json(const store::ReportSummary& r, const std::string& directory) {
       {"signal", r.signal ? json{{"number", *r.signal}, {"name", opt(r.signal_name)}} : json(nullptr)},
       {"comm", r.comm ? json(util::to_valid_utf8(*r.comm)) : json(nullptr)},
       {"exe", r.exe ? json(util::to_valid_utf8(*r.exe)) : json(nullptr)},
+      {"signature", r.signature ? json(util::to_valid_utf8(*r.signature)) : json(nullptr)},
       {"core", r.has_core},
       {"json", r.has_json},
       {"problem", opt(r.problem)},
@@ -60,6 +63,37 @@ void print_table(const Context& ctx, const std::vector<store::ReportSummary>& re
     if (r.problem) exe += " (" + util::escape_text(*r.problem) + ")";
     ctx.print("{:<14}{:<37}{:<29}{:>8} {:>6}  {:<9} {:<5} {}\n", r.name, r.id.value_or("-"), display_time(r, ctx.utc),
               opt(r.pid), opt(r.uid), signal, r.has_core ? "yes" : "-", exe);
+  }
+}
+
+json group_json(const ReportGroup& g, const std::string& directory) {
+  auto opt = [](const auto& v) -> json { return v ? json(util::to_valid_utf8(*v)) : json(nullptr); };
+  json slots = json::array();
+  for (const auto& s : g.slots) slots.push_back(s);
+  return {
+      {"signature", opt(g.signature)},
+      {"uid", g.uid ? json(*g.uid) : json(nullptr)},
+      {"count", g.count},
+      {"counted_by_index", g.counted_by_index},
+      {"first_seen", util::to_valid_utf8(g.first_seen)},
+      {"last_seen", util::to_valid_utf8(g.last_seen)},
+      {"newest", g.slots.front()},
+      {"newest_path", directory + "/" + g.slots.front()},
+      {"slots", slots},
+      {"comm", opt(g.comm)},
+      {"exe", opt(g.exe)},
+  };
+}
+
+void print_groups(const Context& ctx, const std::vector<ReportGroup>& groups) {
+  ctx.print("{:<18}{:>7} {:>5}  {:<22}{:<22}{:<14}{}\n", "SIGNATURE", "COUNT", "KEPT", "FIRST SEEN", "LAST SEEN",
+            "NEWEST", "EXE");
+  for (const auto& g : groups) {
+    std::string signature = g.signature ? util::escape_text(g.signature->substr(0, 16)) : "-";
+    std::string exe = g.exe ? util::escape_text(*g.exe) : g.comm ? util::escape_text(*g.comm) : "?";
+    if (g.uid) exe += fmt::format(" (uid {})", *g.uid);
+    ctx.print("{:<18}{:>7} {:>5}  {:<22}{:<22}{:<14}{}\n", signature, g.count, g.slots.size(),
+              util::escape_text(g.first_seen), util::escape_text(g.last_seen), g.slots.front(), exe);
   }
 }
 
@@ -91,6 +125,21 @@ Outcome run_list(Context& ctx, const CommandArgs& args) {
   }
   auto opened = open_reports(*config);
   if (!opened) return std::unexpected(opened.error());
+  if (args.has("group")) {
+    // The index is root's: others count what the ring still holds.
+    store::RingIndex index = store::RingIndex::load(opened->dir.get());
+    auto groups = group_reports(opened->reports, &index);
+    if (as_json) {
+      json out = json::array();
+      for (const auto& g : groups) out.push_back(group_json(g, config->directory));
+      ctx.print("{}\n", out.dump(1));
+    } else if (groups.empty()) {
+      ctx.print("No reports in {}.\n", config->directory);
+    } else {
+      print_groups(ctx, groups);
+    }
+    return kExitOk;
+  }
   if (as_json) {
     json out = json::array();
     for (const auto& r : opened->reports) out.push_back(summary_json(r, config->directory));
