@@ -59,7 +59,7 @@ _usercrashctl() {
         disable) options="--force" ;;
         status) options="--json" ;;
         is-active) options="--quiet" ;;
-        list) options="--json" ;;
+        list) options="--json --group" ;;
         info) options="--json --pid" ;;
         gdb) options="--exe --pid" ;;
         analyze) options="--json --exe --sysroot --search" ;;

@@ -48,12 +48,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
+    exec_child(argv, env);
   }
   ::close(out[1]);
   ::close(err[1]);

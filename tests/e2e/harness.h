@@ -182,6 +182,9 @@ long rss_kib(pid_t pid);
 // `log` and `env` (KEY=VALUE) added to its environment; returns its pid.
 pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log,
                    const std::vector<std::string>& env = {});
+// In a forked child: adds `env` (KEY=VALUE) and execs argv (PATH searched);
+// exits 127 when it cannot.
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, const std::vector<std::string>& env);
 // SIGTERM, then waits for it.
 void stop_process(pid_t pid);
 

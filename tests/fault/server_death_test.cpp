@@ -67,7 +67,10 @@ TEST_F(ServerDeath, AMixedStormLosesNoCrashWhenTheServerIsKilledFourTimes) {
   const std::vector<std::vector<std::string>> kinds = {
       {"null"}, {"abort"}, {"threads", "12"}, {"div-zero", "0"}, {"assert"}, {"stack-overflow"}, {"libc"}};
   TempDir dir;
-  ServerProcess server(dir, {"count=250", "max_queue=256", "max_concurrent=4"});
+  // Seven crash sites crash 17 times each: keep_per_signature=0 gives every
+  // crash a slot of its own, so that each can be found (by default a crash
+  // group keeps its first 3 reports and its newest, and counts the rest).
+  ServerProcess server(dir, {"count=250", "max_queue=256", "max_concurrent=4", "keep_per_signature=0"});
   CorePatternGuard guard(client_pattern(server.config()), 0);
   std::vector<pid_t> crashed(kCrashes, -1);
   std::atomic<int> started{0};
@@ -102,7 +105,9 @@ TEST_F(ServerDeath, KernelSocketWorkersPublishTheirReportsWhenTheServerDiesUnder
   TempDir dir;
   // One dump at a time: when the server dies, one worker is dumping and the
   // others wait in its queue.
-  ServerProcess server(dir, {"count=50", "max_concurrent=1"});
+  // Six crashes of one site, each to be found: keep_per_signature=0 (the
+  // default keeps a group's first 3 and its newest).
+  ServerProcess server(dir, {"count=50", "max_concurrent=1", "keep_per_signature=0"});
   ASSERT_TRUE(wait_for_file(dir / "run/core.sock")) << server.log();
   CorePatternGuard guard("@@" + (dir / "run/core.sock"), 0);
   std::vector<pid_t> crashed(kCrashes, -1);
