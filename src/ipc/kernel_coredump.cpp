@@ -1,5 +1,6 @@
 #include "ipc/kernel_coredump.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -13,6 +14,22 @@ namespace {
 constexpr int kSoPeerPidfd = 77;
 // A request larger than this is not one the kernel would send.
 constexpr size_t kMaxRequestSize = 4096;
+
+// struct pidfd_info of include/uapi/linux/pidfd.h (Linux 6.16, size
+// version 1), absent from Debian 12's headers.
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+  uint32_t coredump_mask;
+  uint32_t spare1;
+};
+static_assert(sizeof(PidfdInfo) == 72);
+constexpr uint64_t kPidfdInfoCoredump = 1ULL << 4;  // PIDFD_INFO_COREDUMP
+constexpr uint32_t kPidfdCoredumped = 1U << 0;      // PIDFD_COREDUMPED
+// PIDFD_GET_INFO: _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info).
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
 }  // namespace
 
 util::Result<kernel::CoredumpReq> check_coredump_request(const void* bytes, size_t size) {
@@ -55,6 +72,14 @@ util::Result<util::UniqueFd> peer_pidfd(int sock) {
   socklen_t len = sizeof fd;
   if (::getsockopt(sock, SOL_SOCKET, kSoPeerPidfd, &fd, &len) != 0) return util::fail_errno("SO_PEERPIDFD");
   return util::UniqueFd(fd);
+}
+
+util::Result<bool> dumping_core(int pidfd) {
+  PidfdInfo info{};
+  info.mask = kPidfdInfoCoredump;
+  if (::ioctl(pidfd, kPidfdGetInfo, &info) != 0) return util::fail_errno("PIDFD_GET_INFO");
+  if (!(info.mask & kPidfdInfoCoredump)) return util::fail("the kernel does not say whether the task dumps core");
+  return (info.coredump_mask & kPidfdCoredumped) != 0;
 }
 
 }  // namespace usercrash::ipc

@@ -62,4 +62,11 @@ const char* coredump_mark_name(uint32_t mark);
 // A pidfd for the peer of a connected AF_UNIX socket (SO_PEERPIDFD, 6.5+).
 util::Result<util::UniqueFd> peer_pidfd(int sock);
 
+// Whether the task behind `pidfd` is dumping core now, as the kernel marks
+// it before it connects to the coredump socket (PIDFD_GET_INFO with
+// PIDFD_INFO_COREDUMP, 6.16+; every kernel with the socket protocol has
+// it). The only proof that a connection is the kernel's: its credentials
+// are the crashing task's, any user's. Error when the kernel cannot say.
+util::Result<bool> dumping_core(int pidfd);
+
 }  // namespace usercrash::ipc

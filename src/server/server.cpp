@@ -625,6 +625,21 @@ void Server::log_counters() const {
 
 // --- the kernel's coredump socket ---------------------------------------
 
+namespace {
+
+// Why the peer of `sock` is not the kernel dumping a task's core; nothing
+// when it is.
+std::optional<std::string> not_the_kernel(int sock) {
+  auto pidfd = ipc::peer_pidfd(sock);
+  if (!pidfd) return "no pidfd for the peer: " + pidfd.error().message;
+  auto dumping = ipc::dumping_core(pidfd->get());
+  if (!dumping) return dumping.error().message;
+  if (!*dumping) return std::string("the peer is not dumping core (not a connection from the kernel)");
+  return std::nullopt;
+}
+
+}  // namespace
+
 void Server::on_kernel_accept() {
   for (;;) {
     int raw = ::accept4(kernel_listen_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -637,6 +652,15 @@ void Server::on_kernel_accept() {
     auto peer = ipc::peer_credentials(sock.get());
     if (!peer || stopping_) {
       ++counters_.kernel_dropped;
+      continue;
+    }
+    // Only the kernel may come here, for a task it is dumping: the socket
+    // is root's, and its peer must be a task the kernel marks as dumping
+    // core (a root process that connects is refused too, so that nothing
+    // but a real crash gets a root worker).
+    if (auto why = not_the_kernel(sock.get())) {
+      ++counters_.refused_peer;
+      log::warn("kernel coredump socket: pid {} (uid {}) refused: {}", peer->pid, peer->uid, *why);
       continue;
     }
     // One worker per crash, bounded like the dumps themselves; past it the

@@ -1,19 +1,24 @@
 // Attacks on the server: peers that are not root, malformed traffic,
 // floods, and files planted in the crash directory.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "e2e/fake_client.h"
 #include "e2e/harness.h"
+#include "ipc/kernel_coredump.h"
 #include "ipc/packet_codec.h"
+#include "util/unique_fd.h"
 
 namespace usercrash::test {
 namespace {
@@ -34,6 +39,39 @@ class Peers : public ::testing::Test {
     EXPECT_TRUE(server.running());
   }
 };
+
+// A process that connects to the kernel's coredump socket and speaks the
+// kernel's handshake, even as root, is not a crash: it gets no ack and no
+// worker; a real crash through the same socket still gets its report.
+TEST_F(Peers, TheKernelSocketRefusesAPeerThatIsNotDumpingCore) {
+  TempDir dir;
+  ServerProcess server(dir);
+  std::string path = dir / "run/core.sock";
+  ASSERT_TRUE(wait_for_file(path)) << server.log();
+  util::UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ipc::kernel::CoredumpReq req{ipc::kernel::kCoredumpReqSizeVer0, ipc::kernel::kCoredumpAckSizeVer0,
+                               ipc::kernel::kCoredumpKernel | ipc::kernel::kCoredumpUserspace |
+                                   ipc::kernel::kCoredumpReject | ipc::kernel::kCoredumpWait};
+  ASSERT_EQ(::send(sock.get(), &req, sizeof req, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof req));
+  pollfd p{sock.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1) << "the server neither answered nor closed";
+  char answer[64];
+  EXPECT_LE(::recv(sock.get(), answer, sizeof answer, MSG_DONTWAIT), 0) << "an ack went to a peer not dumping core";
+  EXPECT_TRUE(eventually([&] { return server.log().find("is not dumping core") != std::string::npos; }, 10s))
+      << server.log();
+  EXPECT_TRUE(list_reports(server.directory()).empty());
+  EXPECT_FALSE(clients_running(server.config())) << "no worker was started for it";
+
+  CorePatternGuard guard("@@" + path, 0);
+  CrashResult crash = run_crasher(crasher("crasher"), {"null"});
+  auto r = wait_for_report(server.directory(), "usercrash_00");
+  ASSERT_TRUE(r) << server.log();
+  EXPECT_EQ((*r)["pid"], crash.pid);
+}
 
 TEST_F(Peers, ANonRootPeerGetsNoSlotEvenThroughAnOpenSocket) {
   TempDir dir;
