@@ -18,7 +18,11 @@ namespace usercrash::engine {
 // The report's format version (JSON `version`, schema/report.schema.json):
 // bumped on every change of the JSON's keys or their meaning.
 // 2: signature, exe_build_id.
-inline constexpr int kReportVersion = 2;
+// 3: id, sandbox, uncaught_exception, frame method "signal", time null when
+//    not known (a core file analyzed later), signal code and code_name null
+//    when not known; usercrashctl list --json and list --group --json give
+//    it in each element.
+inline constexpr int kReportVersion = 3;
 
 // How the unwinder found a frame.
 enum class FrameMethod {

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
+#include "e2e/report_schema.h"
 
 namespace usercrash::test {
 namespace {
@@ -90,6 +91,7 @@ TEST_F(CrashLoop, ThreeHundredCrashesOfOneProgramKeepFourReportsAndACountAndPush
   ASSERT_EQ(WEXITSTATUS(listed.status), 0) << listed.output;
   json grouped = json::parse(listed.output);
   ASSERT_EQ(grouped.size(), 6u) << listed.output;
+  EXPECT_EQ(schema_errors_of(listed.output, "list_groups"), "");
   for (const auto& g : grouped) {
     if (g["signature"] == loop) {
       EXPECT_EQ(g["count"], 300u) << g.dump();

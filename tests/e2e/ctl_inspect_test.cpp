@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
+#include "e2e/report_schema.h"
 #include "tools/ctl/time_display.h"
 
 namespace usercrash::test {
@@ -101,6 +102,7 @@ TEST_F(CtlInspect, ListJsonHasTheSameFacts) {
   ASSERT_EQ(exit_code(r), 0) << r.output;
   json list = json::parse(r.output);
   ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(schema_errors_of(r.output, "list"), "");
   EXPECT_EQ(list[0]["slot"], "usercrash_02");
   EXPECT_EQ(list[0]["pid"], pids_[2]);
   EXPECT_EQ(list[0]["uid"], 0);
@@ -239,6 +241,7 @@ TEST_F(CtlInspect, AnalyzeGivesTheReportOfACoreFromAnywhere) {
   RunResult zst = ctl({"analyze", "--json", slot("usercrash_00.core.zst")});
   ASSERT_EQ(exit_code(zst), 0) << zst.output;
   json from_zst = json::parse(zst.output);
+  EXPECT_EQ(schema_errors_of(zst.output), "") << "time null, source core_file";
   EXPECT_EQ(from_zst["source"], "core_file");
   EXPECT_EQ(from_zst["pid"], pids_[0]);
   EXPECT_EQ(from_zst["signal"]["number"], SIGSEGV);

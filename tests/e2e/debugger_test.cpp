@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
+#include "e2e/report_schema.h"
 #include "engine/report.h"
 
 namespace usercrash::test {
@@ -289,6 +290,7 @@ TEST_F(Debugger, ReportsEveryThreadOfALiveProcessAsJson) {
   auto doc = json::parse(r.out, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << r.out;
   EXPECT_EQ(doc["version"], engine::kReportVersion);
+  EXPECT_EQ(schema_errors_of(r.out), "");
   EXPECT_EQ(doc["source"], "live");
   EXPECT_EQ(doc["pid"], target.pid());
   EXPECT_EQ(doc["tid"], target.pid());

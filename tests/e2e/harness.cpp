@@ -1,5 +1,7 @@
 #include "e2e/harness.h"
 
+#include "e2e/report_schema.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -241,6 +243,10 @@ void ServerProcess::kill_hard() {
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) stop();
+  // Every report a test produced through a server follows the published schema.
+  if (!std::filesystem::is_directory(directory_)) return;  // never started
+  if (std::string errors = schema_errors({directory_}); !errors.empty())
+    ADD_FAILURE() << "reports in " << directory_ << " do not follow schema/report.schema.json:\n" << errors;
 }
 
 std::string ServerProcess::log() const { return read_file(log_); }

@@ -35,6 +35,7 @@ std::string display_time(const store::ReportSummary& r, bool utc) {
 json summary_json(const store::ReportSummary& r, const std::string& directory) {
   auto opt = [](const auto& v) -> json { return v ? json(*v) : json(nullptr); };
   return {
+      {"version", engine::kReportVersion},
       {"slot", r.name},
       {"id", opt(r.id)},
       {"index", r.slot},
@@ -71,6 +72,7 @@ json group_json(const ReportGroup& g, const std::string& directory) {
   json slots = json::array();
   for (const auto& s : g.slots) slots.push_back(s);
   return {
+      {"version", engine::kReportVersion},
       {"signature", opt(g.signature)},
       {"uid", g.uid ? json(*g.uid) : json(nullptr)},
       {"count", g.count},
