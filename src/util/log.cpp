@@ -16,7 +16,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace usercrash::util::log {
 namespace {
@@ -248,7 +247,22 @@ void deliver_in_background(size_t max_queued, std::chrono::milliseconds exit_flu
   // At exit, what is queued gets a moment; a journald that does not take it
   // then does not hold the process.
   std::atexit([] { flush(state().exit_flush); });
-  std::thread(run_queue).detach();
+  // A small stack: the default (RLIMIT_STACK, 8 MiB) is private writable
+  // memory that a forked collector inherits and its memory budget
+  // (RLIMIT_DATA) counts (HostileProcess.ThirtyThousandMaps... ran out of
+  // it). Without a thread, entries are delivered where they are made.
+  constexpr size_t kStackBytes = 256 * 1024;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kStackBytes);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_t thread;
+  auto body = [](void*) -> void* {
+    run_queue();
+    return nullptr;
+  };
+  if (::pthread_create(&thread, &attr, body, nullptr) != 0) s.background = false;
+  pthread_attr_destroy(&attr);
 }
 
 void flush(std::chrono::milliseconds timeout) {
