@@ -113,7 +113,17 @@ setup=$(cat <<'SETUP'
 set -euo pipefail
 # Scratch space: the private /tmp (PrivateTmp=yes is required for it).
 [ "$PRIVATE_TMP" = 1 ] || { echo "unit_sandbox: needs PrivateTmp=yes for its scratch space" >&2; exit 2; }
+# The harness's own directories under /tmp (a build tree or test directory
+# there, as in a CI clone) stay at their paths inside the private /tmp.
+keep=()
+for p in $KEEP; do case $p in /tmp/?*) keep+=("$p") ;; esac; done
+[ ${#keep[@]} -gt 0 ] && mount --bind /tmp /mnt
 mount -t tmpfs -o mode=1777,nosuid,nodev private-tmp /tmp
+for p in "${keep[@]}"; do
+    mkdir -p "$p"
+    mount --bind "/mnt/${p#/tmp/}" "$p"
+done
+[ ${#keep[@]} -gt 0 ] && umount -l /mnt
 mount -t tmpfs -o mode=1777,nosuid,nodev private-tmp /var/tmp
 scratch=/tmp/.unit-sandbox
 mkdir -m 0700 $scratch
@@ -193,4 +203,8 @@ export KERNEL_MODULES=$(flag ProtectKernelModules) KERNEL_LOGS=$(flag ProtectKer
 export CONTROL_GROUPS=$(flag ProtectControlGroups) PROTECT_PROC=${one[ProtectProc]:-default}
 export PROTECT_HOME=${one[ProtectHome]:-no} PROTECT_SYSTEM=${one[ProtectSystem]:-no} UMASK=${one[UMask]:-0022}
 export READ_WRITE="${read_write[*]}"
+keep=("$(dirname "$seccomp_helper")")
+case $1 in /*) keep+=("$(dirname "$1")") ;; esac
+for p in "${read_write[@]}"; do keep+=("${p#-}"); done
+export KEEP="${keep[*]}"
 exec unshare "${unshare_args[@]}" -- bash -c "$setup" unit-sandbox "${inner[@]}" "$@"
