@@ -170,15 +170,84 @@ Result<CoreLayout> parse_core_layout(std::span<const std::byte> bytes) {
   return layout;
 }
 
+namespace {
+
+// One NT_PRSTATUS note: a thread's id, signal and registers. False when
+// `out` already holds max_threads threads (this one is skipped).
+bool add_prstatus(std::span<const std::byte> desc, const Arch& arch, const CoreLimits& limits, CoreNotes& out) {
+  const PrstatusLayout& pr = arch.elf_class == ELFCLASS64 ? kPrstatus64 : kPrstatus32;
+  const size_t gregset = arch.register_count() * arch.register_size;
+  if (desc.size() < pr.reg + gregset) {
+    out.problems.push_back("NT_PRSTATUS note too short");
+    return true;
+  }
+  if (out.threads.size() >= limits.max_threads) return false;
+  CoreThread t;
+  t.tid = load<int32_t>(desc, pr.pid);
+  t.cursig = load<int16_t>(desc, pr.cursig);
+  t.regs.arch_id = arch.id;
+  for (size_t i = 0; i < arch.register_count(); ++i)
+    t.regs.values[i] =
+        arch.register_size == 8 ? load<uint64_t>(desc, pr.reg + i * 8) : load<uint32_t>(desc, pr.reg + i * 4);
+  out.threads.push_back(t);
+  return true;
+}
+
+// The NT_PRPSINFO note: the process's state, ids, name and arguments.
+void read_psinfo(std::span<const std::byte> desc, const Arch& arch, CoreNotes& out) {
+  const PsinfoLayout& ps = arch.elf_class == ELFCLASS64 ? kPsinfo64 : kPsinfo32;
+  if (desc.size() < ps.size) {
+    out.problems.push_back("NT_PRPSINFO note too short");
+    return;
+  }
+  CorePsinfo p;
+  p.state = load<char>(desc, kPsinfoState);
+  p.uid = ps.id_size == 4 ? load<uint32_t>(desc, ps.uid) : load<uint16_t>(desc, ps.uid);
+  p.gid = ps.id_size == 4 ? load<uint32_t>(desc, ps.gid) : load<uint16_t>(desc, ps.gid);
+  p.pid = load<int32_t>(desc, ps.pid);
+  p.ppid = load<int32_t>(desc, ps.ppid);
+  p.fname = fixed_string(desc, ps.fname, 16);
+  p.psargs = fixed_string(desc, ps.psargs, 80);
+  out.psinfo = std::move(p);
+}
+
+// An NT_SIGINFO note: the first one is the signal that killed the process.
+void read_siginfo(std::span<const std::byte> desc, const Arch& arch, CoreNotes& out) {
+  if (desc.size() < kSiginfoSize) {
+    out.problems.push_back("NT_SIGINFO note too short");
+    return;
+  }
+  CoreSiginfo s;
+  s.signo = load<int32_t>(desc, 0);
+  s.errno_value = load<int32_t>(desc, 4);
+  s.code = load<int32_t>(desc, 8);
+  const size_t fields = arch.elf_class == ELFCLASS64 ? 16 : 12;
+  if (is_fault_signal(s.signo) && s.code > 0) {
+    s.address = load_word(desc, fields, arch.word_size);
+  } else {
+    s.sender_pid = load<int32_t>(desc, fields);
+    s.sender_uid = load<uint32_t>(desc, fields + 4);
+  }
+  if (!out.siginfo) out.siginfo = s;
+}
+
+// The NT_AUXV note, up to its AT_NULL and at most 256 entries.
+void read_auxv(std::span<const std::byte> desc, unsigned word, CoreNotes& out) {
+  constexpr size_t kMaxAuxv = 256;
+  for (size_t i = 0; i + 2 * word <= desc.size() && out.auxv.size() < kMaxAuxv; i += 2 * word) {
+    proc::AuxvEntry e{load_word(desc, i, word), load_word(desc, i + word, word)};
+    if (e.type == AT_NULL) break;
+    out.auxv.push_back(e);
+  }
+}
+
+}  // namespace
+
 CoreNotes parse_core_notes(std::span<const std::byte> notes, const CoreLimits& limits, ArchId arch_id) {
   CoreNotes out;
   out.arch = arch_id;
   const Arch& arch = engine::arch(arch_id);
   const unsigned word = arch.word_size;
-  const bool wide = arch.elf_class == ELFCLASS64;
-  const PrstatusLayout& pr = wide ? kPrstatus64 : kPrstatus32;
-  const PsinfoLayout& ps = wide ? kPsinfo64 : kPsinfo32;
-  const size_t gregset = arch.register_count() * arch.register_size;
   size_t off = 0;
   bool threads_capped = false;
   while (off + sizeof(Elf64_Nhdr) <= notes.size()) {
@@ -201,69 +270,12 @@ CoreNotes parse_core_notes(std::span<const std::byte> notes, const CoreLimits& l
 
     if (name != "CORE") continue;
     switch (nh.n_type) {
-      case NT_PRSTATUS: {
-        if (desc.size() < pr.reg + gregset) {
-          out.problems.push_back("NT_PRSTATUS note too short");
-          break;
-        }
-        if (out.threads.size() >= limits.max_threads) {
-          threads_capped = true;
-          break;
-        }
-        CoreThread t;
-        t.tid = load<int32_t>(desc, pr.pid);
-        t.cursig = load<int16_t>(desc, pr.cursig);
-        t.regs.arch_id = arch_id;
-        for (size_t i = 0; i < arch.register_count(); ++i)
-          t.regs.values[i] =
-              arch.register_size == 8 ? load<uint64_t>(desc, pr.reg + i * 8) : load<uint32_t>(desc, pr.reg + i * 4);
-        out.threads.push_back(t);
+      case NT_PRSTATUS:
+        if (!add_prstatus(desc, arch, limits, out)) threads_capped = true;
         break;
-      }
-      case NT_PRPSINFO: {
-        if (desc.size() < ps.size) {
-          out.problems.push_back("NT_PRPSINFO note too short");
-          break;
-        }
-        CorePsinfo p;
-        p.state = load<char>(desc, kPsinfoState);
-        p.uid = ps.id_size == 4 ? load<uint32_t>(desc, ps.uid) : load<uint16_t>(desc, ps.uid);
-        p.gid = ps.id_size == 4 ? load<uint32_t>(desc, ps.gid) : load<uint16_t>(desc, ps.gid);
-        p.pid = load<int32_t>(desc, ps.pid);
-        p.ppid = load<int32_t>(desc, ps.ppid);
-        p.fname = fixed_string(desc, ps.fname, 16);
-        p.psargs = fixed_string(desc, ps.psargs, 80);
-        out.psinfo = std::move(p);
-        break;
-      }
-      case NT_SIGINFO: {
-        if (desc.size() < kSiginfoSize) {
-          out.problems.push_back("NT_SIGINFO note too short");
-          break;
-        }
-        CoreSiginfo s;
-        s.signo = load<int32_t>(desc, 0);
-        s.errno_value = load<int32_t>(desc, 4);
-        s.code = load<int32_t>(desc, 8);
-        const size_t fields = wide ? 16 : 12;
-        if (is_fault_signal(s.signo) && s.code > 0) {
-          s.address = load_word(desc, fields, word);
-        } else {
-          s.sender_pid = load<int32_t>(desc, fields);
-          s.sender_uid = load<uint32_t>(desc, fields + 4);
-        }
-        if (!out.siginfo) out.siginfo = s;
-        break;
-      }
-      case NT_AUXV: {
-        constexpr size_t kMaxAuxv = 256;
-        for (size_t i = 0; i + 2 * word <= desc.size() && out.auxv.size() < kMaxAuxv; i += 2 * word) {
-          proc::AuxvEntry e{load_word(desc, i, word), load_word(desc, i + word, word)};
-          if (e.type == AT_NULL) break;
-          out.auxv.push_back(e);
-        }
-        break;
-      }
+      case NT_PRPSINFO: read_psinfo(desc, arch, out); break;
+      case NT_SIGINFO: read_siginfo(desc, arch, out); break;
+      case NT_AUXV: read_auxv(desc, word, out); break;
       case NT_FILE: parse_file_note(desc, limits, word, out); break;
       default: break;
     }

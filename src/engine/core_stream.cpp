@@ -114,34 +114,37 @@ bool spill_notes(int fd, CoreHead& head, const CoreLimits& limits) {
   return finish();
 }
 
+// Grows head.bytes to `want` bytes read from `fd` (at most `max_head`); false
+// (with head.problem set) when the stream ended or failed first.
+bool fill_head_to(int fd, CoreHead& head, size_t want, size_t max_head) {
+  if (want <= head.bytes.size()) return true;
+  if (want > max_head) {
+    head.problem = fmt::format("core head larger than {} bytes; notes not read", max_head);
+    return false;
+  }
+  size_t have = head.bytes.size();
+  head.bytes.resize(want);
+  auto n = util::read_full(fd, head.bytes.data() + have, want - have);
+  if (!n) {
+    head.bytes.resize(have);
+    head.problem = "reading the core stream failed: " + n.error().message;
+    return false;
+  }
+  head.bytes.resize(have + *n);
+  head.size = head.bytes.size();
+  if (head.bytes.size() < want) {
+    head.end_of_stream = true;
+    head.problem = fmt::format("core stream ended after {} bytes, inside its header", head.bytes.size());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 CoreHead read_core_head(int fd, const CoreLimits& limits, size_t max_head, size_t in_memory) {
   CoreHead head;
-  // Grows head.bytes to `want` bytes; false when the stream ended or failed first.
-  auto fill_to = [&](size_t want) -> bool {
-    if (want <= head.bytes.size()) return true;
-    if (want > max_head) {
-      head.problem = fmt::format("core head larger than {} bytes; notes not read", max_head);
-      return false;
-    }
-    size_t have = head.bytes.size();
-    head.bytes.resize(want);
-    auto n = util::read_full(fd, head.bytes.data() + have, want - have);
-    if (!n) {
-      head.bytes.resize(have);
-      head.problem = "reading the core stream failed: " + n.error().message;
-      return false;
-    }
-    head.bytes.resize(have + *n);
-    head.size = head.bytes.size();
-    if (head.bytes.size() < want) {
-      head.end_of_stream = true;
-      head.problem = fmt::format("core stream ended after {} bytes, inside its header", head.bytes.size());
-      return false;
-    }
-    return true;
-  };
+  auto fill_to = [&](size_t want) { return fill_head_to(fd, head, want, max_head); };
 
   if (!fill_to(kElfHeaderSize)) return head;
   auto layout = parse_core_layout(head.bytes);

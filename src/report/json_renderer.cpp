@@ -160,8 +160,44 @@ json core_json(const engine::CoreOutcome& core) {
           {"truncated", core.truncated}};
 }
 
-json build(const Report& r, Detail detail, std::vector<std::string> extra_truncated) {
-  json j;
+// Strings from the process as a JSON array, each made valid UTF-8.
+json string_array(const std::vector<std::string>& strings) {
+  json a = json::array();
+  for (const auto& s : strings) a.push_back(to_valid_utf8(s));
+  return a;
+}
+
+// The signal that killed the process, or null (a live process).
+json signal_json(const Report& r) {
+  if (!r.signal) return nullptr;
+  const auto& s = *r.signal;
+  const engine::Arch* arch = engine::arch_by_name(r.arch);
+  engine::ArchId arch_id = arch ? arch->id : engine::ArchId::x86_64;
+  return json{
+      {"number", s.number},
+      {"name", engine::signal_name(s.number)},
+      {"code", s.code_known ? json(s.code) : json(nullptr)},
+      {"code_name", s.code_known ? json(engine::signal_code_name(s.number, s.code, arch_id)) : json(nullptr)},
+      {"fault_address", optional_json(s.fault_address, hex)},
+      {"sender_pid", optional_json(s.sender_pid, [](pid_t v) { return v; })},
+      {"sender_uid", optional_json(s.sender_uid, [](uid_t v) { return v; })},
+      {"cause", string_or_null(s.cause)},
+  };
+}
+
+json uncaught_exception_json(const Report& r) {
+  if (!r.uncaught_exception) return nullptr;
+  const auto& e = *r.uncaught_exception;
+  return json{{"type", to_valid_utf8(e.type)}, {"message", string_or_null(e.message)}, {"source", e.source}};
+}
+
+json sandbox_json(const engine::Confinement& c) {
+  return json{{"user", to_valid_utf8(c.user)},  {"uid", c.uid},         {"gid", c.gid},
+              {"no_new_privs", c.no_new_privs}, {"seccomp", c.seccomp}, {"landlock", c.landlock}};
+}
+
+// Who crashed and where: ids, owner, program, time, host, architecture.
+void add_process(json& j, const Report& r) {
   j["version"] = r.version;
   j["id"] = r.id;
   j["pid"] = r.pid;
@@ -174,46 +210,19 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   j["exe"] = string_or_null(r.exe);
   j["exe_build_id"] = string_or_null(r.exe_build_id);
   j["signature"] = string_or_null(r.signature);
-  json cmdline = json::array();
-  for (const auto& a : r.cmdline) cmdline.push_back(to_valid_utf8(a));
-  j["cmdline"] = cmdline;
-  if (r.environment) {
-    json env = json::array();
-    for (const auto& e : *r.environment) env.push_back(to_valid_utf8(e));
-    j["environment"] = env;
-  }
+  j["cmdline"] = string_array(r.cmdline);
+  if (r.environment) j["environment"] = string_array(*r.environment);
   j["time"] = r.time ? json(iso8601_utc(*r.time)) : json(nullptr);
   j["kernel"] = string_or_null(r.kernel);
   j["hostname"] = string_or_null(r.hostname);
   j["source"] = r.source;
   j["secure"] = r.secure;
   j["arch"] = r.arch;
-  if (r.signal) {
-    const auto& s = *r.signal;
-    const engine::Arch* arch = engine::arch_by_name(r.arch);
-    engine::ArchId arch_id = arch ? arch->id : engine::ArchId::x86_64;
-    j["signal"] = json{
-        {"number", s.number},
-        {"name", engine::signal_name(s.number)},
-        {"code", s.code_known ? json(s.code) : json(nullptr)},
-        {"code_name", s.code_known ? json(engine::signal_code_name(s.number, s.code, arch_id)) : json(nullptr)},
-        {"fault_address", optional_json(s.fault_address, hex)},
-        {"sender_pid", optional_json(s.sender_pid, [](pid_t v) { return v; })},
-        {"sender_uid", optional_json(s.sender_uid, [](uid_t v) { return v; })},
-        {"cause", string_or_null(s.cause)},
-    };
-  } else {
-    j["signal"] = nullptr;
-  }
-  j["abort_message"] = string_or_null(r.abort_message);
-  if (r.uncaught_exception) {
-    const auto& e = *r.uncaught_exception;
-    j["uncaught_exception"] =
-        json{{"type", to_valid_utf8(e.type)}, {"message", string_or_null(e.message)}, {"source", e.source}};
-  } else {
-    j["uncaught_exception"] = nullptr;
-  }
+}
 
+// The threads, the memory near the registers and the code around the pc, as
+// much of them as `detail` keeps.
+void add_threads_and_memory(json& j, const Report& r, Detail detail) {
   json threads = json::array();
   for (size_t i = 0; i < r.threads.size(); ++i) {
     if (detail == Detail::crashed_thread_only && i > 0) break;
@@ -235,6 +244,15 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   }
   j["memory_near_registers"] = memory;
   j["disassembly"] = code;
+}
+
+json build(const Report& r, Detail detail, std::vector<std::string> extra_truncated) {
+  json j;
+  add_process(j, r);
+  j["signal"] = signal_json(r);
+  j["abort_message"] = string_or_null(r.abort_message);
+  j["uncaught_exception"] = uncaught_exception_json(r);
+  add_threads_and_memory(j, r, detail);
 
   // Maps and open files can hold tens of thousands of entries: they are
   // serialized one entry at a time and spliced in by dump() (as one DOM,
@@ -242,23 +260,15 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   bool lists = detail != Detail::crashed_thread_only;
   j["maps"] = lists ? json(kMapsSlot) : json::array();
   j["open_files"] = lists ? json(kFilesSlot) : json::array();
-  json kstack = json::array();
-  for (const auto& l : r.kernel_stack) kstack.push_back(to_valid_utf8(l));
-  j["kernel_stack"] = kstack;
+  j["kernel_stack"] = string_array(r.kernel_stack);
   j["core"] = r.core ? core_json(*r.core) : json(nullptr);
 
-  json truncated = json::array();
-  for (const auto& t : r.truncated) truncated.push_back(to_valid_utf8(t));
+  json truncated = string_array(r.truncated);
   for (const auto& t : extra_truncated) truncated.push_back(t);
   j["truncated"] = truncated;
-  json problems = json::array();
-  for (const auto& p : r.problems) problems.push_back(to_valid_utf8(p));
-  j["problems"] = problems;
+  j["problems"] = string_array(r.problems);
   j["collection_ms"] = optional_json(r.collection_ms, [](double v) { return v; });
-  j["sandbox"] = optional_json(r.sandbox, [](const engine::Confinement& c) {
-    return json{{"user", to_valid_utf8(c.user)},  {"uid", c.uid},         {"gid", c.gid},
-                {"no_new_privs", c.no_new_privs}, {"seccomp", c.seccomp}, {"landlock", c.landlock}};
-  });
+  j["sandbox"] = optional_json(r.sandbox, sandbox_json);
   return j;
 }
 

@@ -134,39 +134,21 @@ std::string sandbox_line(const engine::Confinement& c) {
   return fmt::format("(backtraces built as uid {} ({}), gid {}{})\n", c.uid, escape_text(c.user), c.gid, how);
 }
 
-}  // namespace
-
-std::string thread_state_name(const std::string& letter) {
-  if (letter.size() != 1) return escape_text(letter);
-  switch (letter[0]) {
-    case 'R': return "R (running)";
-    case 'S': return "S (sleeping)";
-    case 'D': return "D (disk sleep)";
-    case 'T': return "T (stopped)";
-    case 't': return "t (tracing stop)";
-    case 'Z': return "Z (zombie)";
-    case 'X': return "X (dead)";
-    case 'I': return "I (idle)";
-    case 'P': return "P (parked)";
-    default: return escape_text(letter);
+// One block per thread: its title and its frames, nothing else.
+std::string brief_text(const Report& r) {
+  std::string out;
+  for (const auto& t : r.threads) {
+    out += "TID " + std::to_string(t.tid);
+    if (t.name) out += " (" + escape_text(*t.name) + ")";
+    out += ":\n";
+    for (size_t i = 0; i < t.frames.size(); ++i) out += frame_line(i, t.frames[i]) + '\n';
+    if (t.unwind_stopped) out += "(backtrace stopped: " + escape_text(*t.unwind_stopped) + ")\n";
   }
+  return out;
 }
 
-std::string render_text(const Report& r, const RenderOptions& options) {
-  std::string out;
-  out.reserve(64 * 1024);
-  if (options.brief) {
-    for (const auto& t : r.threads) {
-      out += "TID " + std::to_string(t.tid);
-      if (t.name) out += " (" + escape_text(*t.name) + ")";
-      out += ":\n";
-      for (size_t i = 0; i < t.frames.size(); ++i) out += frame_line(i, t.frames[i]) + '\n';
-      if (t.unwind_stopped) out += "(backtrace stopped: " + escape_text(*t.unwind_stopped) + ")\n";
-    }
-    return out;
-  }
-
-  const engine::ThreadReport* crashed = r.threads.empty() ? nullptr : &r.threads.front();
+// Who crashed: the banner, the process, its thread, owner, program and host.
+void append_identity(std::string& out, const Report& r, const engine::ThreadReport* crashed) {
   out += kBanner;
   out += '\n';
   out +=
@@ -189,7 +171,10 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     out += fmt::format("kernel: {}, host: {}\n", r.kernel ? escape_text(*r.kernel) : "?",
                        r.hostname ? escape_text(*r.hostname) : "?");
   out += "source: " + r.source + '\n';
+}
 
+// Why it crashed: the signal, the abort message, the uncaught exception.
+void append_cause(std::string& out, const Report& r) {
   if (r.signal) {
     const auto& s = *r.signal;
     if (s.code_known)
@@ -214,7 +199,11 @@ std::string render_text(const Report& r, const RenderOptions& options) {
   }
   if (r.signature) out += "signature: " + escape_text(*r.signature) + '\n';
   if (r.secure) out += "note: setuid/setgid or non-dumpable process; report is root-only\n";
+}
 
+// Where it crashed: the crashing thread's registers and backtrace, the memory
+// the registers point at and the code around the pc.
+void append_crash_site(std::string& out, const Report& r, const engine::ThreadReport* crashed) {
   if (crashed && !crashed->registers.empty()) {
     out += "\nRegisters:\n";
     append_registers(out, *crashed, arch_of(r));
@@ -232,7 +221,10 @@ std::string render_text(const Report& r, const RenderOptions& options) {
       out += fmt::format("{}{:016x}:  {:<24} {}\n", i.faulting ? "--->" : "    ", i.address, bytes, i.text);
     }
   }
+}
 
+// The list of threads, then every other thread's backtrace.
+void append_threads(std::string& out, const Report& r) {
   out += fmt::format("\nThreads ({}):\n", r.threads.size());
   for (const auto& t : r.threads) out += "    " + thread_title(t) + '\n';
   out += "\nThreads backtrace:\n";
@@ -240,35 +232,69 @@ std::string render_text(const Report& r, const RenderOptions& options) {
     out += "\n--- " + thread_title(r.threads[i]) + " ---\n";
     append_frames(out, r.threads[i]);
   }
+}
 
-  out += "\nStack:\n";
-  for (const auto& l : r.kernel_stack) out += "    " + escape_text(l) + '\n';
+// A titled section of escaped lines, left out when `only_if_any` and empty.
+void append_lines(std::string& out, const char* title, const std::vector<std::string>& lines, bool only_if_any) {
+  if (only_if_any && lines.empty()) return;
+  out += fmt::format("\n{}:\n", title);
+  for (const auto& l : lines) out += "    " + escape_text(l) + '\n';
+}
+
+// The process's state: kernel stack, maps, open files, environment; then what
+// the collection left out or failed at, the core, and how it ran.
+void append_process_state(std::string& out, const Report& r) {
+  append_lines(out, "Stack", r.kernel_stack, false);
   out += "\nMaps:\n";
   append_maps(out, r);
   out += "\nOpen files:\n";
   for (const auto& f : r.open_files) out += fmt::format("    {} -> {}\n", f.fd, escape_text(f.path));
-  if (r.environment) {
-    out += "\nEnvironment:\n";
-    for (const auto& e : *r.environment) out += "    " + escape_text(e) + '\n';
-  }
-  if (!r.truncated.empty()) {
-    out += "\nTruncated:\n";
-    for (const auto& t : r.truncated) out += "    " + escape_text(t) + '\n';
-  }
-  if (!r.problems.empty()) {
-    out += "\nProblems:\n";
-    for (const auto& p : r.problems) out += "    " + escape_text(p) + '\n';
-  }
+  if (r.environment) append_lines(out, "Environment", *r.environment, false);
+  append_lines(out, "Truncated", r.truncated, true);
+  append_lines(out, "Problems", r.problems, true);
   if (r.core) out += core_line(*r.core);
   if (r.collection_ms) out += fmt::format("\n(collected in {:.1f} ms)\n", *r.collection_ms);
   if (r.sandbox) out += sandbox_line(*r.sandbox);
+}
 
-  if (out.size() > options.max_bytes) {
-    std::string note = fmt::format("\n*** report cut at {} bytes (max_report_size) ***\n", options.max_bytes);
-    size_t keep = options.max_bytes > note.size() ? options.max_bytes - note.size() : 0;
-    out.resize(util::utf8_prefix(out, keep).size());  // names may be UTF-8
-    out += note;
+// Cuts `out` to `max_bytes` (on a UTF-8 boundary), a note saying so at its end.
+void cut_to(std::string& out, size_t max_bytes) {
+  if (out.size() <= max_bytes) return;
+  std::string note = fmt::format("\n*** report cut at {} bytes (max_report_size) ***\n", max_bytes);
+  size_t keep = max_bytes > note.size() ? max_bytes - note.size() : 0;
+  out.resize(util::utf8_prefix(out, keep).size());  // names may be UTF-8
+  out += note;
+}
+
+}  // namespace
+
+std::string thread_state_name(const std::string& letter) {
+  if (letter.size() != 1) return escape_text(letter);
+  switch (letter[0]) {
+    case 'R': return "R (running)";
+    case 'S': return "S (sleeping)";
+    case 'D': return "D (disk sleep)";
+    case 'T': return "T (stopped)";
+    case 't': return "t (tracing stop)";
+    case 'Z': return "Z (zombie)";
+    case 'X': return "X (dead)";
+    case 'I': return "I (idle)";
+    case 'P': return "P (parked)";
+    default: return escape_text(letter);
   }
+}
+
+std::string render_text(const Report& r, const RenderOptions& options) {
+  if (options.brief) return brief_text(r);
+  std::string out;
+  out.reserve(64 * 1024);
+  const engine::ThreadReport* crashed = r.threads.empty() ? nullptr : &r.threads.front();
+  append_identity(out, r, crashed);
+  append_cause(out, r);
+  append_crash_site(out, r, crashed);
+  append_threads(out, r);
+  append_process_state(out, r);
+  cut_to(out, options.max_bytes);
   return out;
 }
 
