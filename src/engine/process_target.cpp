@@ -36,6 +36,48 @@ void say_cut(ProcessFacts& f, const char* what, const proc::ListCut& cut, size_t
                                       cut.nameless, limits.max_path_bytes));
 }
 
+void note(ProcessFacts& f, const char* what, const util::Error& e) {
+  f.problems.push_back(fmt::format("{}: {}", what, e.message));
+}
+
+// Who the process is: its name, ids and executable.
+void read_identity(const proc::ProcessDir& dir, ProcessFacts& f) {
+  if (auto st = dir.status()) {
+    f.comm = st->name;  // escaped by the kernel; replaced by the raw one below
+    f.tgid = st->tgid;
+    f.uid = st->uid;
+    f.euid = st->euid;
+    f.gid = st->gid;
+    f.egid = st->egid;
+    if (st->ns_pids.size() > 1 && st->ns_pids.back() != f.pid) f.namespace_pid = st->ns_pids.back();
+  } else {
+    note(f, "status", st.error());
+  }
+  // The raw name: status escapes it, comm does not (rendering escapes it).
+  if (auto comm = dir.read("comm", 64)) {
+    std::string raw = *comm;
+    if (!raw.empty() && raw.back() == '\n') raw.pop_back();
+    f.comm = raw;
+  }
+  if (auto exe = dir.read_link("exe")) f.exe = *exe;
+  else note(f, "exe", exe.error());
+}
+
+// Threads of a process in another pid namespace: the core's notes use its
+// own numbering; /proc/<pid>/task uses ours. (namespace tid, global tid)
+std::vector<std::pair<pid_t, pid_t>> namespace_tids(const proc::ProcessDir& dir,
+                                                    const std::vector<proc::ThreadInfo>& threads) {
+  std::vector<std::pair<pid_t, pid_t>> tids;
+  for (const auto& t : threads) {
+    std::string name = fmt::format("task/{}/status", t.tid);
+    if (auto text = dir.read(name.c_str(), 64 * 1024)) {
+      auto st = proc::parse_status(*text);
+      if (!st.ns_pids.empty()) tids.emplace_back(st.ns_pids.back(), t.tid);
+    }
+  }
+  return tids;
+}
+
 }  // namespace
 
 ProcessTarget::ProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits) : dir_(std::move(dir)) {
@@ -47,71 +89,50 @@ ProcessTarget::ProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits) 
 void ProcessTarget::collect_facts(const ProcessLimits& limits) {
   ProcessFacts& f = facts_;
   f.pid = dir_.pid();
-  auto note = [&](const char* what, const util::Error& e) {
-    f.problems.push_back(fmt::format("{}: {}", what, e.message));
-  };
 
-  if (auto st = dir_.status()) {
-    f.comm = st->name;  // escaped by the kernel; replaced by the raw one below
-    f.tgid = st->tgid;
-    f.uid = st->uid;
-    f.euid = st->euid;
-    f.gid = st->gid;
-    f.egid = st->egid;
-    if (st->ns_pids.size() > 1 && st->ns_pids.back() != f.pid) f.namespace_pid = st->ns_pids.back();
-  } else {
-    note("status", st.error());
-  }
-  // The raw name: status escapes it, comm does not (rendering escapes it).
-  if (auto comm = dir_.read("comm", 64)) {
-    std::string raw = *comm;
-    if (!raw.empty() && raw.back() == '\n') raw.pop_back();
-    f.comm = raw;
-  }
-  if (auto exe = dir_.read_link("exe")) f.exe = *exe;
-  else note("exe", exe.error());
+  read_identity(dir_, f);
 
   bool cut = false;
   if (auto args = dir_.cmdline(limits.max_cmdline_args, &cut)) {
     f.cmdline = std::move(*args);
     if (cut) f.truncated.push_back("cmdline");
   } else {
-    note("cmdline", args.error());
+    note(f, "cmdline", args.error());
   }
   if (limits.include_environment) {
     if (auto env = dir_.environment(limits.max_cmdline_args, &cut)) {
       f.environment = std::move(*env);
       if (cut) f.truncated.push_back("environment");
     } else {
-      note("environ", env.error());
+      note(f, "environ", env.error());
     }
   }
   if (auto threads = dir_.threads(limits.max_threads, &cut)) {
     f.thread_info = std::move(*threads);
     if (cut) f.truncated.push_back(fmt::format("threads: listed the first {}", limits.max_threads));
   } else {
-    note("task", threads.error());
+    note(f, "task", threads.error());
   }
   proc::ListCut list_cut;
   if (auto files = dir_.open_files(list_limits(limits, limits.max_open_files), &list_cut)) {
     f.open_files = std::move(*files);
     say_cut(f, "open files", list_cut, f.open_files.size(), limits);
   } else {
-    note("fd", files.error());
+    note(f, "fd", files.error());
   }
   if (!limits.kernel_stack)
     f.truncated.push_back("kernel stack: left out of a report its owner may read (the kernel keeps it from users)");
   else if (auto stack = dir_.kernel_stack(limits.max_kernel_stack_lines, limits.kernel_stack_wait))
     f.kernel_stack = std::move(*stack);
-  else note("stack", stack.error());
+  else note(f, "stack", stack.error());
   if (auto auxv = dir_.auxv(exe_word_size())) f.auxv = std::move(*auxv);
-  else note("auxv", auxv.error());
+  else note(f, "auxv", auxv.error());
 
   if (auto maps = dir_.maps(list_limits(limits, limits.max_maps), &list_cut)) {
     maps_ = std::move(*maps);
     say_cut(f, "maps", list_cut, maps_.size(), limits);
   } else {
-    note("maps", maps.error());
+    note(f, "maps", maps.error());
   }
 
   utsname u{};
@@ -120,17 +141,7 @@ void ProcessTarget::collect_facts(const ProcessLimits& limits) {
     f.hostname = std::string(u.nodename);
   }
 
-  // Threads of a process in another pid namespace: the core's notes use
-  // its own numbering; /proc/<pid>/task uses ours.
-  if (f.namespace_pid) {
-    for (const auto& t : f.thread_info) {
-      std::string name = fmt::format("task/{}/status", t.tid);
-      if (auto text = dir_.read(name.c_str(), 64 * 1024)) {
-        auto st = proc::parse_status(*text);
-        if (!st.ns_pids.empty()) namespace_tids_.emplace_back(st.ns_pids.back(), t.tid);
-      }
-    }
-  }
+  if (f.namespace_pid) namespace_tids_ = namespace_tids(dir_, f.thread_info);
 }
 
 unsigned ProcessTarget::exe_word_size() const {

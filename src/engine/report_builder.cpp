@@ -238,10 +238,12 @@ std::optional<std::string> secure_reason(const ProcessFacts& f) {
 
 bool is_secure_process(const ProcessFacts& f) { return secure_reason(f).has_value(); }
 
-Report build_report(Target& target, const CollectOptions& options) {
-  auto started = Clock::now();
-  const ProcessFacts& f = target.facts();
-  Report r;
+namespace {
+
+// What the target knows of the process, copied into the report; the time of
+// the crash, for a process at hand now. A core read later has none of its
+// own: the report says so rather than give today's.
+void copy_facts(const Target& target, const ProcessFacts& f, const CollectOptions& options, Report& r) {
   r.source = target.kind();
   r.arch = std::string(arch(target.arch()).name);
   r.pid = f.pid;
@@ -253,8 +255,6 @@ Report build_report(Target& target, const CollectOptions& options) {
   r.exe = f.exe;
   r.cmdline = f.cmdline;
   r.environment = f.environment;
-  // The time of the crash; for a process at hand, now. A core read later
-  // has none of its own: the report says so rather than give today's.
   if (options.time) r.time = options.time;
   else if (f.crash_time) r.time = f.crash_time;
   else if (target.kind() != "core_file") r.time = static_cast<int64_t>(std::time(nullptr));
@@ -265,51 +265,47 @@ Report build_report(Target& target, const CollectOptions& options) {
   r.kernel_stack = f.kernel_stack;
   r.truncated = f.truncated;
   r.problems = f.problems;
-  // A source may learn of more while the report is built (a module file it
-  // looked for when a frame needed it): those are added at the end.
-  const size_t problems_known = f.problems.size();
-  std::optional<std::string> secure = secure_reason(f);
-  r.secure = secure.has_value();
-  bool with_memory = options.include_memory && (!r.secure || options.dump_secure_memory);
-  if (options.include_memory && !with_memory) r.problems.push_back("memory dumps left out: " + *secure);
+}
 
+UnwindOptions unwind_options(const CollectOptions& options) {
+  UnwindOptions uo;
+  uo.max_frames = options.max_frames;
+  uo.source_lines = options.source_lines;
+  uo.debuginfo_path = options.debuginfo_path;
+  uo.deadline = options.deadline;
+  return uo;
+}
+
+// The signal the target reports, with the fields its code makes meaningful
+// and a likely cause; none for a process that did not crash.
+std::optional<SignalReport> signal_report(Target& target, const ProcessFacts& f, MemoryCache& memory, const Report& r) {
+  auto s = target.signal();
+  if (!s) return std::nullopt;
   const auto& threads = target.threads();
-  r.tid = threads.empty() ? f.pid : threads.front().tid;
-
-  auto info_for = [&](pid_t tid) -> const proc::ThreadInfo* {
-    for (const auto& t : f.thread_info)
-      if (t.tid == tid) return &t;
-    return nullptr;
-  };
-
-  MemoryCache memory(target);
-  std::optional<Unwinder> unwinder;
-  if (options.unwind || with_memory) {
-    UnwindOptions uo;
-    uo.max_frames = options.max_frames;
-    uo.source_lines = options.source_lines;
-    uo.debuginfo_path = options.debuginfo_path;
-    uo.deadline = options.deadline;
-    unwinder.emplace(target, memory, uo);
+  SignalReport sig;
+  sig.number = s->signo;
+  sig.code = s->code;
+  sig.code_known = s->code_known;
+  if (s->code_known && signal_has_fault_address(s->signo, s->code)) sig.fault_address = s->address;
+  if (s->code_known && signal_sent_by_process(s->code)) {
+    sig.sender_pid = s->sender_pid;
+    sig.sender_uid = s->sender_uid;
   }
+  sig.cause = likely_cause(sig, threads.empty() ? nullptr : &threads.front().regs, r.maps, memory, r.abort_message,
+                           f.namespace_pid.value_or(f.pid));
+  return sig;
+}
 
-  if (with_memory && unwinder) r.abort_message = read_abort_message(*unwinder, memory, arch(target.arch()));
+const proc::ThreadInfo* info_for(const ProcessFacts& f, pid_t tid) {
+  for (const auto& t : f.thread_info)
+    if (t.tid == tid) return &t;
+  return nullptr;
+}
 
-  if (auto s = target.signal()) {
-    SignalReport sig;
-    sig.number = s->signo;
-    sig.code = s->code;
-    sig.code_known = s->code_known;
-    if (s->code_known && signal_has_fault_address(s->signo, s->code)) sig.fault_address = s->address;
-    if (s->code_known && signal_sent_by_process(s->code)) {
-      sig.sender_pid = s->sender_pid;
-      sig.sender_uid = s->sender_uid;
-    }
-    sig.cause = likely_cause(sig, threads.empty() ? nullptr : &threads.front().regs, r.maps, memory, r.abort_message,
-                             f.namespace_pid.value_or(f.pid));
-    r.signal = sig;
-  }
-
+// Every thread with registers, up to max_threads: its name, state, registers
+// and (unless the time budget is spent) backtrace.
+void add_threads(const std::vector<ThreadRegisters>& threads, const ProcessFacts& f, const CollectOptions& options,
+                 Unwinder* unwinder, Report& r) {
   size_t count = std::min(threads.size(), options.max_threads);
   if (threads.size() > count) r.truncated.push_back(fmt::format("threads: {} of {} unwound", count, threads.size()));
   bool budget_noted = false;
@@ -318,7 +314,7 @@ Report build_report(Target& target, const CollectOptions& options) {
     ThreadReport tr;
     tr.tid = t.tid;
     tr.crashed = (i == 0) && r.signal.has_value();
-    if (const auto* info = info_for(t.tid)) {
+    if (const auto* info = info_for(f, t.tid)) {
       tr.name = info->name;
       tr.state = info->state;
     }
@@ -339,12 +335,16 @@ Report build_report(Target& target, const CollectOptions& options) {
     }
     r.threads.push_back(std::move(tr));
   }
-  // Threads /proc lists but the registers source did not (a live process
-  // where a thread could not be stopped): named, without a backtrace.
+}
+
+// Threads /proc lists but the registers source did not (a live process
+// where a thread could not be stopped): named, without a backtrace.
+void add_threads_without_registers(const std::vector<ThreadRegisters>& threads, const ProcessFacts& f,
+                                   size_t max_threads, Report& r) {
   for (const auto& info : f.thread_info) {
     bool seen =
         std::any_of(threads.begin(), threads.end(), [&](const ThreadRegisters& t) { return t.tid == info.tid; });
-    if (seen || r.threads.size() >= options.max_threads) continue;
+    if (seen || r.threads.size() >= max_threads) continue;
     ThreadReport tr;
     tr.tid = info.tid;
     tr.name = info.name;
@@ -352,31 +352,67 @@ Report build_report(Target& target, const CollectOptions& options) {
     tr.unwind_stopped = "no registers for this thread";
     r.threads.push_back(std::move(tr));
   }
+}
 
-  if (with_memory && unwinder && r.signal && !r.threads.empty())
-    name_uncaught_exception(*unwinder, memory, threads.front(), r);
-  // The Go runtime dumps core (GOTRACEBACK=crash) with SIGABRT while it
-  // panics on a fault: the fault is where its faked runtime.sigpanic call
-  // sits in the crashed thread's backtrace.
+// The Go runtime dumps core (GOTRACEBACK=crash) with SIGABRT while it
+// panics on a fault: the fault is where its faked runtime.sigpanic call
+// sits in the crashed thread's backtrace.
+void name_go_fault(Report& r) {
   if (r.signal && r.signal->number == SIGABRT && !r.threads.empty())
     if (auto fault = faked_fault(r.threads.front().frames))
       r.signal->cause = "SIGABRT from the Go runtime, crashing on the panic it made of " + *fault +
                         " (runtime.sigpanic in the backtrace)";
+}
+
+// Where the crashed thread's function starts, from its physical frame #0:
+// the last one at the first pc (inlined ones come first).
+std::optional<uint64_t> crashed_function_start(const Report& r, const Registers& regs) {
+  std::optional<uint64_t> function_start;
+  if (r.threads.empty()) return function_start;
+  for (const auto& fr : r.threads.front().frames) {
+    if (fr.pc != regs.pc()) break;
+    if (fr.method != FrameMethod::inlined && fr.function_offset && *fr.function_offset <= fr.pc)
+      function_start = fr.pc - *fr.function_offset;
+  }
+  return function_start;
+}
+
+}  // namespace
+
+Report build_report(Target& target, const CollectOptions& options) {
+  auto started = Clock::now();
+  const ProcessFacts& f = target.facts();
+  Report r;
+  copy_facts(target, f, options, r);
+  // A source may learn of more while the report is built (a module file it
+  // looked for when a frame needed it): those are added at the end.
+  const size_t problems_known = f.problems.size();
+  std::optional<std::string> secure = secure_reason(f);
+  r.secure = secure.has_value();
+  bool with_memory = options.include_memory && (!r.secure || options.dump_secure_memory);
+  if (options.include_memory && !with_memory) r.problems.push_back("memory dumps left out: " + *secure);
+
+  const auto& threads = target.threads();
+  r.tid = threads.empty() ? f.pid : threads.front().tid;
+
+  MemoryCache memory(target);
+  std::optional<Unwinder> unwinder;
+  if (options.unwind || with_memory) unwinder.emplace(target, memory, unwind_options(options));
+
+  if (with_memory && unwinder) r.abort_message = read_abort_message(*unwinder, memory, arch(target.arch()));
+  r.signal = signal_report(target, f, memory, r);
+
+  add_threads(threads, f, options, unwinder ? &*unwinder : nullptr, r);
+  add_threads_without_registers(threads, f, options.max_threads, r);
+
+  if (with_memory && unwinder && r.signal && !r.threads.empty())
+    name_uncaught_exception(*unwinder, memory, threads.front(), r);
+  name_go_fault(r);
 
   if (!threads.empty() && with_memory) {
     const Registers& regs = threads.front().regs;
     dump_memory_near_registers(regs, r.maps, memory, r);
-    std::optional<uint64_t> function_start;
-    if (!r.threads.empty() && !r.threads.front().frames.empty()) {
-      // The physical frame #0 is the last one at the first pc (inlined ones come first).
-      const auto& frames = r.threads.front().frames;
-      for (const auto& fr : frames) {
-        if (fr.pc != regs.pc()) break;
-        if (fr.method != FrameMethod::inlined && fr.function_offset && *fr.function_offset <= fr.pc)
-          function_start = fr.pc - *fr.function_offset;
-      }
-    }
-    disassemble_pc(regs, r.maps, memory, function_start, r);
+    disassemble_pc(regs, r.maps, memory, crashed_function_start(r, regs), r);
   }
   for (size_t i = problems_known; i < target.facts().problems.size(); ++i)
     r.problems.push_back(target.facts().problems[i]);

@@ -619,6 +619,43 @@ int on_frame(Dwfl_Frame* state, void* arg) {
   return DWARF_CB_OK;
 }
 
+// A call through a bad function pointer leaves pc outside any code. The
+// caller's return address is still where the call left it (on top of the
+// stack, or in the link register): the walk starts there, the bad pc its
+// frame #0, if it points into code. True when it does.
+bool start_at_return_address(Unwinder::Impl& d, Registers& regs, FrameWalk& walk) {
+  if (d.in_code(regs.pc())) return false;
+  const Arch& arch = regs.arch();
+  uint64_t return_address = 0;
+  bool found = arch.lr ? (return_address = regs.values[*arch.lr], true)
+                       : d.memory.read_word(regs.sp(), return_address, arch.word_size);
+  // Not code: not a return address, and no frame is made up from it.
+  if (!found || return_address == 0 || !d.in_code(return_address)) return false;
+  walk.pcs.emplace_back(regs.pc(), true);
+  walk.sps.push_back(regs.sp());
+  regs.set_pc(return_address);
+  if (!arch.lr) regs.set_sp(regs.sp() + arch.word_size);
+  return true;
+}
+
+// Says why a backtrace libdwfl ended with an error ends early; the
+// conventional end of a frame-pointer chain (a null frame pointer) is not early.
+void explain_early_end(Unwinder::Impl& d, FrameWalk& walk) {
+  int err = dwfl_errno();
+  auto [last_pc, last_activation] = walk.pcs.back();
+  uint64_t lookup = last_activation || last_pc == 0 ? last_pc : last_pc - 1;
+  if (d.failed_read) {
+    walk.stopped = fmt::format("unreadable stack at 0x{:x}", *d.failed_read);
+  } else if (!d.in_code(lookup)) {
+    walk.stopped = fmt::format("pc 0x{:x} is not in any code (corrupt stack?)", last_pc);
+  } else if (walk.last_fp != 0 && d.method_for_caller(last_pc, !last_activation) == FrameMethod::frame_pointer) {
+    walk.stopped = fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)", walk.last_fp);
+  } else if (err != 0 && walk.pcs.size() < 2) {
+    // The normal end of a stack also comes back as an error from some backends.
+    walk.stopped = dwfl_errmsg(err);
+  }
+}
+
 }  // namespace
 
 Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
@@ -627,26 +664,7 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
   FrameWalk walk{&d, {}, {}, d.options.max_frames, std::nullopt, false};
 
   Registers regs = thread.regs;
-  // A call through a bad function pointer leaves pc outside any code. The
-  // caller's return address is still where the call left it (on top of the
-  // stack, or in the link register): start there, if it points into code.
-  auto in_code = [&](uint64_t address) { return d.in_code(address); };
-  bool bad_pc = !in_code(regs.pc());
-  if (bad_pc) {
-    const Arch& arch = regs.arch();
-    uint64_t return_address = 0;
-    bool found = arch.lr ? (return_address = regs.values[*arch.lr], true)
-                         : d.memory.read_word(regs.sp(), return_address, arch.word_size);
-    // Not code: not a return address, and no frame is made up from it.
-    if (found && return_address != 0 && in_code(return_address)) {
-      walk.pcs.emplace_back(regs.pc(), true);
-      walk.sps.push_back(regs.sp());
-      regs.set_pc(return_address);
-      if (!arch.lr) regs.set_sp(regs.sp() + arch.word_size);
-    } else {
-      bad_pc = false;
-    }
-  }
+  bool bad_pc = start_at_return_address(d, regs, walk);
 
   // Frames whose registers a signal frame saved.
   std::vector<size_t> from_signal_frame;
@@ -670,24 +688,7 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
       walk.after_signal = walk.after_signal || walk.resume_from_signal;
       walk.resume_from_signal = false;
     }
-    if (rc == -1 && !walk.stopped && !walk.pcs.empty()) {
-      int err = dwfl_errno();
-      auto [last_pc, last_activation] = walk.pcs.back();
-      uint64_t lookup = last_activation || last_pc == 0 ? last_pc : last_pc - 1;
-      // Say why a backtrace ends early; the conventional end of a
-      // frame-pointer chain (a null frame pointer) is not early.
-      if (d.failed_read) {
-        walk.stopped = fmt::format("unreadable stack at 0x{:x}", *d.failed_read);
-      } else if (!in_code(lookup)) {
-        walk.stopped = fmt::format("pc 0x{:x} is not in any code (corrupt stack?)", last_pc);
-      } else if (walk.last_fp != 0 && d.method_for_caller(last_pc, !last_activation) == FrameMethod::frame_pointer) {
-        walk.stopped =
-            fmt::format("frame pointer 0x{:x} leads no further up the stack (loop or corruption)", walk.last_fp);
-      } else if (err != 0 && walk.pcs.size() < 2) {
-        // The normal end of a stack also comes back as an error from some backends.
-        walk.stopped = dwfl_errmsg(err);
-      }
-    }
+    if (rc == -1 && !walk.stopped && !walk.pcs.empty()) explain_early_end(d, walk);
   } else if (walk.pcs.empty()) {
     walk.pcs.emplace_back(regs.pc(), true);
   }
