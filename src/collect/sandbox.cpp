@@ -89,6 +89,49 @@ util::Result<void> close_all_but(std::vector<int> keep) {
   return {};
 }
 
+// The user: groups, then gid, then the bounding set (CAP_SETPCAP is needed
+// for it), then uid, which empties the other capability sets.
+util::Result<void> become(const EngineUser& user, int last_capability) {
+  if (::setgroups(0, nullptr) != 0) return util::fail_errno("setgroups");
+  if (::setresgid(user.gid, user.gid, user.gid) != 0) return util::fail_errno("setresgid");
+  // (Dropping one already gone fails only without CAP_SETPCAP: then it is fine.)
+  for (int cap = 0; cap <= last_capability; ++cap)
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
+      return util::fail_errno(fmt::format("dropping capability {} from the bounding set", cap));
+  if (::setresuid(user.uid, user.uid, user.uid) != 0) return util::fail_errno("setresuid");
+  return {};
+}
+
+// That every id is the user's, no group is left and root cannot be taken back.
+util::Result<void> check_credentials(const EngineUser& user) {
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+  if (::getresuid(&ru, &eu, &su) != 0 || ::getresgid(&rg, &eg, &sg) != 0 || ru != user.uid || eu != user.uid ||
+      su != user.uid || rg != user.gid || eg != user.gid || sg != user.gid || ::getgroups(0, nullptr) != 0)
+    return util::fail("the credentials did not change as asked");
+  if (::setresuid(0, 0, 0) == 0) return util::fail("root could be taken back");
+  return {};
+}
+
+// Landlock: the files and trees of `readable` may be read, nothing else.
+util::Result<void> restrict_reads(int abi, const std::vector<util::UniqueFd>& readable) {
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = landlock_handled(abi);
+  util::UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
+  if (!ruleset) return util::fail_errno("landlock_create_ruleset");
+  for (const auto& path : readable) {
+    struct stat st {};
+    if (::fstat(path.get(), &st) != 0) return util::fail_errno("landlock: fstat");
+    landlock_path_beneath_attr rule{};
+    rule.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | (S_ISDIR(st.st_mode) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
+    rule.parent_fd = path.get();
+    if (::syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
+      return util::fail_errno("landlock_add_rule");
+  }
+  if (::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) return util::fail_errno("landlock_restrict_self");
+  return {};
+}
+
 }  // namespace
 
 Sandbox Sandbox::prepare(const SandboxOptions& options) {
@@ -147,26 +190,12 @@ util::Result<engine::Confinement> Sandbox::enter(std::span<const int> readable, 
   if (auto r = set_limit(RLIMIT_NOFILE, options_.max_open_files, "RLIMIT_NOFILE"); !r)
     return std::unexpected(r.error());
 
-  // The user: groups, then gid, then the bounding set (CAP_SETPCAP is
-  // needed for it), then uid, which empties the other capability sets.
-  if (drop_user_) {
-    if (::setgroups(0, nullptr) != 0) return util::fail_errno("setgroups");
-    if (::setresgid(user_.gid, user_.gid, user_.gid) != 0) return util::fail_errno("setresgid");
-    // (Dropping one already gone fails only without CAP_SETPCAP: then it is fine.)
-    for (int cap = 0; cap <= last_capability_; ++cap)
-      if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0)
-        return util::fail_errno(fmt::format("dropping capability {} from the bounding set", cap));
-    if (::setresuid(user_.uid, user_.uid, user_.uid) != 0) return util::fail_errno("setresuid");
-  }
+  // The engine's user (as root), then no capabilities, checked.
+  if (drop_user_)
+    if (auto r = become(user_, last_capability_); !r) return std::unexpected(r.error());
   if (auto r = drop_capabilities(); !r) return std::unexpected(r.error());
-  if (drop_user_) {
-    uid_t ru, eu, su;
-    gid_t rg, eg, sg;
-    if (::getresuid(&ru, &eu, &su) != 0 || ::getresgid(&rg, &eg, &sg) != 0 || ru != user_.uid || eu != user_.uid ||
-        su != user_.uid || rg != user_.gid || eg != user_.gid || sg != user_.gid || ::getgroups(0, nullptr) != 0)
-      return util::fail("the credentials did not change as asked");
-    if (::setresuid(0, 0, 0) == 0) return util::fail("root could be taken back");
-  }
+  if (drop_user_)
+    if (auto r = check_credentials(user_); !r) return std::unexpected(r.error());
   c.user = user_.name;
   c.uid = user_.uid;
   c.gid = user_.gid;
@@ -179,20 +208,7 @@ util::Result<engine::Confinement> Sandbox::enter(std::span<const int> readable, 
   c.no_new_privs = true;
 
   if (landlock_abi_ > 0) {
-    landlock_ruleset_attr attr{};
-    attr.handled_access_fs = landlock_handled(landlock_abi_);
-    util::UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
-    if (!ruleset) return util::fail_errno("landlock_create_ruleset");
-    for (const auto& path : readable_paths_) {
-      struct stat st {};
-      if (::fstat(path.get(), &st) != 0) return util::fail_errno("landlock: fstat");
-      landlock_path_beneath_attr rule{};
-      rule.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | (S_ISDIR(st.st_mode) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
-      rule.parent_fd = path.get();
-      if (::syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
-        return util::fail_errno("landlock_add_rule");
-    }
-    if (::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) return util::fail_errno("landlock_restrict_self");
+    if (auto r = restrict_reads(landlock_abi_, readable_paths_); !r) return std::unexpected(r.error());
     c.landlock = true;
   }
 

@@ -6,7 +6,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <span>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -47,11 +50,17 @@ void print_help() {
       kProgram);
 }
 
-}  // namespace
+// What the command line asks for: the configuration to load and change, and
+// the client for kernel connections.
+struct CommandLine {
+  std::string config_path;
+  std::string client_path;
+  std::vector<std::pair<std::string, std::string>> overrides;
+};
 
-int main(int argc, char** argv) {
+// The command line; an exit status instead when it asked for help or the version.
+std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cl) {
   using namespace usercrash;
-  util::log::init(kProgram);
   static const util::OptionSpec specs[] = {
       {"config", 'c', true},         {"directory", 'd', true}, {"socket", 's', true}, {"count", 'n', true},
       {"max-concurrent", 'j', true}, {"set", 'o', true},       {"client", 0, true},   {"verbose", 'v', false},
@@ -61,18 +70,15 @@ int main(int argc, char** argv) {
   if (!parsed) util::usage_error(kProgram, parsed.error().message);
   if (!parsed->operands.empty())
     util::usage_error(kProgram, fmt::format("unexpected argument '{}'", util::escape_text(parsed->operands[0])));
-  std::string config_path;
-  std::string client_path;
-  std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& [name, value] : parsed->options) {
-    if (name == "config") config_path = value;
-    else if (name == "directory" || name == "socket" || name == "count") overrides.emplace_back(name, value);
-    else if (name == "max-concurrent") overrides.emplace_back("max_concurrent", value);
+    if (name == "config") cl.config_path = value;
+    else if (name == "directory" || name == "socket" || name == "count") cl.overrides.emplace_back(name, value);
+    else if (name == "max-concurrent") cl.overrides.emplace_back("max_concurrent", value);
     else if (name == "set") {
       size_t eq = value.find('=');
       if (eq == std::string::npos) util::usage_error(kProgram, "--set needs KEY=VALUE");
-      overrides.emplace_back(value.substr(0, eq), value.substr(eq + 1));
-    } else if (name == "client") client_path = value;
+      cl.overrides.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (name == "client") cl.client_path = value;
     else if (name == "verbose") util::log::set_verbose(true);
     else if (name == "help") {
       print_help();
@@ -82,19 +88,13 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+  return std::nullopt;
+}
 
-  config::Config config = config::load_or_exit(kProgram, config_path);
-  for (const auto& [k, v] : overrides) config::override_or_exit(kProgram, config, k.c_str(), v.c_str());
-
-  if (::geteuid() != 0)
-    util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");
-
-  // A crash of ours must not come back to us through the kernel socket.
-  ::prctl(PR_SET_DUMPABLE, 0);
-
-  // Socket activation: systemd passes the listening sockets from fd 3 on:
-  // the SEQPACKET one for clients, a STREAM one for the kernel.
-  util::UniqueFd activated, activated_kernel;
+// Socket activation: systemd passes the listening sockets from fd 3 on:
+// the SEQPACKET one for clients, a STREAM one for the kernel. False when the
+// client one cannot be set up.
+bool take_activated_sockets(usercrash::util::UniqueFd& activated, usercrash::util::UniqueFd& activated_kernel) {
   int n = sd_listen_fds(1);
   for (int fd = SD_LISTEN_FDS_START; n > 0 && fd < SD_LISTEN_FDS_START + n; ++fd) {
     if (sd_is_socket_unix(fd, SOCK_SEQPACKET, 1, nullptr, 0) > 0 && !activated) activated.reset(fd);
@@ -106,27 +106,53 @@ int main(int argc, char** argv) {
     int flags = ::fcntl(activated.get(), F_GETFL);
     if (flags < 0 || ::fcntl(activated.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
         ::fcntl(activated.get(), F_SETFD, FD_CLOEXEC) != 0) {
-      util::log::error("cannot set up the activated socket: {}", std::strerror(errno));
-      return 1;
+      usercrash::util::log::error("cannot set up the activated socket: {}", std::strerror(errno));
+      return false;
     }
   }
+  return true;
+}
 
-  // Workers for kernel connections get our effective configuration.
-  server::WorkerSpec worker;
-  worker.client = client_path;
+// Workers for kernel connections get our effective configuration.
+usercrash::server::WorkerSpec worker_spec(const CommandLine& cl, const usercrash::config::Config& config) {
+  usercrash::server::WorkerSpec worker;
+  worker.client = cl.client_path;
   if (worker.client.empty()) {
     char self[4096];
     ssize_t len = ::readlink("/proc/self/exe", self, sizeof self - 1);
     std::string dir = len > 0 ? std::string(self, static_cast<size_t>(len)) : std::string("/usr/sbin/x");
     worker.client = dir.substr(0, dir.rfind('/')) + "/usercrash_c";
   }
-  if (!config_path.empty()) worker.args = {"-c", config_path};
-  for (const auto& [key, value] : config::dump(config)) {
+  if (!cl.config_path.empty()) worker.args = {"-c", cl.config_path};
+  for (const auto& [key, value] : usercrash::config::dump(config)) {
     worker.args.push_back("-o");
     worker.args.push_back(key + "=" + value);
   }
+  return worker;
+}
 
-  auto server = server::Server::create(config, std::move(worker), std::move(activated), std::move(activated_kernel));
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace usercrash;
+  util::log::init(kProgram);
+  CommandLine cl;
+  if (auto status = parse_command_line(argc, argv, cl)) return *status;
+
+  config::Config config = config::load_or_exit(kProgram, cl.config_path);
+  for (const auto& [k, v] : cl.overrides) config::override_or_exit(kProgram, config, k.c_str(), v.c_str());
+
+  if (::geteuid() != 0)
+    util::log::warn("not running as root: only root's clients are served, so crashes will not reach us");
+
+  // A crash of ours must not come back to us through the kernel socket.
+  ::prctl(PR_SET_DUMPABLE, 0);
+
+  util::UniqueFd activated, activated_kernel;
+  if (!take_activated_sockets(activated, activated_kernel)) return 1;
+
+  auto server =
+      server::Server::create(config, worker_spec(cl, config), std::move(activated), std::move(activated_kernel));
   if (!server) {
     util::log::error("cannot start: {}", server.error().message);
     return 1;

@@ -395,24 +395,43 @@ void Server::start_dump(Connection& c) {
   log::debug("{}: dumping", describe(c));
 }
 
-void Server::finish(Connection& c, bool completed, const std::string& reason) {
+bool Server::end_incomplete(Connection& c, const std::string& reason) {
   store::PendingReport& p = *c.pending;
   int text = p.fd(store::SlotFile::text);
   struct stat st {};
   bool has_text = text >= 0 && ::fstat(text, &st) == 0 && st.st_size > 0;
-  if (!completed) {
-    if (!has_text) {
-      ++counters_.lost;
-      log::error("{}: no report: {}", describe(c), reason);
-      close_connection(c.id);
-      return;
-    }
-    // Keep what the client wrote, say why it stops there, and leave out the
-    // JSON, which is only written whole.
-    std::string note = fmt::format("\n*** report incomplete: {} ***\n", reason);
-    [[maybe_unused]] auto n = ::pwrite(text, note.data(), note.size(), st.st_size);
-    std::erase_if(p.files, [](const store::PendingFile& f) { return f.kind == store::SlotFile::json; });
+  if (!has_text) {
+    ++counters_.lost;
+    log::error("{}: no report: {}", describe(c), reason);
+    close_connection(c.id);
+    return false;
   }
+  // Keep what the client wrote, say why it stops there, and leave out the
+  // JSON, which is only written whole.
+  std::string note = fmt::format("\n*** report incomplete: {} ***\n", reason);
+  [[maybe_unused]] auto n = ::pwrite(text, note.data(), note.size(), st.st_size);
+  std::erase_if(p.files, [](const store::PendingFile& f) { return f.kind == store::SlotFile::json; });
+  return true;
+}
+
+void Server::not_kept(Connection& c, const store::CrashFacts& facts, uint64_t total, const char* why) {
+  ++counters_.rate_limited;
+  metrics_.dropped[why]++;
+  if (facts.group) {
+    admission_.note_loop(*facts.group, facts.comm, "", false, total);
+    metrics_.signatures[facts.group->signature] = {total, facts.exe};
+  }
+  log::debug("{}: not stored: over rate_limit ({})", describe(c), why);
+  auto packet = ipc::make_packet<ipc::Rejected>();
+  packet.reason = static_cast<uint32_t>(ipc::RejectReason::rate_limited);
+  (void)ipc::send_packet(c.sock.get(), packet);
+  close_connection(c.id);
+}
+
+void Server::finish(Connection& c, bool completed, const std::string& reason) {
+  if (!completed && !end_incomplete(c, reason)) return;
+  store::PendingReport& p = *c.pending;
+  int text = p.fd(store::SlotFile::text);
   double seconds = std::chrono::duration<double>(Clock::now() - c.dump_started).count();
   if (completed) metrics_.record_collection(seconds);
   metrics_file_.changed();
@@ -427,23 +446,10 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
   // rate_limit, per crash group first.
   auto now = Clock::now();
   CrashAdmission::Decision decision = admission_.decide(facts.group, now);
-  auto not_kept = [&](uint64_t total, const char* why) {
-    ++counters_.rate_limited;
-    metrics_.dropped[why]++;
-    if (facts.group) {
-      admission_.note_loop(*facts.group, facts.comm, "", false, total);
-      metrics_.signatures[facts.group->signature] = {total, facts.exe};
-    }
-    log::debug("{}: not stored: over rate_limit ({})", describe(c), why);
-    auto packet = ipc::make_packet<ipc::Rejected>();
-    packet.reason = static_cast<uint32_t>(ipc::RejectReason::rate_limited);
-    (void)ipc::send_packet(c.sock.get(), packet);
-    close_connection(c.id);
-  };
   if (!decision.keep) {
     auto total = directory_.count_not_kept(facts);
     if (!total) log::warn("{}: cannot count it in the index: {}", describe(c), total.error().message);
-    not_kept(total.value_or(0), "rate_limit_signature");
+    not_kept(c, facts, total.value_or(0), "rate_limit_signature");
     return;
   }
 
@@ -468,7 +474,7 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
   }
   if (published->index_problem) log::warn("crash directory index: {}", *published->index_problem);
   if (!published->kept) {
-    not_kept(published->group_count, "rate_limit");
+    not_kept(c, facts, published->group_count, "rate_limit");
     return;
   }
   admission_.stored(facts.group, !published->replaced_group_newest, now);

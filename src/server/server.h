@@ -92,6 +92,11 @@ class Server {
   void answer_status(Connection& c, std::span<const std::byte> bytes);
   void start_dump(Connection& c);
   void finish(Connection& c, bool completed, const std::string& reason);
+  // A report its client did not finish: the text so far, marked so, without
+  // its JSON; false (the connection closed, counted lost) when there is none.
+  bool end_incomplete(Connection& c, const std::string& reason);
+  // A report over rate_limit (`why`, the group's `total`): counted, refused.
+  void not_kept(Connection& c, const store::CrashFacts& facts, uint64_t total, const char* why);
   // After a report is stored: its log entry, the hook, the metrics.
   void announce(const Connection& c, const store::ReportHead& head, const store::Publication& published);
   void log_loops(Clock::time_point now);
