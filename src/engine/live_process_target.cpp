@@ -208,43 +208,139 @@ Result<std::unique_ptr<LiveProcessTarget>> LiveProcessTarget::attach(pid_t pid, 
   return target;
 }
 
-Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, const LiveOptions& options) {
-  const pid_t pid = dir_.pid();
-  auto wanted = [&](pid_t tid) { return options.only_threads.empty() || contains(options.only_threads, tid); };
+namespace {
+
+// Main thread first, then by tid.
+bool main_first(pid_t pid, pid_t a, pid_t b) { return a == pid ? b != pid : b != pid && a < b; }
+
+}  // namespace
+
+// The state of one capture: the threads seized, and how each one ended.
+struct LiveProcessTarget::Capture {
+  LiveProcessTarget& target;
+  SeizedThreads& held;
+  const LiveOptions& options;
+  const pid_t pid = target.dir_.pid();
   std::vector<pid_t> seen;  // wanted threads task/ listed so far
   std::vector<pid_t> gone;  // of those, the ones that exited before being captured
-  for (const auto& t : held->threads()) seen.push_back(t.tid);
-  bool cut = false;
+  bool cut = false;         // more threads than max_threads
+  bool test_hold_done = options.test_hold.count() == 0;
+
+  Capture(LiveProcessTarget& t, SeizedThreads& h, const LiveOptions& o) : target(t), held(h), options(o) {
+    for (const auto& thread : held.threads()) seen.push_back(thread.tid);
+  }
+
+  bool wanted(pid_t tid) const { return options.only_threads.empty() || contains(options.only_threads, tid); }
+  bool before(pid_t a, pid_t b) const { return main_first(pid, a, b); }
 
   // Seizes the wanted threads task/ lists that were not seen before;
   // false when there were none (the set of threads is stable).
-  auto seize_new = [&]() {
+  bool seize_new() {
     bool fresh = false;
-    for (pid_t tid : list_tasks(dir_.fd())) {
+    for (pid_t tid : list_tasks(target.dir_.fd())) {
       if (!wanted(tid) || contains(seen, tid)) continue;
       seen.push_back(tid);
       fresh = true;
-      if (held->threads().size() >= options.limits.max_threads) {
+      if (held.threads().size() >= options.limits.max_threads) {
         cut = true;
         continue;
       }
-      if (auto seized = held->seize(tid); !seized) {
+      if (auto seized = held.seize(tid); !seized) {
         if (seized.error().errno_value == ESRCH) gone.push_back(tid);  // exited since the listing
-        else facts_.problems.push_back(fmt::format("thread {}: not captured: {}", tid, seized.error().message));
+        else target.facts_.problems.push_back(fmt::format("thread {}: not captured: {}", tid, seized.error().message));
         continue;
       }
-      if (!belongs(dir_.fd(), tid)) {  // exited, and its number went to another process meanwhile
-        held->release(tid);
+      if (!belongs(target.dir_.fd(), tid)) {  // exited, and its number went to another process meanwhile
+        held.release(tid);
         gone.push_back(tid);
       }
     }
     return fresh;
-  };
+  }
+
+  // A stopped thread: its registers and stack copied, then released.
+  void capture_one(pid_t tid) {
+    auto regs = held.registers(tid);
+    if (regs) target.copy_stack(regs->sp(), regs->arch().red_zone, options.max_stack_copy);
+    held.release(tid);
+    const auto* t = held.find(tid);
+    target.holds_.push_back(
+        {tid, std::chrono::duration_cast<std::chrono::nanoseconds>(t->released_at - t->interrupted_at)});
+    if (regs) target.threads_.push_back({tid, *regs});
+    else target.facts_.problems.push_back(fmt::format("thread {}: registers: {}", tid, regs.error().message));
+  }
+
+  void capture_stopped() {
+    std::vector<pid_t> stopped = held.stopped();
+    std::sort(stopped.begin(), stopped.end(), [this](pid_t a, pid_t b) { return before(a, b); });
+    for (pid_t tid : stopped) capture_one(tid);
+  }
+
+  void test_hold() {
+    if (!test_hold_done) std::this_thread::sleep_for(options.test_hold);
+    test_hold_done = true;
+  }
+
+  // One pass over the threads seized and not interrupted yet. A thread
+  // slow to stop (uninterruptible sleep) costs the pass its budget once;
+  // the others still get kMinStopWait each, and a straggler that stops
+  // later is taken whenever it does.
+  void pass() {
+    auto budget = Clock::now() + options.stop_timeout;
+    auto deadline = [&] { return std::max(budget, Clock::now() + kMinStopWait); };
+    if (options.all_stop) {
+      held.interrupt_all();
+      if (!test_hold_done) {
+        held.wait_for_stops(budget);
+        test_hold();
+      }
+    } else {
+      std::vector<pid_t> order;
+      for (const auto& t : held.threads())
+        if (t.state == SeizedThreads::State::seized) order.push_back(t.tid);
+      std::sort(order.begin(), order.end(), [this](pid_t a, pid_t b) { return before(a, b); });
+      for (pid_t tid : order) {
+        held.interrupt(tid);
+        auto until = deadline();
+        while (held.find(tid)->state == SeizedThreads::State::interrupted && held.wait_for_next_stop(until)) {
+        }
+        if (held.find(tid)->state == SeizedThreads::State::stopped) test_hold();
+        capture_stopped();
+      }
+    }
+    for (;;) {
+      capture_stopped();
+      if (!held.wait_for_next_stop(deadline())) break;
+    }
+  }
+
+  // After the passes: how long the threads were held in all (the target's
+  // window), the wanted threads that exited, and those that never stopped.
+  void account() {
+    Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+    for (const auto& t : held.threads()) {
+      if (t.interrupted_at != Clock::time_point{}) first = std::min(first, t.interrupted_at);
+      if (t.released_at != Clock::time_point{}) last = std::max(last, t.released_at);
+      if (t.state == SeizedThreads::State::exited && wanted(t.tid) && !contains(gone, t.tid)) gone.push_back(t.tid);
+      if (t.state == SeizedThreads::State::interrupted) {
+        target.facts_.problems.push_back(
+            fmt::format("thread {}: did not stop within {} ms (uninterruptible sleep?): no "
+                        "registers; should it wake before the debugger exits, it waits for that",
+                        t.tid, options.stop_timeout.count()));
+        ++target.not_stopped_;
+      }
+    }
+    if (last > first) target.window_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last - first);
+  }
+};
+
+Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, const LiveOptions& options) {
+  Capture run(*this, *held, options);
 
   // 1. Seize every thread; they go on running. Threads born meanwhile
   //    show up in the next scan.
   int round = 0;
-  while (seize_new())
+  while (run.seize_new())
     if (++round == kMaxScanRounds) {
       facts_.problems.push_back(
           "threads: the process kept creating threads while the debugger attached; some may "
@@ -254,63 +350,11 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
 
   // 2. Stop, copy, release. Each thread's registers and stack are copied
   //    as soon as it reports its stop, and it is released right after.
-  auto main_first = [pid](pid_t a, pid_t b) { return a == pid ? b != pid : b != pid && a < b; };
-  auto capture_one = [&](pid_t tid) {
-    auto regs = held->registers(tid);
-    if (regs) copy_stack(regs->sp(), regs->arch().red_zone, options.max_stack_copy);
-    held->release(tid);
-    const auto* t = held->find(tid);
-    holds_.push_back({tid, std::chrono::duration_cast<std::chrono::nanoseconds>(t->released_at - t->interrupted_at)});
-    if (regs) threads_.push_back({tid, *regs});
-    else facts_.problems.push_back(fmt::format("thread {}: registers: {}", tid, regs.error().message));
-  };
-  auto capture_stopped = [&] {
-    std::vector<pid_t> stopped = held->stopped();
-    std::sort(stopped.begin(), stopped.end(), main_first);
-    for (pid_t tid : stopped) capture_one(tid);
-  };
-  bool test_hold_done = options.test_hold.count() == 0;
-  auto test_hold = [&] {
-    if (!test_hold_done) std::this_thread::sleep_for(options.test_hold);
-    test_hold_done = true;
-  };
-  // One pass over the threads seized and not interrupted yet. A thread
-  // slow to stop (uninterruptible sleep) costs the pass its budget once;
-  // the others still get kMinStopWait each, and a straggler that stops
-  // later is taken whenever it does.
-  auto pass = [&] {
-    auto budget = Clock::now() + options.stop_timeout;
-    auto deadline = [&] { return std::max(budget, Clock::now() + kMinStopWait); };
-    if (options.all_stop) {
-      held->interrupt_all();
-      if (!test_hold_done) {
-        held->wait_for_stops(budget);
-        test_hold();
-      }
-    } else {
-      std::vector<pid_t> order;
-      for (const auto& t : held->threads())
-        if (t.state == SeizedThreads::State::seized) order.push_back(t.tid);
-      std::sort(order.begin(), order.end(), main_first);
-      for (pid_t tid : order) {
-        held->interrupt(tid);
-        auto until = deadline();
-        while (held->find(tid)->state == SeizedThreads::State::interrupted && held->wait_for_next_stop(until)) {
-        }
-        if (held->find(tid)->state == SeizedThreads::State::stopped) test_hold();
-        capture_stopped();
-      }
-    }
-    for (;;) {
-      capture_stopped();
-      if (!held->wait_for_next_stop(deadline())) break;
-    }
-  };
-  pass();
+  run.pass();
   // 3. Threads born meanwhile (one stopped in clone() has started its
   //    child by then): scan until no new thread shows up.
-  for (round = 0; seize_new(); ++round) {
-    pass();
+  for (round = 0; run.seize_new(); ++round) {
+    run.pass();
     if (round + 1 == kMaxScanRounds) {
       facts_.problems.push_back(
           "threads: the process kept creating threads while the debugger captured; some may "
@@ -321,35 +365,22 @@ Result<void> LiveProcessTarget::capture(std::unique_ptr<SeizedThreads> held, con
 
   // Main thread first, then by tid, whatever order they stopped in.
   std::sort(threads_.begin(), threads_.end(),
-            [&](const ThreadRegisters& a, const ThreadRegisters& b) { return main_first(a.tid, b.tid); });
+            [&](const ThreadRegisters& a, const ThreadRegisters& b) { return run.before(a.tid, b.tid); });
 
-  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
-  for (const auto& t : held->threads()) {
-    if (t.interrupted_at != Clock::time_point{}) first = std::min(first, t.interrupted_at);
-    if (t.released_at != Clock::time_point{}) last = std::max(last, t.released_at);
-    if (t.state == SeizedThreads::State::exited && wanted(t.tid) && !contains(gone, t.tid)) gone.push_back(t.tid);
-    if (t.state == SeizedThreads::State::interrupted) {
-      facts_.problems.push_back(
-          fmt::format("thread {}: did not stop within {} ms (uninterruptible sleep?): no "
-                      "registers; should it wake before the debugger exits, it waits for that",
-                      t.tid, options.stop_timeout.count()));
-      ++not_stopped_;
-    }
-  }
-  if (last > first) window_ = std::chrono::duration_cast<std::chrono::nanoseconds>(last - first);
+  run.account();
   // Nothing is held any more but a thread that never stopped: it already
   // had its wait; the kernel lets it go when we exit.
   held->release_all(std::chrono::milliseconds(0));
   held.reset();
 
-  if (cut) facts_.truncated.push_back(fmt::format("threads: captured the first {}", options.limits.max_threads));
+  if (run.cut) facts_.truncated.push_back(fmt::format("threads: captured the first {}", options.limits.max_threads));
   std::sort(stacks_.begin(), stacks_.end(), [](const StackCopy& a, const StackCopy& b) { return a.start < b.start; });
   // Stacks carved from one mapping (user-allocated thread stacks) can give
   // overlapping copies: each address belongs to the copy starting nearest
   // below it, the thread whose stack pointer is there.
   for (size_t i = 0; i + 1 < stacks_.size(); ++i)
     if (stacks_[i].end() > stacks_[i + 1].start) stacks_[i].bytes.resize(stacks_[i + 1].start - stacks_[i].start);
-  settle_thread_info(seen, gone);
+  settle_thread_info(run.seen, run.gone);
   if (threads_.empty()) {
     std::string why = facts_.problems.empty() ? "they exited" : facts_.problems.back();
     return util::fail(fmt::format("no thread could be stopped: {}", why));

@@ -82,6 +82,7 @@ class LiveProcessTarget : public ProcessTarget {
   };
 
   LiveProcessTarget(proc::ProcessDir dir, const ProcessLimits& limits, std::vector<proc::ThreadInfo> before);
+  struct Capture;  // one capture's state and steps (live_process_target.cpp)
   util::Result<void> capture(std::unique_ptr<SeizedThreads> held, const LiveOptions& options);
   void copy_stack(uint64_t sp, size_t red_zone, size_t max_bytes);
   void settle_thread_info(const std::vector<pid_t>& wanted, const std::vector<pid_t>& gone);
