@@ -49,6 +49,13 @@ constexpr std::chrono::seconds kShutdownGrace{5};
 
 Result<std::unique_ptr<Server>> Server::create(const config::Config& config, WorkerSpec worker, UniqueFd listen_fd,
                                                UniqueFd kernel_fd) {
+  // The signals the loop reads from its signalfd are blocked before any
+  // socket exists: a SIGTERM sent as soon as the socket appears is then
+  // a clean stop, never the default action.
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int signo : {SIGTERM, SIGINT, SIGUSR1, SIGPIPE, SIGCHLD}) sigaddset(&mask, signo);
+  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return util::fail_errno("sigprocmask");
   store::OpenOptions open_options;
   open_options.searchable_by_others = config.report_access == config::ReportAccess::owner;
   auto directory = store::CrashDirectory::open(config.directory, config.count, open_options);
@@ -78,14 +85,6 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config, Wor
 
   server->epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (!server->epoll_) return util::fail_errno("epoll_create1");
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGUSR1);
-  sigaddset(&mask, SIGPIPE);
-  sigaddset(&mask, SIGCHLD);
-  if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return util::fail_errno("sigprocmask");
   server->signals_.reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!server->signals_) return util::fail_errno("signalfd");
 
