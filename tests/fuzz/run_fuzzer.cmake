@@ -12,7 +12,10 @@ if(NOT seeds)
   message(FATAL_ERROR "no seeds in ${SEEDS}")
 endif()
 file(COPY ${seeds} DESTINATION ${WORK}/corpus)
-set(environment UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1)
+# Leaks are errors, but for the libraries' own that lsan.supp names (each
+# with its reason); the suppressions match symbolized frames.
+set(environment UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1
+                LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp)
 if(SYMBOLIZER)
   list(APPEND environment ASAN_SYMBOLIZER_PATH=${SYMBOLIZER})
 endif()
