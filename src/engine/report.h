@@ -22,7 +22,8 @@ namespace usercrash::engine {
 //    not known (a core file analyzed later), signal code and code_name null
 //    when not known; usercrashctl list --json and list --group --json give
 //    it in each element.
-inline constexpr int kReportVersion = 3;
+// 4: frame resymbolized, symbolized (usercrashctl symbolize).
+inline constexpr int kReportVersion = 4;
 
 // How the unwinder found a frame.
 enum class FrameMethod {
@@ -44,6 +45,9 @@ struct Frame {
   std::optional<std::string> file;
   std::optional<int> line;
   FrameMethod method = FrameMethod::cfi;
+  // usercrashctl symbolize changed its function, file, line or inlined
+  // calls (from debug files found on a build host).
+  bool resymbolized = false;
 };
 
 struct RegisterValue {
@@ -115,6 +119,21 @@ struct Confinement {
   bool landlock = false;  // the kernel may not offer it
 };
 
+// One module of a report symbolized elsewhere (usercrashctl symbolize).
+struct SymbolizedModule {
+  std::string build_id;
+  std::optional<std::string> module;      // as the report names it
+  std::optional<std::string> debug_file;  // where its debug info was found
+  std::optional<std::string> source;      // "debug_dir", "sysroot", "system", "debuginfod"
+  std::optional<std::string> problem;     // why none was found or read
+};
+
+struct Symbolization {
+  int64_t time = 0;  // seconds since the epoch, UTC
+  size_t frames_changed = 0;
+  std::vector<SymbolizedModule> modules;
+};
+
 struct Report {
   int version = kReportVersion;
   // A random UUID, made with the report: names it for good (its slot is
@@ -160,6 +179,8 @@ struct Report {
   // Milliseconds spent collecting, for the report's footer and benchmarks.
   std::optional<double> collection_ms;
   std::optional<Confinement> sandbox;
+  // Absent until usercrashctl symbolize symbolized the report elsewhere.
+  std::optional<Symbolization> symbolized;
 };
 
 }  // namespace usercrash::engine

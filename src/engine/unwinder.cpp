@@ -20,8 +20,7 @@
 
 #include <fmt/format.h>
 
-#include "engine/demangler.h"
-#include "engine/function_scopes.h"
+#include "engine/frame_symbols.h"
 #include "engine/signal_frame.h"
 
 namespace usercrash::engine {
@@ -85,14 +84,7 @@ struct Unwinder::Impl {
     bool vdso = false;
     std::vector<char> image;        // the vdso's bytes, read from the target
     std::optional<bool> own_dwarf;  // .debug_info in the module itself
-    // Compilation units by address range, built when libdw finds no unit
-    // for an address (see unit_at).
-    struct UnitRange {
-      uint64_t low = 0, high = 0;  // module addresses, bias applied
-      Dwarf_Die cu{};
-    };
-    std::optional<std::vector<UnitRange>> units;
-    Dwarf_Addr units_bias = 0;
+    UnitRanges units;
   };
 
   Target& target;
@@ -110,7 +102,7 @@ struct Unwinder::Impl {
   // symbol table on every call.
   std::map<std::tuple<uint64_t, bool, FrameMethod>, std::vector<Frame>> symbolized;
   std::optional<uint64_t> failed_read;  // last unreadable address since the latest frame
-  FunctionScopes scopes;                // functions and inlined calls from DWARF, with their names
+  FrameSymbols symbols;                 // names, lines and inlined calls
 
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
@@ -179,7 +171,6 @@ struct Unwinder::Impl {
   void symbolize_into(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   void symbolize_uncached(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   FrameMethod method_for_caller(uint64_t callee_pc, bool callee_call_site);
-  Dwarf_Die* unit_at(Dwfl_Module* mod, Module* m, uint64_t lookup, Dwarf_Addr& bias);
   bool in_faked_fault_call(uint64_t pc, bool activation);
   bool at_signal_restorer(uint64_t pc);
   bool in_code(uint64_t address) const;
@@ -337,23 +328,6 @@ bool Unwinder::Impl::dwarf_allowed(Dwfl_Module* mod, Module* m) {
   return *m->own_dwarf;
 }
 
-namespace {
-
-std::optional<std::pair<std::string, int>> call_site(Dwarf_Die* inlined, Dwarf_Die* cu) {
-  Dwarf_Attribute attr;
-  Dwarf_Word file_index = 0, line = 0;
-  if (!dwarf_attr(inlined, DW_AT_call_file, &attr) || dwarf_formudata(&attr, &file_index) != 0) return std::nullopt;
-  if (!dwarf_attr(inlined, DW_AT_call_line, &attr) || dwarf_formudata(&attr, &line) != 0) return std::nullopt;
-  Dwarf_Files* files;
-  size_t nfiles;
-  if (dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || file_index >= nfiles) return std::nullopt;
-  const char* name = dwarf_filesrc(files, file_index, nullptr, nullptr);
-  if (!name) return std::nullopt;
-  return std::make_pair(std::string(name), static_cast<int>(line));
-}
-
-}  // namespace
-
 void Unwinder::Impl::symbolize_into(uint64_t pc, bool call_site_pc, FrameMethod method, std::vector<Frame>& out) {
   auto key = std::make_tuple(pc, call_site_pc, method);
   if (auto it = symbolized.find(key); it != symbolized.end()) {
@@ -386,90 +360,12 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
   int len = dwfl_module_build_id(mod, &bits, &vaddr);
   if (len > 0) f.build_id = hex(bits, len);
 
-  GElf_Off offset = 0;
-  GElf_Sym sym;
-  if (const char* name = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr)) {
-    // "__libc_start_main@@GLIBC_2.34": the version is not part of the name.
-    std::string plain(name);
-    if (size_t at = plain.find('@'); at != std::string::npos && at > 0) plain.resize(at);
-    f.function = demangle(without_abi_suffix(plain));
-    f.function_offset = offset + (pc - lookup);
-  }
-
-  if (!dwarf_allowed(mod, m) || past_deadline()) {
+  FrameSymbols::add_symbol(mod, lookup, f);
+  if (!m || !dwarf_allowed(mod, m) || past_deadline()) {
     out.push_back(std::move(f));
     return;
   }
-  Dwarf_Addr bias = 0;
-  Dwarf_Die* cu = unit_at(mod, m, lookup, bias);
-  if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {
-    int lineno = 0;
-    if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr)) {
-      f.file = file;
-      f.line = lineno;
-    }
-  } else if (Dwarf_Line* unit_line = cu ? dwarf_getsrc_die(cu, lookup - bias) : nullptr) {
-    int lineno = 0;
-    const char* file = dwarf_linesrc(unit_line, nullptr, nullptr);
-    if (file && dwarf_lineno(unit_line, &lineno) == 0) {
-      f.file = file;
-      f.line = lineno;
-    }
-  }
-  // Inlined calls at this pc become frames of their own, innermost first;
-  // each one's caller line is the inlined instance's call site.
-  std::vector<Dwarf_Die> chain = cu ? scopes.at(cu, lookup - bias) : std::vector<Dwarf_Die>{};
-  // Rust and Go functions as gdb names them: from DWARF, not the symbol table.
-  if (!chain.empty() && FunctionScopes::names_from_dwarf(cu))
-    if (auto name = scopes.name(&chain.front())) f.function = std::move(name);
-  std::optional<std::string> file = f.file;
-  std::optional<int> lineno = f.line;
-  for (size_t i = chain.size(); i-- > 1;) {
-    Frame inl;
-    inl.pc = pc;
-    inl.method = FrameMethod::inlined;
-    inl.module = f.module;
-    inl.module_offset = f.module_offset;
-    inl.build_id = f.build_id;
-    inl.function = scopes.name(&chain[i]);
-    inl.file = file;
-    inl.line = lineno;
-    out.push_back(std::move(inl));
-    auto site = call_site(&chain[i], cu);
-    file = site ? std::optional(site->first) : std::nullopt;
-    lineno = site ? std::optional(site->second) : std::nullopt;
-  }
-  f.file = file;
-  f.line = lineno;
-  out.push_back(std::move(f));
-}
-
-// The compilation unit that holds `lookup`, and the module's bias. libdw
-// finds units through .debug_aranges; Go's linker writes none, and libdw
-// (0.188) then finds no unit, so no line, name or inlined call, for any Go
-// address. Then the units' own ranges are read, once per module (at most
-// kMaxUnitRanges of them: the DWARF is the crashed program's), and searched.
-Dwarf_Die* Unwinder::Impl::unit_at(Dwfl_Module* mod, Module* m, uint64_t lookup, Dwarf_Addr& bias) {
-  if (Dwarf_Die* cu = dwfl_module_addrdie(mod, lookup, &bias)) return cu;
-  if (!m) return nullptr;
-  constexpr size_t kMaxUnitRanges = 1 << 16;
-  if (!m->units) {
-    m->units.emplace();
-    Dwarf_Die* cu = nullptr;
-    while (m->units->size() < kMaxUnitRanges && (cu = dwfl_module_nextcu(mod, cu, &m->units_bias))) {
-      Dwarf_Addr base = 0, low = 0, high = 0;
-      for (ptrdiff_t at = 0; m->units->size() < kMaxUnitRanges && (at = dwarf_ranges(cu, at, &base, &low, &high)) > 0;)
-        if (low < high) m->units->push_back({low + m->units_bias, high + m->units_bias, *cu});
-    }
-    std::sort(m->units->begin(), m->units->end(), [](const auto& a, const auto& b) { return a.low < b.low; });
-  }
-  auto after = std::upper_bound(m->units->begin(), m->units->end(), lookup,
-                                [](uint64_t address, const auto& unit) { return address < unit.low; });
-  if (after == m->units->begin()) return nullptr;
-  auto& unit = *std::prev(after);
-  if (lookup >= unit.high) return nullptr;
-  bias = m->units_bias;
-  return &unit.cu;
+  symbols.add_source(mod, m->units, lookup, std::move(f), out);
 }
 
 Dwfl_Module* Unwinder::Impl::module_at(uint64_t address) {

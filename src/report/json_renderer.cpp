@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/signal_names.h"
+#include "report/json_parts.h"
 #include "report/render.h"
 #include "util/escape.h"
 
@@ -39,6 +40,8 @@ const char* method_name(engine::FrameMethod m) {
   return "?";
 }
 
+}  // namespace
+
 json frame_json(const engine::Frame& f) {
   return json{
       {"pc", hex(f.pc)},
@@ -51,8 +54,22 @@ json frame_json(const engine::Frame& f) {
       {"line", optional_json(f.line, [](int l) { return l; })},
       {"method", method_name(f.method)},
       {"inlined", f.method == engine::FrameMethod::inlined},
+      {"resymbolized", f.resymbolized},
   };
 }
+
+json symbolization_json(const engine::Symbolization& s) {
+  json modules = json::array();
+  for (const auto& m : s.modules)
+    modules.push_back({{"build_id", m.build_id},
+                       {"module", string_or_null(m.module)},
+                       {"debug_file", string_or_null(m.debug_file)},
+                       {"source", string_or_null(m.source)},
+                       {"problem", string_or_null(m.problem)}});
+  return {{"time", iso8601_utc(s.time)}, {"frames_changed", s.frames_changed}, {"modules", modules}};
+}
+
+namespace {
 
 json thread_json(const engine::ThreadReport& t, bool with_frames) {
   json regs = json::object();
@@ -269,6 +286,7 @@ json build(const Report& r, Detail detail, std::vector<std::string> extra_trunca
   j["problems"] = string_array(r.problems);
   j["collection_ms"] = optional_json(r.collection_ms, [](double v) { return v; });
   j["sandbox"] = optional_json(r.sandbox, sandbox_json);
+  j["symbolized"] = optional_json(r.symbolized, symbolization_json);
   return j;
 }
 

@@ -43,6 +43,7 @@ std::string frame_line(size_t index, const Frame& f) {
   if (f.method == FrameMethod::frame_pointer) line += " [frame pointer]";
   if (f.method == FrameMethod::stack) line += " [return address on the stack]";
   if (f.method == FrameMethod::signal) line += " [signal frame]";
+  if (f.resymbolized) line += " [symbolized]";
   return line;
 }
 
@@ -147,6 +148,19 @@ std::string brief_text(const Report& r) {
   return out;
 }
 
+// What usercrashctl symbolize did: each module's debug file, or why none.
+void append_symbolized(std::string& out, const engine::Symbolization& s) {
+  out +=
+      fmt::format("symbolized: {}, {} frames changed (marked [symbolized])\n", iso8601_utc(s.time), s.frames_changed);
+  for (const auto& m : s.modules) {
+    out += fmt::format("    {} {}: ", escape_text(m.build_id), m.module ? escape_text(*m.module) : "?");
+    if (m.debug_file) out += fmt::format("{} ({})", escape_text(*m.debug_file), m.source.value_or("?"));
+    else out += "no debug file";
+    if (m.problem) out += " - " + escape_text(*m.problem);
+    out += '\n';
+  }
+}
+
 // Who crashed: the banner, the process, its thread, owner, program and host.
 void append_identity(std::string& out, const Report& r, const engine::ThreadReport* crashed) {
   out += kBanner;
@@ -171,6 +185,7 @@ void append_identity(std::string& out, const Report& r, const engine::ThreadRepo
     out += fmt::format("kernel: {}, host: {}\n", r.kernel ? escape_text(*r.kernel) : "?",
                        r.hostname ? escape_text(*r.hostname) : "?");
   out += "source: " + r.source + '\n';
+  if (r.symbolized) append_symbolized(out, *r.symbolized);
 }
 
 // Why it crashed: the signal, the abort message, the uncaught exception.

@@ -1,7 +1,8 @@
 // schema/report.schema.json, the contract of the report's JSON: every
 // server-backed e2e test validates its reports against it when its server
 // goes (harness.cpp); here, that the validator does reject what breaks it,
-// and accepts what version 3 allows.
+// and accepts what version 3 allows and what usercrashctl symbolize adds
+// (version 4).
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -25,10 +26,10 @@ json minimal_report() {
     "threads": [{"tid": 42, "name": "x", "state": "R", "crashed": true, "registers": {"rip": "0x1"},
                  "frames": [{"pc": "0x1", "module": "/usr/bin/x", "module_offset": "0x1", "build_id": "abcd",
                              "function": null, "function_offset": null, "file": null, "line": null,
-                             "method": "context", "inlined": false}],
+                             "method": "context", "inlined": false, "resymbolized": false}],
                  "unwind_stopped": null}],
     "memory_near_registers": [], "disassembly": [], "maps": [], "open_files": [], "kernel_stack": [],
-    "core": null, "truncated": [], "problems": [], "collection_ms": 1.5, "sandbox": null
+    "core": null, "truncated": [], "problems": [], "collection_ms": 1.5, "sandbox": null, "symbolized": null
   })");
   r["version"] = engine::kReportVersion;
   return r;
@@ -81,6 +82,21 @@ TEST(ReportSchema, AcceptsWhatVersion3Allows) {
   EXPECT_EQ(errors_of(r), "");
   r["sandbox"].erase("landlock");
   EXPECT_NE(errors_of(r).find(": sandbox: "), std::string::npos) << "each of its keys is required";
+}
+
+TEST(ReportSchema, AcceptsAReportSymbolizedElsewhere) {
+  json r = minimal_report();
+  r["threads"][0]["frames"][0]["resymbolized"] = true;
+  r["symbolized"] = json::parse(R"({"time": "2026-01-01T00:00:00Z", "frames_changed": 1, "modules": [
+    {"build_id": "abcd", "module": "/usr/bin/x", "debug_file": "/d/.build-id/ab/cd.debug", "source": "debug_dir",
+     "problem": null},
+    {"build_id": "ef01", "module": null, "debug_file": null, "source": null, "problem": "no debug file"}]})");
+  EXPECT_EQ(errors_of(r), "");
+  r["symbolized"]["modules"][0]["source"] = "somewhere";
+  EXPECT_NE(errors_of(r).find("source"), std::string::npos);
+  r = minimal_report();
+  r["threads"][0]["frames"][0].erase("resymbolized");
+  EXPECT_NE(errors_of(r).find("'resymbolized' is a required property"), std::string::npos);
 }
 
 TEST(ReportSchema, DescribesListAndListGroup) {

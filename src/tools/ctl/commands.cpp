@@ -11,6 +11,7 @@
 #include "tools/ctl/enable_commands.h"
 #include "tools/ctl/report_commands.h"
 #include "tools/ctl/status_commands.h"
+#include "tools/ctl/symbolize_command.h"
 #include "tools/ctl/terminal.h"
 #include "util/escape.h"
 
@@ -59,17 +60,18 @@ void print_help(const Context& ctx) {
       "        a report (text, or its JSON); SLOT is a slot number or name (usercrash_07),\n"
       "        ID the report's UUID (it names the report for good; its slot is reused),\n"
       "        PID the newest report of that process (--pid: the argument is a pid)\n"
-      "  debug [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]\n"
-      "        unpack the saved core of a report into a new private directory and print\n"
-      "        the command line that debugs it (PROG ARGS... -- EXE CORE; PROG: gdb; -A:\n"
-      "        its arguments in one word, split as a shell would, without expanding\n"
-      "        them), then how to remove the directory; it runs nothing\n"
-      "  gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]\n"
-      "        the same as debug\n"
+      "  gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]\n"
+      "        run gdb on the saved core of a report with its executable\n"
       "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE\n"
       "        the report of any core file (plain or zstd-compressed), to stdout\n"
       "  clean [--older-than DURATION]\n"
       "        remove reports older than DURATION (30m, 12h, 7d), or all of them\n"
+      "  symbolize [--text] [--debug-dir DIR]... [--sysroot DIR] [--no-system]\n"
+      "            [--debuginfod URL] [--debuginfod-timeout SECONDS] REPORT|SLOT|ID\n"
+      "        a report made with stripped binaries, symbolized here from debug files found\n"
+      "        by build-id (DIR/.build-id/xx/rest.debug, the sysroot, /usr/lib/debug, then\n"
+      "        debuginfod: --debuginfod or DEBUGINFOD_URLS, 30 s budget); JSON (or --text)\n"
+      "        to stdout, changed frames marked\n"
       "\n"
       "Options:\n"
       "  -c, --config FILE   configuration file (default /etc/usercrash.conf); enable puts\n"
@@ -126,8 +128,6 @@ int report_failure(const Context& ctx, const Failure& failure) {
 }  // namespace
 
 const std::vector<Command>& commands() {
-  static const std::vector<util::OptionSpec> kDebugOptions = {
-      {"exe", 0, true}, {"pid", 0, false}, {"debugger", 0, true}, {"debugger-arguments", 'A', true}};
   static const std::vector<Command> table = {
       {"enable",
        "enable [--mode pipe|socket|auto] [--persist] [--client PATH] [--sysctl-file PATH]",
@@ -141,10 +141,13 @@ const std::vector<Command>& commands() {
       {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
       {"list", "list [--json] [--group]", {{"json", 0, false}, {"group", 0, false}}, 0, 0, false, run_list},
       {"info", "info [--json] [--pid] SLOT|ID|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
-      {"debug", "debug [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1,
-       true, run_debug},
-      {"gdb", "gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1, true,
-       run_debug, "debug"},
+      {"gdb",
+       "gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]",
+       {{"exe", 0, true}, {"pid", 0, false}},
+       1,
+       1,
+       true,
+       run_gdb},
       {"analyze",
        "analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE",
        {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}, {"search", 0, true}},
@@ -153,6 +156,19 @@ const std::vector<Command>& commands() {
        false,
        run_analyze},
       {"clean", "clean [--older-than DURATION]", {{"older-than", 0, true}}, 0, 0, false, run_clean},
+      {"symbolize",
+       "symbolize [--text] [--debug-dir DIR]... [--sysroot DIR] [--no-system] [--debuginfod URL] "
+       "[--debuginfod-timeout SECONDS] REPORT|SLOT|ID",
+       {{"text", 0, false},
+        {"debug-dir", 0, true},
+        {"sysroot", 0, true},
+        {"no-system", 0, false},
+        {"debuginfod", 0, true},
+        {"debuginfod-timeout", 0, true}},
+       1,
+       1,
+       false,
+       run_symbolize},
   };
   return table;
 }

@@ -1,0 +1,100 @@
+#include "debuginfod/debuginfod_client.h"
+
+#include <elfutils/debuginfod.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "util/escape.h"
+
+namespace usercrash::debuginfod {
+
+using Clock = std::chrono::steady_clock;
+
+struct Client::Impl {
+  Options options;
+  debuginfod_client* client = nullptr;
+  Clock::time_point deadline;
+  std::optional<std::string> gave_up;  // why the servers are asked no more
+
+  ~Impl() {
+    if (client) debuginfod_end(client);
+  }
+
+  // Called by the client while it waits and transfers: a nonzero answer
+  // ends the transfer.
+  static int progress(debuginfod_client* c, long, long) {
+    auto* self = static_cast<Impl*>(debuginfod_get_user_data(c));
+    return self && Clock::now() > self->deadline ? 1 : 0;
+  }
+
+  // The client reads its settings from the environment on every query.
+  void set_environment() const {
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(std::max(Clock::duration::zero(), deadline - Clock::now()));
+    std::string left = std::to_string(std::max<long long>(1, seconds.count()));
+    ::setenv(DEBUGINFOD_URLS_ENV_VAR, options.urls.c_str(), 1);
+    ::setenv(DEBUGINFOD_TIMEOUT_ENV_VAR, left.c_str(), 1);
+    ::setenv(DEBUGINFOD_MAXTIME_ENV_VAR, left.c_str(), 1);
+    ::setenv(DEBUGINFOD_MAXSIZE_ENV_VAR, std::to_string(options.max_file_size).c_str(), 1);
+    ::unsetenv(DEBUGINFOD_PROGRESS_ENV_VAR);
+  }
+
+  std::string failure(int err) const {
+    std::string urls = util::escape_text(options.urls);
+    switch (err) {
+      case ENOENT: return fmt::format("debuginfod ({}) has no debug file of that build-id", urls);
+      case EINTR:
+      case ETIME:
+      case ETIMEDOUT:
+        return fmt::format("debuginfod ({}) gave no debug file within the {} ms budget", urls, options.budget.count());
+      default: return fmt::format("debuginfod ({}): {}", urls, std::strerror(err));
+    }
+  }
+};
+
+util::Result<std::unique_ptr<Client>> Client::open(Options options) {
+  std::istringstream words(options.urls);
+  std::string url;
+  size_t count = 0;
+  while (words >> url) {
+    ++count;
+    if (!url.starts_with("http://") && !url.starts_with("https://"))
+      return util::fail("debuginfod: '" + util::escape_text(url) + "' is not an http:// or https:// URL");
+  }
+  if (count == 0) return util::fail("debuginfod: no server URL");
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->client = debuginfod_begin();
+  if (!impl->client) return util::fail("debuginfod: the client could not start");
+  debuginfod_set_user_data(impl->client, impl.get());
+  debuginfod_set_progressfn(impl->client, &Impl::progress);
+  impl->deadline = Clock::now() + impl->options.budget;
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+util::Result<engine::DebugFile> Client::fetch(const std::string& build_id) {
+  Impl& d = *impl_;
+  if (d.gave_up) return util::fail(*d.gave_up);
+  if (Clock::now() > d.deadline) return util::fail(d.failure(ETIME));
+  d.set_environment();
+  char* path = nullptr;
+  int rc = debuginfod_find_debuginfo(d.client, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
+  if (rc < 0) {
+    std::string why = d.failure(-rc);
+    // Only "not there" leaves the server worth asking for the next module.
+    if (-rc != ENOENT) d.gave_up = why + " (not asked again)";
+    return util::fail(why);
+  }
+  engine::DebugFile file{util::UniqueFd(rc), path ? path : "debuginfod", engine::DebugSource::remote};
+  std::free(path);
+  return file;
+}
+
+}  // namespace usercrash::debuginfod

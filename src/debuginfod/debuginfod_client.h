@@ -1,0 +1,47 @@
+// Debug files by build-id from debuginfod servers, through elfutils' own
+// client (libdebuginfod: its cache, its negative answers cached too). Used
+// on a build host (usercrashctl symbolize), never in the crash path: this
+// library (and libcurl under it) is linked only into the tools, so
+// usercrash_c and usercrash_s never load it.
+//
+// Every fetch of one client shares one time budget: a server that is down
+// costs a refused connection, a slow one at most the budget (the client's
+// progress callback aborts the transfer once it has passed), and after a
+// server failed to answer in time, the next modules do not wait for it again.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/debug_files.h"
+#include "util/result.h"
+
+namespace usercrash::debuginfod {
+
+struct Options {
+  std::string urls;  // space-separated, as DEBUGINFOD_URLS
+  std::chrono::milliseconds budget{30000};
+  // Bytes of one debug file at most (DEBUGINFOD_MAXSIZE).
+  uint64_t max_file_size = 1ULL << 30;
+};
+
+class Client : public engine::RemoteDebugFiles {
+ public:
+  // Refuses URLs that are empty or not http:// or https://.
+  static util::Result<std::unique_ptr<Client>> open(Options options);
+  ~Client() override;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  util::Result<engine::DebugFile> fetch(const std::string& build_id) override;
+
+  struct Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace usercrash::debuginfod
