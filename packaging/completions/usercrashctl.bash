@@ -1,5 +1,6 @@
 # bash completion for usercrashctl and crashlogctl           -*- shell-script -*-
-# Commands, their options, and the reports (slot names) for info and gdb.
+# Commands, their options, and the reports (slot names and ids) for info,
+# debug and gdb.
 
 _usercrashctl_slots() {
     # The reports this user may read, from the list's JSON: slot names
@@ -12,7 +13,7 @@ _usercrashctl() {
     local cur prev words cword
     _init_completion || return
 
-    local commands="enable disable status is-active list info gdb analyze clean help"
+    local commands="enable disable status is-active list info debug gdb analyze clean help"
     local globals="--config --help --version --utc --no-pager --color=auto --color=always --color=never"
     local command="" i
     local -a ctl=("${words[0]}")
@@ -28,6 +29,13 @@ _usercrashctl() {
     case "$prev" in
         -c | --config | --client | --sysctl-file | --exe)
             _filedir
+            return
+            ;;
+        --debugger)
+            COMPREPLY=($(compgen -c -- "$cur"))
+            return
+            ;;
+        -A | --debugger-arguments)
             return
             ;;
         --sysroot | --search)
@@ -61,7 +69,7 @@ _usercrashctl() {
         is-active) options="--quiet" ;;
         list) options="--json --group" ;;
         info) options="--json --pid" ;;
-        gdb) options="--exe --pid" ;;
+        debug | gdb) options="--exe --pid --debugger -A" ;;
         analyze) options="--json --exe --sysroot --search" ;;
         clean) options="--older-than" ;;
     esac
@@ -70,7 +78,7 @@ _usercrashctl() {
         return
     fi
     case "$command" in
-        info | gdb) COMPREPLY=($(compgen -W "$(_usercrashctl_slots "${ctl[@]}")" -- "$cur")) ;;
+        info | debug | gdb) COMPREPLY=($(compgen -W "$(_usercrashctl_slots "${ctl[@]}")" -- "$cur")) ;;
         analyze) _filedir ;;
     esac
 }

@@ -350,8 +350,10 @@ std::vector<std::pair<std::string, std::string>> dump(const Config& config) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& k : table()) {
     std::string value = k.get(config);
-    // Quoted where reading it back would otherwise change it.
-    if (util::trim(value) != value || unquote(value) != value) value = '"' + value + '"';
+    // Quoted where reading it back would otherwise change it or refuse
+    // it (a ' #' in an unquoted value reads as a stray comment).
+    bool comment_like = value.find(" #") != std::string::npos || value.find("\t#") != std::string::npos;
+    if (util::trim(value) != value || unquote(value) != value || comment_like) value = '"' + value + '"';
     out.emplace_back(k.name, std::move(value));
   }
   return out;

@@ -2,13 +2,15 @@
 // their own crash is theirs to read, through cat or usercrashctl, and nothing
 // more. Before, the files were chowned to the user, who could then rewrite
 // them (and put "--eval-command=..." in the exe root's `usercrashctl gdb`
-// used), chmod them, pin a ring slot with a far-future mtime, grow them
+// passed to gdb, when it still ran gdb), chmod them, pin a ring slot with a far-future mtime, grow them
 // without limit, or swap in a hostile .core.zst.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -110,6 +112,22 @@ TEST_F(OwnerAccess, EveryTamperingAttemptFails) {
   EXPECT_FALSE(exists(crashes + "/filler"));
   EXPECT_FALSE(exists(crashes + "/usercrash_01.core.zst"));
   EXPECT_EQ(read_file(slot(".json")).find("--eval-command"), std::string::npos);
+  // What root's usercrashctl debug prints names the crashed program after
+  // "--", as the absolute path it was, and nothing the user wrote.
+  TempDir runtime;
+  RunResult debug = run({"env", "XDG_RUNTIME_DIR=" + runtime.path(), program("usercrashctl"), "--config",
+                         server_->config(), "debug", "0"});
+  ASSERT_EQ(exit_code(debug), 0) << debug.output;
+  // (The copy of the crasher is gone: a note says so first.)
+  size_t at = debug.output.find("\ngdb ");
+  ASSERT_NE(at, std::string::npos) << debug.output;
+  std::istringstream line(debug.output.substr(at + 1, debug.output.find('\n', at + 1) - at - 1));
+  std::vector<std::string> words{std::istream_iterator<std::string>(line), {}};
+  ASSERT_EQ(words.size(), 4u) << debug.output;
+  EXPECT_EQ(words[1], "--");
+  EXPECT_TRUE(words[2].starts_with("/") && words[2].ends_with("/crasher")) << words[2];
+  EXPECT_TRUE(words[3].starts_with(runtime.path() + "/usercrashctl-")) << words[3];
+  EXPECT_EQ(debug.output.find("eval-command"), std::string::npos) << debug.output;
 }
 
 // Issue 12.10: the owner lists and reads their reports through usercrashctl,

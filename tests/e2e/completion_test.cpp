@@ -70,7 +70,8 @@ TEST_F(Completion, UsercrashctlCompletesItsCommands) {
   EXPECT_EQ(ctl_complete("usercrashctl --config x st"), "status\n");
   EXPECT_EQ(ctl_complete("crashlogctl dis"), "disable\n");
   std::string all = ctl_complete("usercrashctl ");
-  for (const char* command : {"enable", "disable", "status", "is-active", "list", "info", "gdb", "analyze", "clean"})
+  for (const char* command :
+       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "analyze", "clean"})
     EXPECT_NE(all.find(std::string(command) + "\n"), std::string::npos) << command << " not in\n" << all;
 }
 
@@ -92,7 +93,8 @@ TEST_F(Completion, EachCommandOffersTheOptionsItsHelpNames) {
   for (const auto& word : lines(ctl_complete("usercrashctl --"))) globals.insert(word);
   std::string help = run({program("usercrashctl"), "--help"}).output;
   std::regex option("--[a-z][a-z-]*");
-  for (const char* command : {"enable", "disable", "status", "is-active", "list", "info", "gdb", "analyze", "clean"}) {
+  for (const char* command :
+       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "analyze", "clean"}) {
     std::string head = "\n  " + std::string(command) + " ";
     size_t at = help.find(head);
     ASSERT_NE(at, std::string::npos) << command << " not in\n" << help;

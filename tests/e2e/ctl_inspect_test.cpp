@@ -1,4 +1,4 @@
-// usercrashctl list / info / gdb / analyze / clean over a crash directory
+// usercrashctl list / info / debug / analyze / clean over a crash directory
 // filled by real crashes.
 #include <fcntl.h>
 #include <signal.h>
@@ -199,28 +199,41 @@ TEST_F(CtlInspect, InfoOfAPidTakesItsNewestReportAndAsksWhenANumberIsBoth) {
   EXPECT_EQ(ctl({"info", "usercrash_01"}).output, shown("usercrash_01"));
 }
 
-TEST_F(CtlInspect, GdbRunsOnTheSavedCoreAndCleansUp) {
+// debug runs nothing: it prints the command line; gdb, run on that line by
+// the test as an admin would, shows the crash's backtrace, and the line
+// after it removes what debug left.
+TEST_F(CtlInspect, DebugPrintsACommandLineThatGdbRunsOnTheSavedCore) {
   crash_three(true);
-  TempDir tmp;
-  ASSERT_EQ(::setenv("TMPDIR", tmp.path().c_str(), 1), 0);
-  RunResult r = ctl({"gdb", "0", "--", "-batch", "-ex", "bt"});
-  ::unsetenv("TMPDIR");
-  EXPECT_EQ(exit_code(r), 0) << r.output;
+  TempDir runtime;
+  ASSERT_EQ(::setenv("XDG_RUNTIME_DIR", runtime.path().c_str(), 1), 0);
+  RunResult r = ctl({"debug", "0", "-A", "-nx -batch -ex bt"});
+  RunResult by_pid = ctl({"gdb", "--pid", std::to_string(pids_[1]), "--", "-nx", "-batch", "-ex", "bt"});
+  ::unsetenv("XDG_RUNTIME_DIR");
+  ASSERT_EQ(exit_code(r), 0) << r.output;
+  auto printed = lines(r.output);
+  ASSERT_EQ(printed.size(), 2u) << r.output;
+  EXPECT_TRUE(printed[0].starts_with("gdb -nx -batch -ex bt -- " + crasher("crasher") + " " + runtime.path() +
+                                     "/usercrashctl-"))
+      << printed[0];
+  EXPECT_TRUE(printed[1].starts_with("# when done: rm -r -- " + runtime.path() + "/usercrashctl-")) << printed[1];
+  RunResult gdb = run({"sh", "-c", printed[0]});
+  EXPECT_EQ(exit_code(gdb), 0) << gdb.output;
   for (const char* f : {"write_through", "null_level3", "null_level2", "null_level1", "main"})
-    EXPECT_NE(r.output.find(std::string(" in ") + f + " "), std::string::npos) << f << "\n" << r.output;
-  EXPECT_NE(r.output.find("signal SIGSEGV"), std::string::npos) << r.output;
-  // The decompressed core went with gdb.
-  EXPECT_TRUE(fs::is_empty(tmp.path())) << "left behind in " << tmp.path();
+    EXPECT_NE(gdb.output.find(std::string(" in ") + f + " "), std::string::npos) << f << "\n" << gdb.output;
+  EXPECT_NE(gdb.output.find("signal SIGSEGV"), std::string::npos) << gdb.output;
+  EXPECT_EQ(exit_code(run({"sh", "-c", printed[1].substr(std::string("# when done: ").size())})), 0);
 
-  // By pid too, and another crash's core.
-  RunResult abort = ctl({"gdb", "--pid", std::to_string(pids_[1]), "--", "-batch", "-ex", "bt"});
-  EXPECT_EQ(exit_code(abort), 0) << abort.output;
+  // gdb (the same command) by pid, another crash's core.
+  ASSERT_EQ(exit_code(by_pid), 0) << by_pid.output;
+  RunResult abort = run({"sh", "-c", lines(by_pid.output)[0]});
   EXPECT_NE(abort.output.find("signal SIGABRT"), std::string::npos) << abort.output;
+  EXPECT_EQ(exit_code(run({"sh", "-c", lines(by_pid.output)[1].substr(std::string("# when done: ").size())})), 0);
+  EXPECT_TRUE(fs::is_empty(runtime.path())) << "left behind in " << runtime.path();
 }
 
-TEST_F(CtlInspect, GdbWithoutASavedCoreSaysSo) {
+TEST_F(CtlInspect, DebugWithoutASavedCoreSaysSo) {
   crash_three(false);
-  RunResult r = ctl({"gdb", "0"});
+  RunResult r = ctl({"debug", "0"});
   EXPECT_EQ(exit_code(r), 1) << r.output;
   EXPECT_EQ(lines(r.output).size(), 1u) << r.output;
   EXPECT_NE(r.output.find("usercrash_00 has no saved core"), std::string::npos) << r.output;

@@ -115,6 +115,7 @@ TEST(Config, OddValuesDumpBackThroughTheFileAndThroughSet) {
   Config c;
   c.directory = "/var/log/with spaces ";
   c.socket = "/run/\"quoted\" ";
+  c.kernel_socket = "/run/crash #1";  // unquoted, ' #' reads as a comment
   for (const auto& [key, value] : dump(c)) {
     Config from_set;
     ASSERT_TRUE(set(from_set, key, value)) << key << "=" << value;
@@ -126,6 +127,9 @@ TEST(Config, OddValuesDumpBackThroughTheFileAndThroughSet) {
     if (key == "socket") {
       EXPECT_EQ(from_set.socket, c.socket);
       EXPECT_EQ(from_file.socket, c.socket);
+    }
+    if (key == "kernel_socket") {
+      EXPECT_EQ(from_file.kernel_socket, c.kernel_socket);
     }
   }
 }

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -262,29 +264,131 @@ TEST_F(Ctl, GlobalOptionsBeforeOrAfterTheCommand) {
   EXPECT_EQ(version.out, std::string("usercrashctl ") + util::version() + "\n");
 }
 
-TEST_F(Ctl, GdbWithoutACoreSaysHowToKeepOne) {
+// Sets (or unsets, with nullptr) an environment variable for a scope.
+class EnvGuard {
+ public:
+  EnvGuard(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~EnvGuard() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// Slot INDEX's saved core: BYTES, zstd-compressed as the server keeps it.
+void write_core(const std::string& path, const std::string& bytes) {
+  util::UniqueFd out(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  store::CoreWriter writer(out.get(), 1ULL << 40);
+  ASSERT_TRUE(writer.add(std::as_bytes(std::span(bytes.data(), bytes.size()))));
+  ASSERT_TRUE(writer.finish());
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST_F(Ctl, DebugWithoutACoreSaysHowToKeepOne) {
   write_slot(0, report_of(100, 11, "/usr/bin/x"), 1'700'000'000);
-  Result r = ctl({"gdb", "0"});
-  EXPECT_EQ(r.status, kExitFailure);
-  EXPECT_NE(r.err.find("has no saved core"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("save_core=yes"), std::string::npos) << r.err;
+  for (const char* verb : {"debug", "gdb"}) {
+    Result r = ctl({verb, "0"});
+    EXPECT_EQ(r.status, kExitFailure) << verb;
+    EXPECT_NE(r.err.find("has no saved core"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("save_core=yes"), std::string::npos) << r.err;
+  }
+}
+
+// The product runs no debugger: debug unpacks the core into a new private
+// directory and prints the command line, each word quoted for a shell. The
+// line, run by a shell, gives the program exactly these words (printf
+// stands for the debugger), and nothing in them runs.
+TEST_F(Ctl, DebugPrintsTheCommandLineAndRunsNothing) {
+  test::TempDir runtime;
+  std::string exe = dir_ / "a b'$(touch pwned)";
+  test::write_file(exe, "#!/bin/false\n", 0755);
+  write_slot(0, report_of(100, 11, exe), 1'700'000'000);
+  write_core(dir_ / "usercrash_00.core.zst", "ELF and more");
+  EnvGuard xdg("XDG_RUNTIME_DIR", runtime.path().c_str());
+  for (const char* verb : {"debug", "gdb"}) {
+    Result r = ctl({verb, "0", "--debugger", "/usr/bin/printf", "-A", "'%s\\n'", "--", "after dashes"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto out = lines_of(r.out);
+    ASSERT_EQ(out.size(), 2u) << r.out;
+    std::string temp = out[1].substr(out[1].rfind(' ') + 1);
+    EXPECT_TRUE(temp.starts_with(runtime.path() + "/usercrashctl-")) << r.out;
+    EXPECT_EQ(out[0], "/usr/bin/printf '%s\\n' 'after dashes' -- '" + dir_.path() + "/a b'\\''$(touch pwned)' " + temp +
+                          "/core");
+    EXPECT_EQ(out[1], "# when done: rm -r -- " + temp);
+    struct stat st {};
+    ASSERT_EQ(::stat(temp.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    EXPECT_EQ(test::read_file(temp + "/core"), "ELF and more");
+    std::string shell = "cd " + dir_.path() + " && " + out[0] + " > printed";
+    ASSERT_EQ(std::system(shell.c_str()), 0) << shell;
+    EXPECT_EQ(test::read_file(dir_ / "printed"), "after dashes\n--\n" + exe + "\n" + temp + "/core\n");
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned"));
+    std::filesystem::remove_all(temp);
+  }
+}
+
+// $XDG_RUNTIME_DIR only when it is the caller's alone; else $TMPDIR.
+TEST_F(Ctl, DebugFallsBackOnTmpdirWhenTheRuntimeDirIsNotPrivate) {
+  test::TempDir runtime, tmp;
+  ::chmod(runtime.path().c_str(), 0777);
+  write_slot(0, report_of(100, 11, "/bin/true"), 1'700'000'000);
+  write_core(dir_ / "usercrash_00.core.zst", "core");
+  EnvGuard xdg("XDG_RUNTIME_DIR", runtime.path().c_str());
+  EnvGuard tmpdir("TMPDIR", tmp.path().c_str());
+  Result r = ctl({"debug", "0"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("gdb -- /bin/true " + tmp.path() + "/usercrashctl-")) << r.out;
+  EXPECT_TRUE(std::filesystem::is_empty(runtime.path()));
 }
 
 // Issue 9.2: a report's "exe" (a tampered one, or one from before reports
-// stayed root's) never reaches gdb as an option: "--eval-command=shell ..."
-// as a relative path with a file of that name in the working directory was
-// enough to run a command as root.
-TEST_F(Ctl, GdbTakesOnlyAnAbsoluteExecutableFromTheReport) {
+// stayed root's) never reaches the debugger's command line as an option:
+// "--eval-command=shell ..." as a relative path with a file of that name in
+// the working directory was enough to run a command as root. A name no
+// terminal shows as it is never reaches it either; neither leaves a
+// directory behind.
+TEST_F(Ctl, DebugTakesOnlyAnAbsoluteExecutableFromTheReport) {
+  test::TempDir tmp;
+  EnvGuard xdg("XDG_RUNTIME_DIR", nullptr);
+  EnvGuard tmpdir("TMPDIR", tmp.path().c_str());
   write_slot(0, report_of(100, 11, "--eval-command=shell touch pwned"), 1'700'000'000);
-  std::ofstream(dir_ / "usercrash_00.core.zst") << "not even zstd";
-  Result r = ctl({"gdb", "0"});
+  write_core(dir_ / "usercrash_00.core.zst", "core");
+  Result r = ctl({"debug", "0"});
   EXPECT_EQ(r.status, kExitFailure);
   EXPECT_NE(r.err.find("is not an absolute path; give it with --exe PATH"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+
+  write_slot(0, report_of(100, 11, "/bin/true\n-ex shell"), 1'700'000'000);
+  Result hidden = ctl({"debug", "0"});
+  EXPECT_EQ(hidden.status, kExitFailure);
+  EXPECT_NE(hidden.err.find("characters a terminal would not show"), std::string::npos) << hidden.err;
+  EXPECT_TRUE(hidden.out.empty()) << hidden.out;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+
+  Result given = ctl({"debug", "0", "--exe", "/bin/true"});
+  EXPECT_EQ(given.status, 0) << given.err;
+  EXPECT_TRUE(given.out.starts_with("gdb -- /bin/true " + tmp.path())) << given.out;
+  Result bad_a = ctl({"debug", "0", "-A", "'open"});
+  EXPECT_EQ(bad_a.status, 2);
+  EXPECT_TRUE(bad_a.err.starts_with("usercrashctl: debug: -A: unterminated single quote\nTry ")) << bad_a.err;
 }
 
 // Issue 9.2: a small .core.zst that stands for far more than a core we
 // would have kept is not unpacked.
-TEST_F(Ctl, GdbDoesNotUnpackACoreLargerThanAnyWeKeep) {
+TEST_F(Ctl, DebugDoesNotUnpackACoreLargerThanAnyWeKeep) {
   config_.max_core_size = 1 << 20;
   write_slot(0, report_of(100, 11, "/bin/true"), 1'700'000'000);
   {
@@ -294,7 +398,7 @@ TEST_F(Ctl, GdbDoesNotUnpackACoreLargerThanAnyWeKeep) {
     ASSERT_TRUE(writer.add(zeros));
     ASSERT_TRUE(writer.finish());
   }
-  Result r = ctl({"gdb", "0", "--", "-batch"});
+  Result r = ctl({"debug", "0", "--", "-batch"});
   EXPECT_EQ(r.status, kExitFailure);
   EXPECT_NE(r.err.find("decompresses to more than 1048576 bytes"), std::string::npos) << r.err;
 }

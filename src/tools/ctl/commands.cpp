@@ -60,8 +60,13 @@ void print_help(const Context& ctx) {
       "        a report (text, or its JSON); SLOT is a slot number or name (usercrash_07),\n"
       "        ID the report's UUID (it names the report for good; its slot is reused),\n"
       "        PID the newest report of that process (--pid: the argument is a pid)\n"
-      "  gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]\n"
-      "        run gdb on the saved core of a report with its executable\n"
+      "  debug [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]\n"
+      "        unpack the saved core of a report into a new private directory and print\n"
+      "        the command line that debugs it (PROG ARGS... -- EXE CORE; PROG: gdb; -A:\n"
+      "        its arguments in one word, split as a shell would, without expanding\n"
+      "        them), then how to remove the directory; it runs nothing\n"
+      "  gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]\n"
+      "        the same as debug\n"
       "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE\n"
       "        the report of any core file (plain or zstd-compressed), to stdout\n"
       "  clean [--older-than DURATION]\n"
@@ -128,6 +133,8 @@ int report_failure(const Context& ctx, const Failure& failure) {
 }  // namespace
 
 const std::vector<Command>& commands() {
+  static const std::vector<util::OptionSpec> kDebugOptions = {
+      {"exe", 0, true}, {"pid", 0, false}, {"debugger", 0, true}, {"debugger-arguments", 'A', true}};
   static const std::vector<Command> table = {
       {"enable",
        "enable [--mode pipe|socket|auto] [--persist] [--client PATH] [--sysctl-file PATH]",
@@ -141,13 +148,10 @@ const std::vector<Command>& commands() {
       {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
       {"list", "list [--json] [--group]", {{"json", 0, false}, {"group", 0, false}}, 0, 0, false, run_list},
       {"info", "info [--json] [--pid] SLOT|ID|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
-      {"gdb",
-       "gdb [--exe PATH] [--pid] SLOT|ID|PID [-- GDB-ARGUMENT...]",
-       {{"exe", 0, true}, {"pid", 0, false}},
-       1,
-       1,
-       true,
-       run_gdb},
+      {"debug", "debug [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1,
+       true, run_debug},
+      {"gdb", "gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1, true,
+       run_debug, "debug"},
       {"analyze",
        "analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE",
        {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}, {"search", 0, true}},

@@ -1,9 +1,7 @@
 #include "tools/ctl/core_commands.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "collect/collect.h"
@@ -15,6 +13,7 @@
 #include "tools/ctl/selector.h"
 #include "util/escape.h"
 #include "util/file_io.h"
+#include "util/shell_words.h"
 
 namespace usercrash::tools::ctl {
 
@@ -27,39 +26,6 @@ util::Result<std::string> decompress_into(PrivateTemp& temp, int in, const std::
   auto bytes = store::decompress_core(in, out->get(), max_bytes);
   if (!bytes) return util::fail(fmt::format("{}: {}", what, bytes.error().message));
   return temp.path("core");
-}
-
-// Runs ARGV (argv[0] looked up in PATH) and waits; its exit status.
-int run_debugger(const Context& ctx, const std::vector<std::string>& argv) {
-  // gdb owns the terminal while it runs: ^C and ^\ are for it, and we must
-  // live on to remove the core we wrote.
-  struct sigaction ignore {
-  }, old_int{}, old_quit{};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGINT, &ignore, &old_int);
-  ::sigaction(SIGQUIT, &ignore, &old_quit);
-  std::fflush(ctx.out);
-  pid_t child = ::fork();
-  if (child == 0) {
-    ::sigaction(SIGINT, &old_int, nullptr);
-    ::sigaction(SIGQUIT, &old_quit, nullptr);
-    std::vector<char*> raw;
-    for (const auto& s : argv) raw.push_back(const_cast<char*>(s.c_str()));
-    raw.push_back(nullptr);
-    ::execvp(raw[0], raw.data());
-    fmt::print(stderr, "{}: cannot run {}: {}\n", ctx.program, util::escape_text(argv[0]), std::strerror(errno));
-    ::_exit(127);
-  }
-  int status = 0;
-  if (child < 0) fmt::print(ctx.err, "{}: fork: {}\n", ctx.program, std::strerror(errno));
-  else
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGQUIT, &old_quit, nullptr);
-  if (child < 0) return kExitFailure;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
 }
 
 // The report of a core file; a zstd-compressed one (a saved usercrash_NN.core.zst)
@@ -98,46 +64,77 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
   return destination->text();
 }
 
+// The executable the debugger gets: --exe, else the report's "exe". A
+// report is root's, but the name in it is the crashed process's: it is
+// taken only as an absolute path, and stands after "--", never as an option.
+std::expected<std::string, Failure> debug_executable(const Context& ctx, const CommandArgs& args,
+                                                     const store::ReportSummary& r) {
+  if (auto given = args.value("exe")) return *given;
+  if (!r.exe)
+    return failed(fmt::format("{}: the report does not name the executable; give it with --exe PATH", r.name));
+  if (!r.exe->starts_with('/'))
+    return failed(
+        fmt::format("{}: the executable in the report, '{}', is not an absolute path; give it with --exe PATH", r.name,
+                    util::escape_text(*r.exe)));
+  struct stat st {};
+  if (::stat(r.exe->c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    ctx.note(fmt::format("{} is gone; the debugger gets the core alone", util::escape_text(*r.exe)));
+  return *r.exe;
+}
+
+// PROG and its arguments: --debugger (default gdb), -A's words, then what
+// follows "--" on our command line.
+std::expected<std::vector<std::string>, Failure> debugger_words(const CommandArgs& args) {
+  std::vector<std::string> words = {args.value("debugger").value_or("gdb")};
+  if (auto a = args.value("debugger-arguments")) {
+    auto split = util::split_shell_words(*a);
+    if (!split) return usage(fmt::format("debug: -A: {}", split.error().message));
+    words.insert(words.end(), split->begin(), split->end());
+  }
+  words.insert(words.end(), args.passthrough.begin(), args.passthrough.end());
+  return words;
+}
+
+// Prints WORDS as one command line to copy, and how to remove TEMP after.
+Outcome print_debug_command(const Context& ctx, const std::vector<std::string>& words, PrivateTemp& temp) {
+  auto line = util::shell_command_line(words);
+  auto remove = util::shell_quote(temp.directory());
+  if (!line || !remove)
+    return failed(
+        "the debugger's command line holds characters a terminal would not show as they are "
+        "(give --exe PATH, --debugger PROG and -A ARGS in plain characters)");
+  temp.keep();
+  ctx.print("{}\n# when done: rm -r -- {}\n", *line, *remove);
+  return kExitOk;
+}
+
 }  // namespace
 
-Outcome run_gdb(Context& ctx, const CommandArgs& args) {
-  auto selected = select_report(ctx, "gdb", args.operands()[0], args.has("pid"));
+// The product never runs a debugger (nor a shell): it unpacks the core where
+// only the caller can read it and prints the command line to run.
+Outcome run_debug(Context& ctx, const CommandArgs& args) {
+  auto words = debugger_words(args);
+  if (!words) return std::unexpected(words.error());
+  auto selected = select_report(ctx, "debug", args.operands()[0], args.has("pid"));
   if (!selected) return std::unexpected(selected.error());
-  const store::ReportSummary* r = &selected->report;
-  const config::Config* config = &selected->config;
-  if (!r->has_core)
+  const store::ReportSummary& r = selected->report;
+  if (!r.has_core)
     return failed(
         fmt::format("{} has no saved core: the crash was collected with save_core=no. Set save_core=yes in {} to keep "
                     "the cores of future crashes; the report itself is in {}/{}",
-                    r->name, ctx.config_name(), config->directory, r->name));
-  // The executable: --exe, else the report's "exe". A report is root's, but
-  // the name in it is the crashed process's: it reaches gdb only as an
-  // absolute path after "--", never as an option.
-  std::optional<std::string> exe = args.value("exe");
-  bool from_report = !exe;
-  if (!exe) exe = r->exe;
-  if (!exe) return failed(fmt::format("{}: the report does not name the executable; give it with --exe PATH", r->name));
-  if (from_report && !exe->starts_with('/'))
-    return failed(
-        fmt::format("{}: the executable in the report, '{}', is not an absolute path; give it with --exe PATH", r->name,
-                    util::escape_text(*exe)));
-  struct stat st {};
-  bool have_exe = ::stat(exe->c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  if (!have_exe) ctx.note(fmt::format("{} is gone; gdb gets the core alone", util::escape_text(*exe)));
-
-  std::string core_name = r->name + store::slot_suffix(store::SlotFile::core);
+                    r.name, ctx.config_name(), selected->config.directory, r.name));
+  auto exe = debug_executable(ctx, args, r);
+  if (!exe) return std::unexpected(exe.error());
+  std::string core_name = r.name + store::slot_suffix(store::SlotFile::core);
   auto in = util::open_at(selected->opened.dir.get(), core_name.c_str(), O_NOFOLLOW);
   if (!in) return failed(in.error());
-  auto temp = PrivateTemp::create();
+  auto temp = PrivateTemp::create(PrivateTemp::Base::runtime_dir);
   if (!temp) return failed(temp.error());
   // We never keep more than max_core_size: a larger one is not ours.
-  auto core = decompress_into(**temp, in->get(), core_name, config->max_core_size);
+  auto core = decompress_into(**temp, in->get(), core_name, selected->config.max_core_size);
   if (!core) return failed(core.error());
-  std::vector<std::string> argv = {"gdb"};
-  argv.insert(argv.end(), args.passthrough.begin(), args.passthrough.end());
-  argv.push_back("--core=" + *core);
-  if (have_exe) argv.insert(argv.end(), {"--", *exe});
-  return run_debugger(ctx, argv);  // the temp directory goes when we return
+  words->insert(words->end(), {"--", *exe, *core});
+  return print_debug_command(ctx, *words, **temp);
 }
 
 Outcome run_analyze(Context& ctx, const CommandArgs& args) {

@@ -1,11 +1,11 @@
-// usercrashctl gdb and analyze: what a saved or given core file holds.
+// usercrashctl debug (gdb) and analyze: what a saved or given core file holds.
 #pragma once
 
 #include "tools/ctl/command.h"
 
 namespace usercrash::tools::ctl {
 
-Outcome run_gdb(Context& ctx, const CommandArgs& args);
+Outcome run_debug(Context& ctx, const CommandArgs& args);
 Outcome run_analyze(Context& ctx, const CommandArgs& args);
 
 }  // namespace usercrash::tools::ctl

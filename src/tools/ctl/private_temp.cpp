@@ -7,11 +7,31 @@
 
 #include <fmt/format.h>
 
+#include "util/private_directory.h"
+
 namespace usercrash::tools::ctl {
 
-util::Result<std::unique_ptr<PrivateTemp>> PrivateTemp::create() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && base[0] == '/' ? base : "/tmp") + "/usercrashctl-XXXXXX";
+namespace {
+
+// Where the directory is made. $XDG_RUNTIME_DIR (a tmpfs of the user's,
+// 0700, gone at logout) only when it is a directory of ours that no one
+// else can write; otherwise $TMPDIR or /tmp, where mkdtemp's 0700 keeps
+// others out.
+std::string base_directory(PrivateTemp::Base base) {
+  if (base == PrivateTemp::Base::runtime_dir) {
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    util::DirectoryRules rules;
+    rules.what = "XDG_RUNTIME_DIR";
+    if (runtime && runtime[0] == '/' && util::open_private_directory(runtime, rules)) return runtime;
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+}  // namespace
+
+util::Result<std::unique_ptr<PrivateTemp>> PrivateTemp::create(Base base) {
+  std::string pattern = base_directory(base) + "/usercrashctl-XXXXXX";
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (!::mkdtemp(buffer.data())) return util::fail_errno("mkdtemp " + pattern);
@@ -22,6 +42,7 @@ util::Result<std::unique_ptr<PrivateTemp>> PrivateTemp::create() {
 }
 
 PrivateTemp::~PrivateTemp() {
+  if (kept_) return;
   if (dir_)
     for (const auto& name : names_) ::unlinkat(dir_.get(), name.c_str(), 0);
   dir_.reset();
