@@ -1,6 +1,9 @@
 #include "debuginfod/debuginfod_client.h"
 
 #include <elfutils/debuginfod.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -56,6 +59,33 @@ struct Client::Impl {
   }
 };
 
+namespace {
+
+// The client's cache directory, as libdebuginfod 0.188 chooses it.
+std::optional<std::string> cache_root() {
+  if (const char* path = std::getenv(DEBUGINFOD_CACHE_PATH_ENV_VAR); path && *path) return path;
+  const char* home = std::getenv("HOME");
+  struct stat st {};
+  if (home && *home && ::stat((std::string(home) + "/.debuginfod_client_cache").c_str(), &st) == 0)
+    return std::string(home) + "/.debuginfod_client_cache";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/debuginfod_client";
+  if (home && *home) return std::string(home) + "/.cache/debuginfod_client";
+  return std::nullopt;
+}
+
+}  // namespace
+
+// Removes CACHE/BUILD_ID/debuginfo when it is the empty file an interrupted
+// fetch leaves (the build-id is hex: is_build_id was checked before).
+void forget_cut_off_fetch(const std::string& build_id) {
+  auto root = cache_root();
+  if (!root || !engine::is_build_id(build_id)) return;
+  util::UniqueFd dir(::open((*root + "/" + build_id).c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!dir || ::fstatat(dir.get(), "debuginfo", &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISREG(st.st_mode) && st.st_size == 0) ::unlinkat(dir.get(), "debuginfo", 0);
+}
+
 util::Result<std::unique_ptr<Client>> Client::open(Options options) {
   std::istringstream words(options.urls);
   std::string url;
@@ -86,6 +116,12 @@ util::Result<engine::DebugFile> Client::fetch(const std::string& build_id) {
   d.set_environment();
   char* path = nullptr;
   int rc = debuginfod_find_debuginfo(d.client, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
+  if (rc < 0 && Clock::now() > d.deadline) {
+    // Cut off by the budget, which the client takes for "not there" and
+    // caches so for 10 minutes: that entry is not an answer.
+    forget_cut_off_fetch(build_id);
+    rc = -ETIME;
+  }
   if (rc < 0) {
     std::string why = d.failure(-rc);
     // Only "not there" leaves the server worth asking for the next module.

@@ -44,4 +44,8 @@ class Client : public engine::RemoteDebugFiles {
   std::unique_ptr<Impl> impl_;
 };
 
+// An interrupted fetch leaves an empty file in the client's cache, which the
+// client then takes for a cached "not there" for 10 minutes; removed here.
+void forget_cut_off_fetch(const std::string& build_id);
+
 }  // namespace usercrash::debuginfod

@@ -191,5 +191,133 @@ TEST_F(Symbolize, RefusesWhatIsNoReportAndNeverFollowsTheReportsPaths) {
   EXPECT_FALSE(hostile.doc()["threads"][0]["frames"][0]["resymbolized"].get<bool>());
 }
 
+// A real debuginfod on a private port, scanning (-F) a directory that
+// holds the crasher's debug file; stopped when the test ends.
+class DebuginfodServer {
+ public:
+  DebuginfodServer(const TempDir& dir, const std::string& served) : port_(free_port()) {
+    pid_ = spawn_logged({"debuginfod", "-p", std::to_string(port_), "-F", served, "-d", dir / "debuginfod.sqlite"},
+                        dir / "debuginfod.log");
+  }
+  ~DebuginfodServer() { stop(); }
+  void stop() {
+    if (pid_ > 0) stop_process(pid_);
+    pid_ = -1;
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
+  // Until it serves `build_id` (its first scan is asynchronous): asked with
+  // debuginfod-find and a throwaway cache each time, since a miss is cached.
+  bool serves(const TempDir& dir, const std::string& build_id) const {
+    for (int attempt = 0; attempt < 150; ++attempt) {
+      std::string cache = dir / fmt::format("probe-cache-{}", attempt);
+      if (run({"env", "DEBUGINFOD_URLS=" + url(), "DEBUGINFOD_CACHE_PATH=" + cache, "debuginfod-find", "debuginfo",
+               build_id})
+              .status == 0)
+        return true;
+      ::usleep(200 * 1000);
+    }
+    return false;
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+const json* module_entry(const json& doc, const std::string& build_id) {
+  for (const auto& m : doc["symbolized"]["modules"])
+    if (m["build_id"] == build_id) return &m;
+  return nullptr;
+}
+
+TEST_F(Symbolize, ThroughARealDebuginfodServerAndThenItsCache) {
+  ::unsetenv("DEBUGINFOD_URLS");  // the server must not federate elsewhere
+  TempDir dir;
+  StrippedCrasher stripped = strip_crasher(dir);
+  auto [unstripped, device] = crash_both(dir, stripped);
+  ASSERT_TRUE(device.is_object());
+  DebuginfodServer server(dir, stripped.served_dir);
+  ASSERT_TRUE(server.serves(dir, stripped.build_id)) << read_file(dir / "debuginfod.log");
+  std::vector<std::string> env = {"DEBUGINFOD_CACHE_PATH=" + dir / "cache"};
+  // --no-system: libc too is asked of the server, which does not have it.
+  std::vector<std::string> args = {"--no-system", "--debuginfod", server.url(), report_file(dir, device)};
+  Symbolized first = symbolize(dir, args, env);
+  ASSERT_EQ(first.status, 0) << first.err;
+  json doc = first.doc();
+  EXPECT_EQ(frame_symbols(doc), frame_symbols(unstripped));
+  const json* exe = module_entry(doc, stripped.build_id);
+  ASSERT_TRUE(exe) << doc["symbolized"].dump();
+  EXPECT_EQ((*exe)["source"], "debuginfod");
+  EXPECT_EQ((*exe)["debug_file"].get<std::string>().rfind(dir / "cache/", 0), 0u) << exe->dump();
+  std::string libc_id = device["threads"][0]["frames"].back()["build_id"].get<std::string>();
+  for (const auto& f : device["threads"][0]["frames"])
+    if (f["module"] != stripped.exe) libc_id = f["build_id"];
+  const json* libc = module_entry(doc, libc_id);
+  ASSERT_TRUE(libc);
+  EXPECT_NE((*libc)["problem"].get<std::string>().find("has no debug file of that build-id"), std::string::npos)
+      << libc->dump();
+
+  // The server gone, its answers are still in the cache: the debug file,
+  // and that it had none for libc.
+  server.stop();
+  Symbolized second = symbolize(dir, args, env);
+  ASSERT_EQ(second.status, 0) << second.err;
+  EXPECT_EQ(frame_symbols(second.doc()), frame_symbols(unstripped));
+  EXPECT_EQ((*module_entry(second.doc(), stripped.build_id))["debug_file"], (*exe)["debug_file"]);
+  EXPECT_EQ((*module_entry(second.doc(), libc_id))["problem"], (*libc)["problem"]) << "the miss was cached too";
+}
+
+// A report of two modules whose debug files only a server could give.
+std::string two_module_report(const TempDir& dir) {
+  json frame = {{"pc", "0x555555556000"},    {"module", "/usr/bin/app"},
+                {"module_offset", "0x2000"}, {"build_id", std::string(40, 'a')},
+                {"function", nullptr},       {"function_offset", nullptr},
+                {"file", nullptr},           {"line", nullptr},
+                {"method", "context"}};
+  json other = frame;
+  other["build_id"] = std::string(40, 'b');
+  other["method"] = "cfi";
+  json report = {{"version", 4}, {"threads", json::array({{{"tid", 1}, {"frames", json::array({frame, other})}}})}};
+  write_file(dir / "two.json", report.dump());
+  return dir / "two.json";
+}
+
+TEST_F(Symbolize, ADownOrSilentDebuginfodCostsAtMostItsBudgetAndSaysSo) {
+  TempDir dir;
+  std::string report = two_module_report(dir);
+  std::vector<std::string> env = {"DEBUGINFOD_CACHE_PATH=" + dir / "cache"};
+  // Down: nothing listens on the port.
+  std::string down = fmt::format("http://127.0.0.1:{}", free_port());
+  Symbolized refused = symbolize(dir, {"--no-system", "--debuginfod", down, report}, env);
+  ASSERT_EQ(refused.status, 0) << refused.err;
+  EXPECT_NE(refused.err.find("debuginfod (" + down + ")"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("not asked again"), std::string::npos) << refused.err;
+  EXPECT_LT(refused.seconds, 10);
+
+  // Silent: a socket that listens and never answers.
+  util::UniqueFd silent(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(silent.get(), 16), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(silent.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  std::string url = fmt::format("http://127.0.0.1:{}", ntohs(a.sin_port));
+  Symbolized slow = symbolize(dir, {"--no-system", "--debuginfod", url, "--debuginfod-timeout", "2", report}, env);
+  ASSERT_EQ(slow.status, 0) << slow.err;
+  EXPECT_NE(slow.err.find("gave no debug file within the 2000 ms budget"), std::string::npos) << slow.err;
+  EXPECT_NE(slow.err.find("not asked again"), std::string::npos) << slow.err;
+  // One budget for both modules, not one each (and never the client's 90 s default).
+  EXPECT_GE(slow.seconds, 1.5);
+  EXPECT_LT(slow.seconds, 10) << "bounded by the budget, not hung";
+  json doc = slow.doc();
+  ASSERT_TRUE(doc.is_object()) << "the report is still written";
+  EXPECT_FALSE(doc["threads"][0]["frames"][0]["resymbolized"].get<bool>());
+  EXPECT_NE(doc["symbolized"]["modules"][0]["problem"].get<std::string>().find("budget"), std::string::npos);
+  // The cut-off fetch is not left in the cache as "not there".
+  EXPECT_FALSE(exists(dir / ("cache-silent/" + std::string(40, 'a') + "/debuginfo")));
+}
+
 }  // namespace
 }  // namespace usercrash::test
