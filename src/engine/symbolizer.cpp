@@ -14,6 +14,9 @@ struct Symbolizer::Module {
   Dwfl* dwfl = nullptr;
   Dwfl_Module* mod = nullptr;
   UnitRanges units;
+  // Frames by (pc, whether it is exact): the threads of one program share
+  // most of their pcs, and the symbol lookup scans the whole symbol table.
+  std::map<std::pair<uint64_t, bool>, std::vector<Frame>> done;
   FrameSymbols symbols;  // per module: its caches are keyed by offsets into one file's DWARF
   Dwfl_Callbacks callbacks{};
 
@@ -49,6 +52,17 @@ struct Symbolizer::Module {
   }
 };
 
+namespace {
+
+// A cached answer for a frame whose method differs (cfi or frame pointer):
+// the physical frame keeps its own.
+std::vector<Frame> with_method(std::vector<Frame> frames, FrameMethod method) {
+  if (!frames.empty()) frames.back().method = method;
+  return frames;
+}
+
+}  // namespace
+
 Symbolizer::Symbolizer(DebugSearch search) : search_(std::move(search)) {}
 Symbolizer::~Symbolizer() = default;
 
@@ -80,6 +94,8 @@ std::optional<std::vector<Frame>> Symbolizer::symbolize(const Frame& physical) {
   // return address, whose call is the instruction before.
   bool exact = physical.method == FrameMethod::context || physical.method == FrameMethod::signal;
   uint64_t lookup = exact || physical.pc == 0 ? physical.pc : physical.pc - 1;
+  auto key = std::make_pair(physical.pc, exact);
+  if (auto it = m->done.find(key); it != m->done.end()) return with_method(it->second, physical.method);
   Frame f;
   f.pc = physical.pc;
   f.method = physical.method;
@@ -89,6 +105,7 @@ std::optional<std::vector<Frame>> Symbolizer::symbolize(const Frame& physical) {
   FrameSymbols::add_symbol(m->mod, lookup, f);
   std::vector<Frame> out;
   m->symbols.add_source(m->mod, m->units, lookup, std::move(f), out);
+  m->done.emplace(key, out);
   return out;
 }
 
