@@ -106,6 +106,13 @@ TEST_F(Package, HoldsEveryFileAndItsControlData) {
   }
   EXPECT_NE(fields.output.find("Recommends: gdb"), std::string::npos) << fields.output;
 
+  // The drop-in directory usercrash.conf(5) reads, shipped empty: the place
+  // for an administrator's files is there to see.
+  bool drop_ins = false;
+  for (const auto& line : contents.lines)
+    if (line.ends_with(" ./etc/usercrash.conf.d/")) drop_ins = line.starts_with("drwxr-xr-x root/root");
+  EXPECT_TRUE(drop_ins) << listing;
+  for (const auto& p : contents.paths) EXPECT_FALSE(p.starts_with("./etc/usercrash.conf.d/")) << p << ": not empty";
   RunResult conffiles = run({"dpkg-deb", "-I", deb_, "conffiles"});
   EXPECT_EQ(conffiles.output, "/etc/usercrash.conf\n");
 }
