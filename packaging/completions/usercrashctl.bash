@@ -13,7 +13,7 @@ _usercrashctl() {
     local cur prev words cword
     _init_completion || return
 
-    local commands="enable disable status is-active list info debug gdb analyze clean help"
+    local commands="enable disable status is-active list info debug gdb dump analyze clean help"
     local globals="--config --help --version --utc --no-pager --color=auto --color=always --color=never"
     local command="" i
     local -a ctl=("${words[0]}")
@@ -27,7 +27,7 @@ _usercrashctl() {
     done
 
     case "$prev" in
-        -c | --config | --client | --sysctl-file | --exe)
+        -c | --config | --client | --sysctl-file | --exe | -o | --output)
             _filedir
             return
             ;;
@@ -70,6 +70,7 @@ _usercrashctl() {
         list) options="--json --group" ;;
         info) options="--json --pid" ;;
         debug | gdb) options="--exe --pid --debugger -A" ;;
+        dump) options="-o --pid" ;;
         analyze) options="--json --exe --sysroot --search" ;;
         clean) options="--older-than" ;;
     esac
@@ -78,7 +79,7 @@ _usercrashctl() {
         return
     fi
     case "$command" in
-        info | debug | gdb) COMPREPLY=($(compgen -W "$(_usercrashctl_slots "${ctl[@]}")" -- "$cur")) ;;
+        info | debug | gdb | dump) COMPREPLY=($(compgen -W "$(_usercrashctl_slots "${ctl[@]}")" -- "$cur")) ;;
         analyze) _filedir ;;
     esac
 }

@@ -71,7 +71,7 @@ TEST_F(Completion, UsercrashctlCompletesItsCommands) {
   EXPECT_EQ(ctl_complete("crashlogctl dis"), "disable\n");
   std::string all = ctl_complete("usercrashctl ");
   for (const char* command :
-       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "analyze", "clean"})
+       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "dump", "analyze", "clean"})
     EXPECT_NE(all.find(std::string(command) + "\n"), std::string::npos) << command << " not in\n" << all;
 }
 
@@ -94,7 +94,7 @@ TEST_F(Completion, EachCommandOffersTheOptionsItsHelpNames) {
   std::string help = run({program("usercrashctl"), "--help"}).output;
   std::regex option("--[a-z][a-z-]*");
   for (const char* command :
-       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "analyze", "clean"}) {
+       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "dump", "analyze", "clean"}) {
     std::string head = "\n  " + std::string(command) + " ";
     size_t at = help.find(head);
     ASSERT_NE(at, std::string::npos) << command << " not in\n" << help;

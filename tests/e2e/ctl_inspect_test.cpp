@@ -240,6 +240,33 @@ TEST_F(CtlInspect, DebugWithoutASavedCoreSaysSo) {
   EXPECT_NE(r.output.find("save_core=yes"), std::string::npos) << r.output;
 }
 
+// dump: the saved core as the kernel wrote it, to a pipe or a new file;
+// never to a terminal (script(1) gives it one).
+TEST_F(CtlInspect, DumpWritesTheSavedCoreToAPipeOrANewFileNotATerminal) {
+  crash_three(true);
+  std::string expected = read_file(unpack_saved_core(directory(), "usercrash_01", dir_.path()));
+  ASSERT_GT(expected.size(), 4096u);
+  RunResult piped = ctl({"dump", "--pid", std::to_string(pids_[1])});
+  ASSERT_EQ(exit_code(piped), 0);
+  EXPECT_TRUE(piped.output == expected) << piped.output.size() << " bytes, not " << expected.size();
+  std::string file = dir_ / "dumped.core";
+  RunResult to_file = ctl({"dump", "-o", file, "1"});
+  ASSERT_EQ(exit_code(to_file), 0) << to_file.output;
+  EXPECT_TRUE(read_file(file) == expected);
+  RunResult again = ctl({"dump", "-o", file, "1"});
+  EXPECT_EQ(exit_code(again), 1);
+  EXPECT_NE(again.output.find("exists; dump does not overwrite a file"), std::string::npos) << again.output;
+
+  std::string command = program("usercrashctl") + " --config " + server_->config() + " dump 1";
+  RunResult terminal = run({"script", "-qec", command, "/dev/null"});
+  EXPECT_EQ(exit_code(terminal), 1) << terminal.output;
+  EXPECT_NE(terminal.output.find("usercrashctl: refusing to write a core to a terminal; redirect the output or give "
+                                 "-o FILE"),
+            std::string::npos)
+      << terminal.output;
+  EXPECT_LT(terminal.output.size(), 300u);
+}
+
 TEST_F(CtlInspect, AnalyzeGivesTheReportOfACoreFromAnywhere) {
   crash_three(true);
   json original = json::parse(read_file(slot("usercrash_00.json")));

@@ -415,6 +415,41 @@ TEST_F(Ctl, InfoNeverPrintsControlsOrBidiCharacters) {
   EXPECT_NE(r.out.find("\\x1b]0;title\\x07 \\u202eevil"), std::string::npos) << r.out;
 }
 
+// dump writes the saved core, decompressed, into a new file: never over
+// one that exists, never through a symlink; none is left when it fails.
+TEST_F(Ctl, DumpWritesTheCoreToANewFileOnly) {
+  write_slot(0, report_of(100, 11, "/bin/true"), 1'700'000'000);
+  write_slot(1, report_of(101, 11, "/bin/true"), 1'700'000'100);
+  std::string core(100000, '\0');
+  core.replace(0, 12, "ELF and more");
+  write_core(dir_ / "usercrash_00.core.zst", core);
+  Result r = ctl({"dump", "0", "-o", dir_ / "out.core"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(test::read_file(dir_ / "out.core"), core);
+  EXPECT_TRUE(r.out.empty() && r.err.empty()) << r.out << r.err;
+
+  test::write_file(dir_ / "taken", "mine");
+  Result exists = ctl({"dump", "0", "--output", dir_ / "taken"});
+  EXPECT_EQ(exists.status, kExitFailure);
+  EXPECT_EQ(exists.err, "usercrashctl: " + (dir_ / "taken") +
+                            " exists; dump does not overwrite a file (choose another name or remove it)\n");
+  EXPECT_EQ(test::read_file(dir_ / "taken"), "mine");
+  ASSERT_EQ(::symlink((dir_ / "elsewhere").c_str(), (dir_ / "link").c_str()), 0);
+  EXPECT_EQ(ctl({"dump", "0", "-o", dir_ / "link"}).status, kExitFailure);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "elsewhere"));
+
+  Result none = ctl({"dump", "1", "-o", dir_ / "none.core"});
+  EXPECT_EQ(none.status, kExitFailure);
+  EXPECT_NE(none.err.find("usercrash_01 has no saved core"), std::string::npos) << none.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "none.core"));
+
+  config_.max_core_size = 4096;
+  Result big = ctl({"dump", "0", "-o", dir_ / "big.core"});
+  EXPECT_EQ(big.status, kExitFailure);
+  EXPECT_NE(big.err.find("decompresses to more than 4096 bytes"), std::string::npos) << big.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "big.core")) << "the partial file is removed";
+}
+
 TEST_F(Ctl, CleanEmptiesTheDirectory) {
   write_slot(0, report_of(100, 11, "/usr/bin/x"), 1'700'000'000);
   Result r = ctl({"clean"});

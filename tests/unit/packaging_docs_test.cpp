@@ -69,8 +69,8 @@ TEST(PackagingDocs, ConfigManPageDocumentsEveryKey) {
 
 TEST(PackagingDocs, UsercrashctlManPageDocumentsEveryCommand) {
   std::string page = source_file("packaging/man/usercrashctl.1.scd");
-  for (const char* verb :
-       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "analyze", "clean", "symbolize"})
+  for (const char* verb : {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "dump",
+                           "analyze", "clean", "symbolize"})
     EXPECT_NE(page.find(std::string("\n*") + verb + "*"), std::string::npos) << verb;
   EXPECT_NE(page.find("# CORE_PIPE_LIMIT"), std::string::npos);
 }

@@ -67,6 +67,9 @@ void print_help(const Context& ctx) {
       "        them), then how to remove the directory; it runs nothing\n"
       "  gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]\n"
       "        the same as debug\n"
+      "  dump [-o FILE] [--pid] SLOT|ID|PID\n"
+      "        write the saved core of a report, decompressed, to FILE (a new file: never\n"
+      "        one that exists) or to standard output when that is no terminal\n"
       "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE\n"
       "        the report of any core file (plain or zstd-compressed), to stdout\n"
       "  clean [--older-than DURATION]\n"
@@ -152,6 +155,7 @@ const std::vector<Command>& commands() {
        true, run_debug},
       {"gdb", "gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1, true,
        run_debug, "debug"},
+      {"dump", "dump [-o FILE] [--pid] SLOT|ID|PID", {{"output", 'o', true}, {"pid", 0, false}}, 1, 1, false, run_dump},
       {"analyze",
        "analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE",
        {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}, {"search", 0, true}},

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "collect/collect.h"
 #include "collect/output_destination.h"
 #include "engine/core_file_target.h"
@@ -64,6 +66,40 @@ util::Result<std::string> analyze(const std::string& path, const engine::CoreFil
   return destination->text();
 }
 
+// The saved core of the selected report, opened to read; a report without
+// one says how to keep the next ones.
+std::expected<util::UniqueFd, Failure> open_saved_core(const Context& ctx, const SelectedReport& selected) {
+  const store::ReportSummary& r = selected.report;
+  if (!r.has_core)
+    return failed(
+        fmt::format("{} has no saved core: the crash was collected with save_core=no. Set save_core=yes in {} to keep "
+                    "the cores of future crashes; the report itself is in {}/{}",
+                    r.name, ctx.config_name(), selected.config.directory, r.name));
+  std::string core_name = r.name + store::slot_suffix(store::SlotFile::core);
+  auto in = util::open_at(selected.opened.dir.get(), core_name.c_str(), O_NOFOLLOW);
+  if (!in) return failed(in.error());
+  return std::move(*in);
+}
+
+// Where dump writes: FILE, created (never an existing one, never through a
+// symlink), else standard output when it is no terminal.
+std::expected<util::UniqueFd, Failure> dump_destination(const Context& ctx, const std::optional<std::string>& file) {
+  if (file) {
+    util::UniqueFd fd(::open(file->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd && errno == EEXIST)
+      return failed(fmt::format("{} exists; dump does not overwrite a file (choose another name or remove it)",
+                                util::escape_text(*file)));
+    if (!fd) return failed(fmt::format("cannot create {}: {}", util::escape_text(*file), std::strerror(errno)));
+    return fd;
+  }
+  int out = ::fileno(ctx.out);
+  if (out < 0) return failed("standard output has no file descriptor; give -o FILE");
+  if (::isatty(out)) return failed("refusing to write a core to a terminal; redirect the output or give -o FILE");
+  util::UniqueFd copy(::fcntl(out, F_DUPFD_CLOEXEC, 3));
+  if (!copy) return failed(fmt::format("standard output: {}", std::strerror(errno)));
+  return copy;
+}
+
 // The executable the debugger gets: --exe, else the report's "exe". A
 // report is root's, but the name in it is the crashed process's: it is
 // taken only as an absolute path, and stands after "--", never as an option.
@@ -118,16 +154,11 @@ Outcome run_debug(Context& ctx, const CommandArgs& args) {
   auto selected = select_report(ctx, "debug", args.operands()[0], args.has("pid"));
   if (!selected) return std::unexpected(selected.error());
   const store::ReportSummary& r = selected->report;
-  if (!r.has_core)
-    return failed(
-        fmt::format("{} has no saved core: the crash was collected with save_core=no. Set save_core=yes in {} to keep "
-                    "the cores of future crashes; the report itself is in {}/{}",
-                    r.name, ctx.config_name(), selected->config.directory, r.name));
+  auto in = open_saved_core(ctx, *selected);
+  if (!in) return std::unexpected(in.error());
   auto exe = debug_executable(ctx, args, r);
   if (!exe) return std::unexpected(exe.error());
   std::string core_name = r.name + store::slot_suffix(store::SlotFile::core);
-  auto in = util::open_at(selected->opened.dir.get(), core_name.c_str(), O_NOFOLLOW);
-  if (!in) return failed(in.error());
   auto temp = PrivateTemp::create(PrivateTemp::Base::runtime_dir);
   if (!temp) return failed(temp.error());
   // We never keep more than max_core_size: a larger one is not ours.
@@ -135,6 +166,26 @@ Outcome run_debug(Context& ctx, const CommandArgs& args) {
   if (!core) return failed(core.error());
   words->insert(words->end(), {"--", *exe, *core});
   return print_debug_command(ctx, *words, **temp);
+}
+
+// The saved core, decompressed (up to max_core_size: a larger one is not
+// ours), to -o FILE or to standard output.
+Outcome run_dump(Context& ctx, const CommandArgs& args) {
+  auto selected = select_report(ctx, "dump", args.operands()[0], args.has("pid"));
+  if (!selected) return std::unexpected(selected.error());
+  auto in = open_saved_core(ctx, *selected);
+  if (!in) return std::unexpected(in.error());
+  auto file = args.value("output");
+  auto out = dump_destination(ctx, file);
+  if (!out) return std::unexpected(out.error());
+  std::fflush(ctx.out);
+  std::string core_name = selected->report.name + store::slot_suffix(store::SlotFile::core);
+  auto bytes = store::decompress_core(in->get(), out->get(), selected->config.max_core_size);
+  if (!bytes) {
+    if (file) ::unlink(file->c_str());  // ours: created above, and half written
+    return failed(fmt::format("{}: {}", core_name, bytes.error().message));
+  }
+  return kExitOk;
 }
 
 Outcome run_analyze(Context& ctx, const CommandArgs& args) {
