@@ -13,7 +13,7 @@ _usercrashctl() {
     local cur prev words cword
     _init_completion || return
 
-    local commands="enable disable status is-active list info debug gdb dump analyze clean help"
+    local commands="enable disable status is-active list info debug gdb dump analyze clean symbolize help"
     local globals="--config --help --version --utc --no-pager --color=auto --color=always --color=never"
     local command="" i
     local -a ctl=("${words[0]}")
@@ -73,6 +73,7 @@ _usercrashctl() {
         dump) options="-o --pid" ;;
         analyze) options="--json --exe --sysroot --search" ;;
         clean) options="--older-than" ;;
+        symbolize) options="--text --debug-dir --sysroot --no-system --debuginfod --debuginfod-timeout" ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$options $globals" -- "$cur"))
@@ -80,7 +81,7 @@ _usercrashctl() {
     fi
     case "$command" in
         info | debug | gdb | dump) COMPREPLY=($(compgen -W "$(_usercrashctl_slots "${ctl[@]}")" -- "$cur")) ;;
-        analyze) _filedir ;;
+        analyze | symbolize) _filedir ;;
     esac
 }
 complete -F _usercrashctl usercrashctl crashlogctl

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/frame_symbols.h"
+#include "util/limits.h"
 
 namespace usercrash::engine {
 
@@ -71,6 +72,12 @@ Symbolizer::Module* Symbolizer::module_for(const Frame& f) {
   uint64_t base = f.pc - *f.module_offset;
   auto key = std::make_pair(*f.build_id, base);
   if (auto it = modules_.find(key); it != modules_.end()) return it->second.get();
+  // A report could name a new build-id on every frame; each costs lookups
+  // (and a debuginfod query).
+  if (order_.size() >= limits::kMaxModules) {
+    ++modules_left_out_;
+    return nullptr;
+  }
   auto m = std::make_unique<Module>();
   m->outcome.build_id = *f.build_id;
   m->outcome.module = f.module;

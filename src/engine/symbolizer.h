@@ -39,6 +39,9 @@ class Symbolizer {
   // Every module asked for, in the order first met.
   std::vector<SymbolizedModule> modules() const;
 
+  // Frames of modules past the first limits::kMaxModules, left as they were.
+  size_t modules_left_out() const { return modules_left_out_; }
+
   struct Module;  // opaque: a module's libdwfl session
 
  private:
@@ -47,6 +50,7 @@ class Symbolizer {
   DebugSearch search_;
   std::map<std::pair<std::string, uint64_t>, std::unique_ptr<Module>> modules_;  // by build-id and load address
   std::vector<Module*> order_;
+  size_t modules_left_out_ = 0;
 };
 
 }  // namespace usercrash::engine

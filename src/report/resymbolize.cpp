@@ -29,6 +29,11 @@ util::Result<std::vector<std::vector<engine::Frame>>> read_frames(const json& th
   return out;
 }
 
+void add_problem(json& doc, std::string problem) {
+  if (!doc.contains("problems") || !doc["problems"].is_array()) doc["problems"] = json::array();
+  doc["problems"].push_back(std::move(problem));
+}
+
 }  // namespace
 
 util::Result<size_t> resymbolize_json(json& doc, engine::Symbolizer& symbolizer, int64_t now) {
@@ -56,11 +61,12 @@ util::Result<size_t> resymbolize_json(json& doc, engine::Symbolizer& symbolizer,
   // A report of an older version gains this version's keys; a newer one stays newer.
   if (!doc["version"].is_number_integer() || doc["version"].get<int64_t>() < engine::kReportVersion)
     doc["version"] = engine::kReportVersion;
-  if (cut) {
-    if (!doc.contains("problems") || !doc["problems"].is_array()) doc["problems"] = json::array();
-    doc["problems"].push_back(fmt::format("symbolize: only the first {} threads and {} frames of each were symbolized",
-                                          limits::kMaxThreads, limits::kMaxFrames));
-  }
+  if (symbolizer.modules_left_out() > 0)
+    add_problem(doc, fmt::format("symbolize: {} frames of modules past the first {} left as they were",
+                                 symbolizer.modules_left_out(), limits::kMaxModules));
+  if (cut)
+    add_problem(doc, fmt::format("symbolize: only the first {} threads and {} frames of each were symbolized",
+                                 limits::kMaxThreads, limits::kMaxFrames));
   return changed;
 }
 

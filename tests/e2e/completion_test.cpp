@@ -70,8 +70,8 @@ TEST_F(Completion, UsercrashctlCompletesItsCommands) {
   EXPECT_EQ(ctl_complete("usercrashctl --config x st"), "status\n");
   EXPECT_EQ(ctl_complete("crashlogctl dis"), "disable\n");
   std::string all = ctl_complete("usercrashctl ");
-  for (const char* command :
-       {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "dump", "analyze", "clean"})
+  for (const char* command : {"enable", "disable", "status", "is-active", "list", "info", "debug", "gdb", "dump",
+                              "analyze", "clean", "symbolize"})
     EXPECT_NE(all.find(std::string(command) + "\n"), std::string::npos) << command << " not in\n" << all;
 }
 

@@ -68,13 +68,13 @@ struct Symbolized {
 
 // usercrashctl symbolize ARGS with `env` and no DEBUGINFOD_URLS of ours;
 // stdout (the report) and stderr (the notes) apart.
-Symbolized symbolize(const TempDir& dir, const std::vector<std::string>& args,
-                     const std::vector<std::string>& env = {}) {
+Symbolized symbolize(const TempDir& dir, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                     const std::string& input = "/dev/null") {
   std::string command = "exec env -u DEBUGINFOD_URLS";
   for (const auto& e : env) command += ' ' + quoted(e);
   command += ' ' + quoted(program("usercrashctl")) + " symbolize";
   for (const auto& a : args) command += ' ' + quoted(a);
-  command += " >" + quoted(dir / "symbolized.out") + " 2>" + quoted(dir / "symbolized.err");
+  command += " <" + quoted(input) + " >" + quoted(dir / "symbolized.out") + " 2>" + quoted(dir / "symbolized.err");
   auto start = Clock::now();
   Symbolized s;
   int status = run({"sh", "-c", command}).status;
@@ -189,6 +189,30 @@ TEST_F(Symbolize, RefusesWhatIsNoReportAndNeverFollowsTheReportsPaths) {
   ASSERT_EQ(hostile.status, 0) << hostile.err;
   EXPECT_TRUE(hostile.doc()["symbolized"]["modules"].empty());
   EXPECT_FALSE(hostile.doc()["threads"][0]["frames"][0]["resymbolized"].get<bool>());
+}
+
+TEST_F(Symbolize, ReadsStandardInputAndLooksUpAtMost512ModulesOfAReport) {
+  TempDir dir;
+  json threads = json::array();
+  for (int t = 0; t < 3; ++t) {
+    json frames = json::array();
+    for (int i = 0; i < 200; ++i)
+      frames.push_back({{"pc", "0x1000"},
+                        {"module", "/m"},
+                        {"module_offset", "0x10"},
+                        {"build_id", fmt::format("{:040x}", t * 200 + i)},
+                        {"method", "cfi"}});
+    threads.push_back({{"tid", t + 1}, {"frames", frames}});
+  }
+  write_file(dir / "many.json", json({{"version", 4}, {"threads", threads}}).dump());
+  Symbolized s = symbolize(dir, {"--debug-dir", dir.path(), "-"}, {}, dir / "many.json");
+  ASSERT_EQ(s.status, 0) << s.err;
+  json doc = s.doc();
+  EXPECT_EQ(doc["symbolized"]["modules"].size(), 512u);
+  ASSERT_TRUE(doc["problems"].is_array());
+  EXPECT_NE(doc["problems"].back().get<std::string>().find("88 frames of modules past the first 512"),
+            std::string::npos)
+      << doc["problems"].dump();
 }
 
 // A real debuginfod on a private port, scanning (-F) a directory that

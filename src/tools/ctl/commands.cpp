@@ -75,7 +75,7 @@ void print_help(const Context& ctx) {
       "  clean [--older-than DURATION]\n"
       "        remove reports older than DURATION (30m, 12h, 7d), or all of them\n"
       "  symbolize [--text] [--debug-dir DIR]... [--sysroot DIR] [--no-system]\n"
-      "            [--debuginfod URL] [--debuginfod-timeout SECONDS] REPORT|SLOT|ID\n"
+      "            [--debuginfod URL] [--debuginfod-timeout SECONDS] REPORT|SLOT|ID|-\n"
       "        a report made with stripped binaries, symbolized here from debug files found\n"
       "        by build-id (DIR/.build-id/xx/rest.debug, the sysroot, /usr/lib/debug, then\n"
       "        debuginfod: --debuginfod or DEBUGINFOD_URLS, 30 s budget); JSON (or --text)\n"
@@ -166,7 +166,7 @@ const std::vector<Command>& commands() {
       {"clean", "clean [--older-than DURATION]", {{"older-than", 0, true}}, 0, 0, false, run_clean},
       {"symbolize",
        "symbolize [--text] [--debug-dir DIR]... [--sysroot DIR] [--no-system] [--debuginfod URL] "
-       "[--debuginfod-timeout SECONDS] REPORT|SLOT|ID",
+       "[--debuginfod-timeout SECONDS] REPORT|SLOT|ID|-",
        {{"text", 0, false},
         {"debug-dir", 0, true},
         {"sysroot", 0, true},

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -54,6 +55,14 @@ bool nested_too_deep(std::string_view text) {
 std::expected<std::string, Failure> read_report(const Context& ctx, const std::string& operand) {
   util::UniqueFd fd;
   std::string shown = operand;
+  if (operand == "-") {
+    // usercrashctl analyze --json CORE | usercrashctl symbolize -
+    bool truncated = false;
+    auto text = util::read_all(STDIN_FILENO, kMaxInput, &truncated);
+    if (!text) return failed(text.error());
+    if (truncated) return failed(fmt::format("standard input: larger than {} MiB, not a report", kMaxInput >> 20));
+    return std::move(*text);
+  }
   if (operand.find('/') != std::string::npos || operand.ends_with(".json")) {
     fd = util::UniqueFd(::open(operand.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (!fd) return failed(util::fail_errno(util::escape_text(operand)).error());
