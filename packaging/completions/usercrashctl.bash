@@ -71,7 +71,7 @@ _usercrashctl() {
         info) options="--json --pid" ;;
         debug | gdb) options="--exe --pid --debugger -A" ;;
         dump) options="-o --pid" ;;
-        analyze) options="--json --exe --sysroot --search" ;;
+        analyze) options="--json --exe --sysroot --search --debuginfod" ;;
         clean) options="--older-than" ;;
         symbolize) options="--text --debug-dir --sysroot --no-system --debuginfod --debuginfod-timeout" ;;
     esac

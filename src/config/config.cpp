@@ -85,6 +85,27 @@ Key optional_path_key(const char* name, std::string Config::*field, size_t max_l
           [field](const Config& c) { return c.*field; }};
 }
 
+// Space-separated http:// or https:// URLs, or empty for none.
+Key urls_key(const char* name, std::string Config::*field) {
+  return {name,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            constexpr size_t kMaxUrls = 1024;
+            if (v.size() > kMaxUrls) return fmt::format("longer than {} bytes", kMaxUrls);
+            for (size_t at = 0; at < v.size();) {
+              size_t end = std::min(v.find(' ', at), v.size());
+              std::string_view url = v.substr(at, end - at);
+              if (!url.empty() && !url.starts_with("http://") && !url.starts_with("https://"))
+                return "not space-separated http:// or https:// URLs";
+              for (char ch : url)
+                if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f) return "a URL holds a control character";
+              at = end + 1;
+            }
+            c.*field = std::string(v);
+            return std::nullopt;
+          },
+          [field](const Config& c) { return c.*field; }};
+}
+
 Key unsigned_key(const char* name, unsigned Config::*field, unsigned min, unsigned max) {
   return {name,
           [field, min, max](Config& c, std::string_view v) -> std::optional<std::string> {
@@ -182,6 +203,7 @@ const std::vector<Key>& table() {
       enum_key<SourceLines>("source_lines", &Config::source_lines,
                             {{"none", SourceLines::none}, {"own", SourceLines::own}, {"all", SourceLines::all}}),
       path_key("debuginfo_path", &Config::debuginfo_path, kMaxDirectoryPath),
+      urls_key("debuginfod_urls", &Config::debuginfod_urls),
       user_key("engine_user", &Config::engine_user),
       enum_key<ReportAccess>("report_access", &Config::report_access,
                              {{"root", ReportAccess::root}, {"owner", ReportAccess::owner}}),

@@ -53,6 +53,10 @@ struct Config {
   // Where separate debug files are looked up (by build-id). Root-owned
   // trees only: a module's own directory may belong to whoever crashed.
   std::string debuginfo_path = limits::kDebuginfoPath;
+  // debuginfod servers (space-separated URLs) that usercrashctl symbolize
+  // and analyze ask for the debug files the host lacks; "": none (then
+  // DEBUGINFOD_URLS, if set). Never used in the crash path.
+  std::string debuginfod_urls;
   // The unprivileged user the engine runs as while it parses the crashed
   // process's ELF, DWARF and code; nobody when it does not exist.
   std::string engine_user = limits::kEngineUser;

@@ -66,13 +66,13 @@ struct Symbolized {
   json doc() const { return json::parse(out, nullptr, false); }
 };
 
-// usercrashctl symbolize ARGS with `env` and no DEBUGINFOD_URLS of ours;
-// stdout (the report) and stderr (the notes) apart.
-Symbolized symbolize(const TempDir& dir, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-                     const std::string& input = "/dev/null") {
+// usercrashctl ARGS with `env` and no DEBUGINFOD_URLS of ours; stdout (the
+// report) and stderr (the notes) apart.
+Symbolized ctl(const TempDir& dir, const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+               const std::string& input = "/dev/null") {
   std::string command = "exec env -u DEBUGINFOD_URLS";
   for (const auto& e : env) command += ' ' + quoted(e);
-  command += ' ' + quoted(program("usercrashctl")) + " symbolize";
+  command += ' ' + quoted(program("usercrashctl"));
   for (const auto& a : args) command += ' ' + quoted(a);
   command += " <" + quoted(input) + " >" + quoted(dir / "symbolized.out") + " 2>" + quoted(dir / "symbolized.err");
   auto start = Clock::now();
@@ -85,25 +85,36 @@ Symbolized symbolize(const TempDir& dir, const std::vector<std::string>& args, c
   return s;
 }
 
-// The crashing thread's frames as the comparison sees them.
-std::vector<std::string> frame_symbols(const json& report) {
+Symbolized symbolize(const TempDir& dir, std::vector<std::string> args, const std::vector<std::string>& env = {},
+                     const std::string& input = "/dev/null") {
+  args.insert(args.begin(), "symbolize");
+  return ctl(dir, args, env, input);
+}
+
+// The crashing thread's frames as the comparison sees them (those of
+// `module` only, when given).
+std::vector<std::string> frame_symbols(const json& report, const std::string& module = "") {
   std::vector<std::string> out;
   for (const auto& f : report["threads"][0]["frames"])
-    out.push_back(fmt::format("{} {} {} {}", f["function"].dump(), f["file"].dump(), f["line"].dump(),
-                              f["method"].get<std::string>()));
+    if (module.empty() || f["module"] == module)
+      out.push_back(fmt::format("{} {} {} {}", f["function"].dump(), f["file"].dump(), f["line"].dump(),
+                                f["method"].get<std::string>()));
   return out;
 }
 
 // The reports of the unstripped crasher_opt and of its stripped copy, both
 // crashing in the same inlined call.
+// The stripped one's core is kept (save_core) and unpacked to DIR/usercrash_01.core.
 std::pair<json, json> crash_both(const TempDir& dir, const StrippedCrasher& stripped) {
-  ServerProcess server(dir, {"count=4"});
+  ServerProcess server(dir, {"count=4", "save_core=yes"});
   CorePatternGuard guard(client_pattern(server.config()));
   run_crasher(crasher("crasher_opt"), {"inline"});
   auto unstripped = wait_for_report(server.directory(), "usercrash_00");
   run_crasher(stripped.exe, {"inline"});
   auto device = wait_for_report(server.directory(), "usercrash_01");
   EXPECT_TRUE(unstripped && device) << server.log();
+  EXPECT_TRUE(eventually([&] { return exists(server.directory() + "/usercrash_01.core.zst"); })) << server.log();
+  EXPECT_NE(unpack_saved_core(server.directory(), "usercrash_01", dir.path()), "");
   return {unstripped.value_or(json()), device.value_or(json())};
 }
 
@@ -280,6 +291,19 @@ TEST_F(Symbolize, ThroughARealDebuginfodServerAndThenItsCache) {
   ASSERT_TRUE(libc);
   EXPECT_NE((*libc)["problem"].get<std::string>().find("has no debug file of that build-id"), std::string::npos)
       << libc->dump();
+
+  // analyze of the stripped crasher's core, with the server named by the
+  // configuration: the same frames, through its own fresh cache.
+  write_file(dir / "debuginfod.conf", "debuginfod_urls=" + server.url() + "\n");
+  Symbolized analyzed = ctl(dir, {"--config", dir / "debuginfod.conf", "analyze", "--json", dir / "usercrash_01.core"},
+                            {"DEBUGINFOD_CACHE_PATH=" + dir / "cache-analyze"});
+  ASSERT_EQ(analyzed.status, 0) << analyzed.err;
+  // (libc's frames have lines here too: analyze reads debuginfo_path.)
+  EXPECT_EQ(frame_symbols(analyzed.doc(), stripped.exe), frame_symbols(unstripped, crasher("crasher_opt")))
+      << analyzed.err;
+  EXPECT_EQ(frame_symbols(analyzed.doc(), stripped.exe).size(), 5u);  // 2 inlined, crash_in_inline, main, _start
+  ASSERT_TRUE(module_entry(analyzed.doc(), stripped.build_id));
+  EXPECT_EQ((*module_entry(analyzed.doc(), stripped.build_id))["source"], "debuginfod");
 
   // The server gone, its answers are still in the cache: the debug file,
   // and that it had none for libc.

@@ -136,7 +136,7 @@ TEST(Config, OddValuesDumpBackThroughTheFileAndThroughSet) {
 
 TEST(Config, EveryKeyIsDocumentedAndDumpsBackToTheSameConfig) {
   const auto& names = keys();
-  EXPECT_EQ(names.size(), 30u);
+  EXPECT_EQ(names.size(), 31u);
   Config c = parse_ok("count=9\nsave_core=yes\nsource_lines=none\ntime_budget=1500ms\nmax_core_size=8K\n");
   auto pairs = dump(c);
   ASSERT_EQ(pairs.size(), names.size());
@@ -223,6 +223,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{std::string("count=5\ndirectory=/a\0b\n", 22), "test.conf:2: contains a NUL byte"},
         BadLine{std::string("# comment \0 too\n", 16), "test.conf:1: contains a NUL byte"},
         BadLine{"socket=/run/x.sock\nkernel_socket=/run/x.sock\n", "test.conf: socket and kernel_socket must differ"}));
+
+TEST(Config, DebuginfodUrlsAreHttpUrlsSeparatedBySpaces) {
+  Config c = parse_ok("debuginfod_urls=http://127.0.0.1:8002 https://debuginfod.example.com\n");
+  EXPECT_EQ(c.debuginfod_urls, "http://127.0.0.1:8002 https://debuginfod.example.com");
+  EXPECT_EQ(parse_ok("debuginfod_urls=\n").debuginfod_urls, "");
+  EXPECT_EQ(parse_error("debuginfod_urls=ftp://x\n"),
+            "test.conf:1: debuginfod_urls: not space-separated http:// or https:// URLs");
+}
 
 TEST(Config, FirstErrorWins) { EXPECT_EQ(parse_error("count=1\nbad\nalso bad=\n"), "test.conf:2: expected KEY=VALUE"); }
 

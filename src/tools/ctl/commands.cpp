@@ -70,7 +70,7 @@ void print_help(const Context& ctx) {
       "  dump [-o FILE] [--pid] SLOT|ID|PID\n"
       "        write the saved core of a report, decompressed, to FILE (a new file: never\n"
       "        one that exists) or to standard output when that is no terminal\n"
-      "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE\n"
+      "  analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... [--debuginfod URL] CORE\n"
       "        the report of any core file (plain or zstd-compressed), to stdout\n"
       "  clean [--older-than DURATION]\n"
       "        remove reports older than DURATION (30m, 12h, 7d), or all of them\n"
@@ -157,8 +157,8 @@ const std::vector<Command>& commands() {
        run_debug, "debug"},
       {"dump", "dump [-o FILE] [--pid] SLOT|ID|PID", {{"output", 'o', true}, {"pid", 0, false}}, 1, 1, false, run_dump},
       {"analyze",
-       "analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... CORE",
-       {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}, {"search", 0, true}},
+       "analyze [--json] [--exe PATH] [--sysroot DIR] [--search DIR]... [--debuginfod URL] CORE",
+       {{"json", 0, false}, {"exe", 0, true}, {"sysroot", 0, true}, {"search", 0, true}, {"debuginfod", 0, true}},
        1,
        1,
        false,

@@ -13,6 +13,7 @@
 #include "store/crash_directory.h"
 #include "tools/ctl/private_temp.h"
 #include "tools/ctl/selector.h"
+#include "tools/report_symbolizer.h"
 #include "util/escape.h"
 #include "util/file_io.h"
 #include "util/shell_words.h"
@@ -200,9 +201,21 @@ Outcome run_analyze(Context& ctx, const CommandArgs& args) {
   options.max_threads = config->max_threads;
   options.max_maps = config->max_maps;
   std::string partial;
-  auto text = analyze(args.operands()[0], options, *config, args.has("json"), partial);
+  auto urls = debuginfod_urls(args.value("debuginfod"), *config);
+  auto text = analyze(args.operands()[0], options, *config, args.has("json") || urls, partial);
   if (!text) return failed(text.error());
   if (!partial.empty()) ctx.note(partial);
+  if (urls) {
+    // debuginfod for what this host lacks: asked here, after the engine,
+    // whose sandbox has no network.
+    SymbolizeRequest request{
+        .search = {}, .urls = urls, .budget = std::chrono::seconds(30), .as_text = !args.has("json")};
+    request.search.system_dir = config->debuginfo_path;
+    auto done = symbolize_report(*text, std::move(request));
+    if (!done) return failed(done.error());
+    for (const auto& note : done->notes) ctx.note(note);
+    *text = std::move(done->text);
+  }
   if (std::fwrite(text->data(), 1, text->size(), ctx.out) != text->size() || std::fflush(ctx.out) != 0)
     return kExitFailure;
   return kExitOk;
