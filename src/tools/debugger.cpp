@@ -17,6 +17,7 @@
 #include "collect/output_destination.h"
 #include "config/config.h"
 #include "engine/live_process_target.h"
+#include "tools/report_symbolizer.h"
 #include "util/cli.h"
 #include "util/escape.h"
 #include "util/file_io.h"
@@ -44,6 +45,7 @@ struct Options {
   bool all_stop = false;
   std::string config_path;
   std::string output;  // empty: stdout
+  std::optional<std::string> debuginfod;
   std::vector<pid_t> threads;
 };
 
@@ -64,6 +66,9 @@ void print_help() {
       "  -a, --all-stop         stop every thread at once: one picture of the process at one\n"
       "                         instant (each thread is still released as soon as its own copy\n"
       "                         is done, but the last ones wait for the others)\n"
+      "      --debuginfod URL   ask these debuginfod servers (space-separated) for the debug\n"
+      "                         files this host lacks (default: debuginfod_urls of the\n"
+      "                         configuration, else DEBUGINFOD_URLS; 30 s for all of them)\n"
       "  -c, --config FILE      configuration file (default /etc/usercrash.conf)\n"
       "  -v, --verbose          say how long each thread was held stopped\n"
       "  -h, --help             show this help\n"
@@ -102,7 +107,7 @@ Options parse_args(int argc, char** argv) {
   static const util::OptionSpec specs[] = {
       {"json", 'j', false},      {"output", 'o', true},   {"threads", 't', true},  {"brief", 'b', false},
       {"no-memory", 'M', false}, {"config", 'c', true},   {"verbose", 'v', false}, {"all-stop", 'a', false},
-      {"help", 'h', false},      {"version", 'V', false},
+      {"help", 'h', false},      {"version", 'V', false}, {"debuginfod", 0, true},
   };
   auto parsed = util::parse_options(std::span<char* const>(argv + 1, argc > 0 ? argc - 1 : 0), specs);
   if (!parsed) util::usage_error(kProgram, parsed.error().message);
@@ -116,6 +121,7 @@ Options parse_args(int argc, char** argv) {
     else if (name == "config") o.config_path = value;
     else if (name == "verbose") o.verbose = true;
     else if (name == "all-stop") o.all_stop = true;
+    else if (name == "debuginfod") o.debuginfod = value;
     else if (name == "help") {
       print_help();
       std::exit(0);
@@ -134,6 +140,22 @@ Options parse_args(int argc, char** argv) {
   o.pid = *pid;
   if (o.json && o.brief) util::usage_error(kProgram, "--brief is a text format; it does not go with --json");
   return o;
+}
+
+// The report symbolized again with the debug files of debuginfod servers:
+// after the isolated job, whose sandbox has no network.
+template <typename GiveUp>
+std::string with_debuginfod(std::string json, const std::string& urls, const config::Config& config, const Options& o,
+                            GiveUp& give_up) {
+  tools::SymbolizeRequest request;
+  request.search.system_dir = config.debuginfo_path;
+  request.urls = urls;
+  request.as_text = !o.json;
+  request.brief = o.brief;
+  auto done = tools::symbolize_report(json, std::move(request));
+  if (!done) give_up(fmt::format("symbolizing the report of process {}: {}", o.pid, done.error().message));
+  for (const auto& note : done->notes) fmt::print(stderr, "{}: note: {}\n", kProgram, note);
+  return std::move(done->text);
 }
 
 // Only the test build (debugger_test_hooks, never installed) knows the
@@ -206,14 +228,17 @@ int main(int argc, char** argv) {
   // were released already.
   if (o.no_memory) plan.options.include_memory = false;
   plan.render.brief = o.brief;
-  auto destination = collect::OutputDestination::create(o.json);
+  auto urls = tools::debuginfod_urls(o.debuginfod, config);
+  auto destination = collect::OutputDestination::create(o.json || urls);
   if (!destination) give_up(destination.error().message);
   collect::Collected done = collect::collect(**target, plan, *destination);
   if (!done.delivered) give_up(fmt::format("the report of process {}: {}", o.pid, done.delivered.error().message));
   if (!done.written.complete)
     fmt::print(stderr, "{}: warning: the report of process {} is partial: {}\n", kProgram, o.pid, done.written.note);
+  std::string report = destination->text();
+  if (urls) report = with_debuginfod(std::move(report), *urls, config, o, give_up);
   int out = output ? output->fd() : STDOUT_FILENO;
-  if (auto written = util::write_all(out, destination->text()); !written)
+  if (auto written = util::write_all(out, report); !written)
     give_up(fmt::format("writing the report to {}: {}", o.output.empty() ? "standard output" : o.output,
                         written.error().message));
   if (o.verbose)

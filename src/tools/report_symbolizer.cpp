@@ -93,7 +93,10 @@ util::Result<SymbolizedReport> symbolize_report(const std::string& json_text, Sy
   if (request.as_text) {
     auto r = report::report_from_json(doc);
     if (!r) return std::unexpected(r.error());
-    out.text = report::render_text(*r, {.max_bytes = UINT64_MAX});
+    report::RenderOptions render;
+    render.max_bytes = UINT64_MAX;
+    render.brief = request.brief;
+    out.text = report::render_text(*r, render);
   } else {
     out.text = doc.dump(1, ' ', false, json::error_handler_t::replace) + '\n';
   }

@@ -28,6 +28,7 @@ struct SymbolizeRequest {
   std::optional<std::string> urls;  // debuginfod, when asked
   std::chrono::seconds budget{30};  // for every debuginfod fetch together
   bool as_text = false;             // the text report instead of the JSON
+  bool brief = false;               // as text, one line per frame (debugger --brief)
 };
 
 struct SymbolizedReport {

@@ -4,6 +4,7 @@
 // a debug directory by build-id, and through a real debuginfod server and
 // its cache. A down or silent server costs its budget and says so.
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -304,6 +305,19 @@ TEST_F(Symbolize, ThroughARealDebuginfodServerAndThenItsCache) {
   EXPECT_EQ(frame_symbols(analyzed.doc(), stripped.exe).size(), 5u);  // 2 inlined, crash_in_inline, main, _start
   ASSERT_TRUE(module_entry(analyzed.doc(), stripped.build_id));
   EXPECT_EQ((*module_entry(analyzed.doc(), stripped.build_id))["source"], "debuginfod");
+
+  // debugger on the stripped program alive, the server named on its command line.
+  pid_t live = ::fork();
+  if (live == 0) exec_child({stripped.exe, "wait-signal"}, {});
+  ASSERT_TRUE(eventually([&] { return read_file(fmt::format("/proc/{}/comm", live)) == "crasher\n"; }));
+  ::usleep(200 * 1000);
+  RunResult debugged = run({"env", "DEBUGINFOD_CACHE_PATH=" + dir / "cache-debugger", program("debugger"),
+                            "--debuginfod", server.url(), std::to_string(live)});
+  ::kill(live, SIGKILL);
+  ::waitpid(live, nullptr, 0);
+  EXPECT_EQ(WEXITSTATUS(debugged.status), 0) << debugged.output;
+  EXPECT_NE(debugged.output.find("(wait_for_signal+0x"), std::string::npos) << debugged.output;
+  EXPECT_NE(debugged.output.find("crasher.c:"), std::string::npos) << debugged.output;
 
   // The server gone, its answers are still in the cache: the debug file,
   // and that it had none for libc.
