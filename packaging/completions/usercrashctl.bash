@@ -42,6 +42,24 @@ _usercrashctl() {
             _filedir -d
             return
             ;;
+        --since | --until)
+            COMPREPLY=($(compgen -W "today yesterday -30min -1h -2h -1d -7d" -- "$cur"))
+            return
+            ;;
+        --signal)
+            COMPREPLY=($(compgen -W "SEGV ABRT BUS FPE ILL TRAP SYS" -- "$cur"))
+            return
+            ;;
+        -F | --field)
+            COMPREPLY=($(compgen -W "id exe comm pid uid time signal.name signal.number signal.code_name signal.fault_address abort_message signature slot path core" -- "$cur"))
+            return
+            ;;
+        -n | --lines | --uid | --comm | --signature)
+            return
+            ;;
+        --pid)
+            [[ "$command" == list ]] && return
+            ;;
         --mode)
             COMPREPLY=($(compgen -W "pipe socket auto" -- "$cur"))
             return
@@ -67,8 +85,8 @@ _usercrashctl() {
         disable) options="--force" ;;
         status) options="--json" ;;
         is-active) options="--quiet" ;;
-        list) options="--json --group" ;;
-        info) options="--json --pid" ;;
+        list) options="-n -r -1 --since --until --json --group -F --pid --uid --comm --exe --signal --signature" ;;
+        info) options="--full --json -F --pid" ;;
         debug | gdb) options="--exe --pid --debugger -A" ;;
         dump) options="-o --pid" ;;
         analyze) options="--json --exe --sysroot --search --debuginfod" ;;

@@ -136,7 +136,7 @@ TEST_F(OwnerAccess, UsercrashctlServesTheOwnerTheirReportsOnly) {
   RunResult list = user_ctl(kNobody, {"list"});
   ASSERT_EQ(exit_code(list), 0) << list.output;
   EXPECT_NE(list.output.find("usercrash_00"), std::string::npos) << list.output;
-  RunResult info = user_ctl(kNobody, {"info", "0"});
+  RunResult info = user_ctl(kNobody, {"info", "--full", "0"});
   ASSERT_EQ(exit_code(info), 0) << info.output;
   EXPECT_EQ(info.output, tools::ctl::show_report_times(read_file(slot()), false));  // its time local (12.8)
   RunResult json = user_ctl(kNobody, {"info", "--json", "usercrash_00"});

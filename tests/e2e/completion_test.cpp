@@ -98,7 +98,12 @@ TEST_F(Completion, EachCommandOffersTheOptionsItsHelpNames) {
     std::string head = "\n  " + std::string(command) + " ";
     size_t at = help.find(head);
     ASSERT_NE(at, std::string::npos) << command << " not in\n" << help;
-    std::string usage = help.substr(at + 1, help.find('\n', at + 1) - at - 1);
+    // Its synopsis and description: up to the next command's line.
+    std::smatch next;
+    std::string rest = help.substr(at + 1);
+    std::string usage = std::regex_search(rest.cbegin() + 1, rest.cend(), next, std::regex("\n(  [a-z]|\n)"))
+                            ? rest.substr(0, next.position(0) + 1)
+                            : rest;
     std::set<std::string> named, offered;
     for (std::sregex_iterator it(usage.begin(), usage.end(), option), end; it != end; ++it) named.insert(it->str());
     for (const auto& word : lines(ctl_complete("usercrashctl " + std::string(command) + " --")))

@@ -137,9 +137,44 @@ TEST_F(CtlInspect, ListToleratesAMissingOrBrokenJson) {
   EXPECT_EQ(list[2]["problem"], "no JSON");
   EXPECT_EQ(list[2]["json"], false);
   // info --json of a slot without JSON says so.
-  RunResult info = ctl({"info", "--json", "0"});
+  RunResult info = ctl({"info", "--full", "--json", "0"});
   EXPECT_EQ(exit_code(info), 1);
   EXPECT_NE(info.output.find("has no JSON"), std::string::npos) << info.output;
+}
+
+// Issue 12.6: list's matches and times over real crashes, and info's
+// summary of one.
+TEST_F(CtlInspect, ListMatchesAndTimesAndInfoSummarizes) {
+  crash_three(true);
+  auto field = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "list");
+    RunResult r = ctl(args);
+    EXPECT_EQ(exit_code(r), 0) << r.output;
+    return r.output;
+  };
+  EXPECT_EQ(field({"-F", "pid", "--signal", "ABRT"}), std::to_string(pids_[1]) + "\n");
+  EXPECT_EQ(field({"-F", "slot", "-1"}), "usercrash_02\n");
+  EXPECT_EQ(field({"-F", "slot", "-r", "crasher"}), "usercrash_00\nusercrash_01\nusercrash_02\n");
+  EXPECT_EQ(field({"-F", "slot", crasher("crasher"), std::to_string(pids_[0])}), "usercrash_00\n");
+  EXPECT_EQ(field({"-F", "signal.code_name", "--since", "-1h", "--until", "now", "-n", "2"}), "FPE_INTDIV\nSI_TKILL\n");
+  EXPECT_EQ(field({"--since", "tomorrow"}), "No report in " + directory() + " matches.\n");
+  EXPECT_EQ(json::parse(field({"--json", "--until", "-1d"})).size(), 0u);
+  RunResult bad = ctl({"list", "-n", "-1"});
+  EXPECT_EQ(exit_code(bad), 2);
+  EXPECT_EQ(bad.output,
+            "usercrashctl: list: -n: '-1' is not a count of reports (1 or more)\n"
+            "Try 'usercrashctl --help' for more information.\n");
+
+  RunResult info = ctl({"info", "0"});
+  ASSERT_EQ(exit_code(info), 0) << info.output;
+  for (const std::string& line : {std::string("pid: ") + std::to_string(pids_[0]),
+                                  std::string("signal: 11 (SIGSEGV), code: 1 (SEGV_MAPERR), fault addr: 0x0"),
+                                  std::string("\nBackTrace:\n    #00 pc "), std::string("(write_through+0x"),
+                                  std::string("(null_level1+0x"), "\ncore: " + slot("usercrash_00.core.zst") + "\n"})
+    EXPECT_NE(info.output.find(line), std::string::npos) << line << " not in\n" << info.output;
+  for (const char* left_out : {"Registers:", "Maps:", "Memory near", "Open files:"})
+    EXPECT_EQ(info.output.find(left_out), std::string::npos) << left_out << " in\n" << info.output;
+  EXPECT_EQ(ctl({"info", "-F", "signal.fault_address", "0"}).output, "0x0\n");
 }
 
 TEST_F(CtlInspect, ListOfNoReports) {
@@ -157,24 +192,24 @@ TEST_F(CtlInspect, ListOfNoReports) {
 TEST_F(CtlInspect, InfoBySlotNumberNameOrPid) {
   crash_three(false);
   std::string text0 = shown("usercrash_00"), text2 = shown("usercrash_02");
-  RunResult by_number = ctl({"info", "0"});
+  RunResult by_number = ctl({"info", "--full", "0"});
   EXPECT_EQ(exit_code(by_number), 0);
   EXPECT_EQ(by_number.output, text0);
-  EXPECT_EQ(ctl({"info", "usercrash_02"}).output, text2);
-  RunResult by_pid = ctl({"info", std::to_string(pids_[2])});
+  EXPECT_EQ(ctl({"info", "--full", "usercrash_02"}).output, text2);
+  RunResult by_pid = ctl({"info", "--full", std::to_string(pids_[2])});
   EXPECT_EQ(exit_code(by_pid), 0);
   EXPECT_EQ(by_pid.output, text2);
-  EXPECT_EQ(ctl({"info", "--pid", std::to_string(pids_[0])}).output, text0);
+  EXPECT_EQ(ctl({"info", "--full", "--pid", std::to_string(pids_[0])}).output, text0);
 
-  RunResult as_json = ctl({"info", "--json", "1"});
+  RunResult as_json = ctl({"info", "--full", "--json", "1"});
   ASSERT_EQ(exit_code(as_json), 0);
   EXPECT_EQ(as_json.output, read_file(slot("usercrash_01.json")));
   EXPECT_EQ(json::parse(as_json.output)["pid"], pids_[1]);
 
-  RunResult none = ctl({"info", "7"});
+  RunResult none = ctl({"info", "--full", "7"});
   EXPECT_EQ(exit_code(none), 1);
   EXPECT_NE(none.output.find("no report in slot 7 and none of pid 7"), std::string::npos) << none.output;
-  EXPECT_EQ(exit_code(ctl({"info", "usercrash_09"})), 1);
+  EXPECT_EQ(exit_code(ctl({"info", "--full", "usercrash_09"})), 1);
 }
 
 TEST_F(CtlInspect, InfoOfAPidTakesItsNewestReportAndAsksWhenANumberIsBoth) {
@@ -184,19 +219,19 @@ TEST_F(CtlInspect, InfoOfAPidTakesItsNewestReportAndAsksWhenANumberIsBoth) {
   fs::copy_file(slot("usercrash_00"), slot("usercrash_05"));
   std::string marked = read_file(slot("usercrash_05")) + "(the copy)\n";
   write_file(slot("usercrash_05"), marked, 0600);
-  EXPECT_EQ(ctl({"info", std::to_string(pids_[0])}).output, shown("usercrash_05"));
+  EXPECT_EQ(ctl({"info", "--full", std::to_string(pids_[0])}).output, shown("usercrash_05"));
 
   // A report of pid 1 in slot 06: "1" is both slot 1 and that pid.
   json doc = json::parse(read_file(slot("usercrash_02.json")));
   doc["pid"] = 1;
   write_file(slot("usercrash_06.json"), doc.dump(), 0600);
   write_file(slot("usercrash_06"), "pid: 1, tgid: 1, comm: init\n", 0600);
-  RunResult both = ctl({"info", "1"});
+  RunResult both = ctl({"info", "--full", "1"});
   EXPECT_EQ(exit_code(both), 1);
   EXPECT_NE(both.output.find("both slot usercrash_01 and the pid of the report in usercrash_06"), std::string::npos)
       << both.output;
-  EXPECT_EQ(ctl({"info", "--pid", "1"}).output, "pid: 1, tgid: 1, comm: init\n");
-  EXPECT_EQ(ctl({"info", "usercrash_01"}).output, shown("usercrash_01"));
+  EXPECT_EQ(ctl({"info", "--full", "--pid", "1"}).output, "pid: 1, tgid: 1, comm: init\n");
+  EXPECT_EQ(ctl({"info", "--full", "usercrash_01"}).output, shown("usercrash_01"));
 }
 
 // debug runs nothing: it prints the command line; gdb, run on that line by

@@ -66,7 +66,7 @@ class Terminal : public ::testing::Test {
 };
 
 TEST_F(Terminal, InfoGoesThroughThePagerUntilItIsQuit) {
-  start("PAGER=less TERM=screen", "info 0");
+  start("PAGER=less TERM=screen", "info --full 0");
   ASSERT_TRUE(shows("lines 1-")) << screen();  // less's prompt (LESS=FRSXMK: M)
   EXPECT_NE(screen().find("cause: null pointer dereference"), std::string::npos) << screen();
   EXPECT_EQ(screen().find("DONE"), std::string::npos) << screen();
@@ -75,11 +75,11 @@ TEST_F(Terminal, InfoGoesThroughThePagerUntilItIsQuit) {
 }
 
 TEST_F(Terminal, NoPagerAndAnEmptyPagerPrintStraightToTheTerminal) {
-  start("PAGER=less TERM=screen", "--no-pager info 0");
+  start("PAGER=less TERM=screen", "--no-pager info --full 0");
   ASSERT_TRUE(shows("DONE")) << screen();
   EXPECT_EQ(screen().find("lines 1-"), std::string::npos) << screen();
   EXPECT_NE(screen().find("filler line 39"), std::string::npos) << screen();
-  start("SYSTEMD_PAGER= PAGER=less TERM=screen", "info 0");
+  start("SYSTEMD_PAGER= PAGER=less TERM=screen", "info --full 0");
   ASSERT_TRUE(shows("DONE")) << screen();
   EXPECT_EQ(screen().find("lines 1-"), std::string::npos) << screen();
 }

@@ -118,14 +118,14 @@ TEST_F(Ctl, InfoBySlotOrPidPrintsTheReport) {
   write_slot(2, report_of(4242, 11, "/usr/bin/x"), 1'700'000'000);
   std::string text = shown("usercrash_02");
   for (const char* selector : {"2", "usercrash_02"}) {
-    Result r = ctl({"info", selector});
+    Result r = ctl({"info", "--full", selector});
     ASSERT_EQ(r.status, 0) << selector << ": " << r.err;
     EXPECT_EQ(r.out, text) << selector;
   }
-  Result by_pid = ctl({"info", "--pid", "4242"});
+  Result by_pid = ctl({"info", "--full", "--pid", "4242"});
   EXPECT_EQ(by_pid.status, 0) << by_pid.err;
   EXPECT_EQ(by_pid.out, text);
-  Result as_json = ctl({"info", "--json", "2"});
+  Result as_json = ctl({"info", "--full", "--json", "2"});
   EXPECT_EQ(as_json.status, 0);
   EXPECT_EQ(json::parse(as_json.out)["pid"], 4242);
 }
@@ -148,24 +148,24 @@ TEST_F(Ctl, EveryReportHasAStableIdAcceptedWhereverASlotIs) {
   std::string upper = first.id;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   for (const std::string& selector : {first.id, upper}) {
-    Result info = ctl({"info", selector});
+    Result info = ctl({"info", "--full", selector});
     EXPECT_EQ(info.status, 0) << info.err;
     EXPECT_EQ(info.out, shown("usercrash_00")) << selector;
   }
-  EXPECT_EQ(json::parse(ctl({"info", "--json", second.id}).out)["pid"], 200);
+  EXPECT_EQ(json::parse(ctl({"info", "--full", "--json", second.id}).out)["pid"], 200);
   Result gdb = ctl({"gdb", second.id});  // found: it says the core is missing, not the report
   EXPECT_NE(gdb.err.find("usercrash_01"), std::string::npos) << gdb.err;
 
   // Slot 0 reused by another crash: the old id names nothing, the new one slot 0.
   engine::Report third = report_of(300, 11, "/usr/bin/third");
   write_slot(0, third, 1'700'000'200);
-  Result gone = ctl({"info", first.id});
+  Result gone = ctl({"info", "--full", first.id});
   EXPECT_EQ(gone.status, kExitFailure);
   EXPECT_EQ(gone.err, "usercrashctl: no report with id " + first.id + "\n");
-  EXPECT_EQ(ctl({"info", third.id}).out, shown("usercrash_00"));
+  EXPECT_EQ(ctl({"info", "--full", third.id}).out, shown("usercrash_00"));
   // The text alone (no JSON) still gives the id.
   ASSERT_EQ(::unlink((dir_ / "usercrash_01.json").c_str()), 0);
-  EXPECT_EQ(ctl({"info", second.id}).out, shown("usercrash_01"));
+  EXPECT_EQ(ctl({"info", "--full", second.id}).out, shown("usercrash_01"));
 }
 
 // Issue 12.8: times in the local zone with its name, --utc for UTC; JSON
@@ -408,7 +408,7 @@ TEST_F(Ctl, DebugDoesNotUnpackACoreLargerThanAnyWeKeep) {
 TEST_F(Ctl, InfoNeverPrintsControlsOrBidiCharacters) {
   write_slot(0, report_of(100, 11, "/bin/true"), 1'700'000'000);
   std::ofstream(dir_ / "usercrash_00", std::ios::app) << "\x1b]0;title\x07 \u202Eevil\n";
-  Result r = ctl({"info", "0"});
+  Result r = ctl({"info", "--full", "0"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
   EXPECT_EQ(r.out.find("\u202E"), std::string::npos);
@@ -448,6 +448,79 @@ TEST_F(Ctl, DumpWritesTheCoreToANewFileOnly) {
   EXPECT_EQ(big.status, kExitFailure);
   EXPECT_NE(big.err.find("decompresses to more than 4096 bytes"), std::string::npos) << big.err;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "big.core")) << "the partial file is removed";
+}
+
+// Issue 12.6: info is a summary (header, signal, cause, the crashing
+// thread's backtrace, where the report and core are); --full is the report.
+TEST_F(Ctl, InfoSummarizesAndFullPrintsEverything) {
+  write_slot(0, report_of(100, 11, "/usr/bin/x"), 1'700'000'000);
+  Result r = ctl({"info", "0"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string full = shown("usercrash_00");
+  EXPECT_LT(r.out.size(), full.size() / 2) << r.out;
+  size_t registers = full.find("\n\nRegisters:");
+  ASSERT_NE(registers, std::string::npos);
+  EXPECT_TRUE(r.out.starts_with(full.substr(0, registers + 2))) << "the header as the report has it\n" << r.out;
+  EXPECT_NE(r.out.find("signal: 11 (SIGSEGV)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nBackTrace:\n    #00 pc "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Registers:"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Maps:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nreport: " + dir_.path() + "/usercrash_00 (usercrashctl info --full usercrash_00"),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(r.out.ends_with("\ncore: none\n")) << r.out;
+  write_core(dir_ / "usercrash_00.core.zst", "core");
+  EXPECT_TRUE(ctl({"info", "0"}).out.ends_with("\ncore: " + dir_.path() + "/usercrash_00.core.zst\n"));
+  EXPECT_EQ(ctl({"info", "--full", "0"}).out, full);
+}
+
+// Issue 12.6: -F FIELD, one line per report, from its JSON (dotted paths),
+// else from its list entry; escaped.
+TEST_F(Ctl, FieldPrintsOneValuePerReport) {
+  engine::Report hostile = report_of(100, 11, "/usr/bin/a\x1b]0;t\x07");
+  write_slot(0, hostile, 1'700'000'000);
+  write_slot(1, report_of(200, 6, "/usr/bin/b"), 1'700'000'100);
+  EXPECT_EQ(ctl({"list", "-F", "exe"}).out, "/usr/bin/b\n/usr/bin/a\\x1b]0;t\\x07\n");
+  EXPECT_EQ(ctl({"list", "-F", "signal.name", "-r"}).out, "SIGSEGV\nSIGABRT\n");
+  EXPECT_EQ(ctl({"list", "--field=pid", "100"}).out, "100\n");
+  EXPECT_EQ(ctl({"list", "-F", "slot"}).out, "usercrash_01\nusercrash_00\n") << "from the list entry";
+  EXPECT_EQ(ctl({"info", "-F", "threads.0.tid", "1"}).out,
+            std::to_string(report_of(200, 6, "x").threads[0].tid) + "\n");
+  EXPECT_EQ(ctl({"info", "-F", "no_such_key", "1"}).out, "\n");
+  Result bad = ctl({"info", "-F", "a..b", "1"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(bad.err.starts_with("usercrashctl: -F: 'a..b' is not a field")) << bad.err;
+}
+
+// Issue 12.6: list's matches, window and order over real report files;
+// a bad time is a usage error in the one shape.
+TEST_F(Ctl, ListMatchesWindowsAndOrders) {
+  write_slot(0, report_of(100, 11, "/usr/bin/older"), 1'700'000'000);
+  write_slot(1, report_of(200, 6, "/usr/bin/newer"), 1'700'000'100);
+  auto slots = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"list", "-F", "slot"});
+    Result r = ctl(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_EQ(slots({"-1"}), "usercrash_01\n");
+  EXPECT_EQ(slots({"-r"}), "usercrash_00\nusercrash_01\n");
+  EXPECT_EQ(slots({"/usr/bin/older"}), "usercrash_00\n");
+  EXPECT_EQ(slots({"--signal", "ABRT"}), "usercrash_01\n");
+  EXPECT_EQ(slots({"--pid", "100", "--pid", "200", "-n", "5"}), "usercrash_01\nusercrash_00\n");
+  json only = json::parse(ctl({"list", "--json", "200"}).out);
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_EQ(only[0]["pid"], 200);
+  json groups = json::parse(ctl({"list", "--group", "--json", "--exe", "/usr/bin/newer"}).out);
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0]["newest"], "usercrash_01");
+  Result none = ctl({"list", "nothing-like-it"});
+  EXPECT_EQ(none.status, 0);
+  EXPECT_EQ(none.out, "No report in " + dir_.path() + " matches.\n");
+  Result bad = ctl({"list", "--since", "soonish"});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(bad.err.starts_with("usercrashctl: list: --since: 'soonish' is not a time (")) << bad.err;
+  EXPECT_TRUE(bad.err.ends_with("\nTry 'usercrashctl --help' for more information.\n")) << bad.err;
 }
 
 TEST_F(Ctl, CleanEmptiesTheDirectory) {

@@ -19,6 +19,9 @@ namespace usercrash::tools::ctl {
 
 namespace {
 
+// MATCH operands of list at most.
+constexpr size_t kMaxMatches = 64;
+
 // Accepted before the command and after it.
 const std::vector<util::OptionSpec> kGlobalOptions = {
     {"config", 'c', true}, {"help", 'h', false},   {"version", 'V', false},
@@ -52,14 +55,24 @@ void print_help(const Context& ctx) {
       "        is active, 3 when not)\n"
       "  is-active [--quiet]\n"
       "        'active' or 'inactive' (exit status 0 or 3)\n"
-      "  list [--json] [--group]\n"
+      "  list [-n N] [-r] [-1] [--since TIME] [--until TIME] [--json] [--group] [-F FIELD]\n"
+      "       [--pid PID] [--uid UID] [--comm NAME] [--exe PATH] [--signal SIG]\n"
+      "       [--signature HEX] [MATCH]...\n"
       "        the reports, newest first: slot, id, time, pid, uid, signal, core kept, exe;\n"
-      "        --group: by crash group (signature and user) with its count of crashes,\n"
-      "        first and last seen, reports kept and the newest one\n"
-      "  info [--json] [--pid] SLOT|ID|PID\n"
-      "        a report (text, or its JSON); SLOT is a slot number or name (usercrash_07),\n"
-      "        ID the report's UUID (it names the report for good; its slot is reused),\n"
-      "        PID the newest report of that process (--pid: the argument is a pid)\n"
+      "        -n N the newest N, -1 the newest, -r oldest first; --since/--until: crashed\n"
+      "        at or after/before TIME (\"2026-12-01 10:00\", 2026-12-01T10:00:00Z, today,\n"
+      "        yesterday, -2h, -30min, -1d); MATCH: a number is a PID, a path (with a /)\n"
+      "        an EXE, else a COMM; a field given twice matches either value, different\n"
+      "        fields must all match; --signal 11 or SEGV; --signature: a prefix;\n"
+      "        -F FIELD: only that field of each report's JSON (exe, signal.name), a line\n"
+      "        each; --group: by crash group (signature and user) with its count of\n"
+      "        crashes, first and last seen, reports kept and the newest one\n"
+      "  info [--full] [--json] [-F FIELD] [--pid] SLOT|ID|PID\n"
+      "        a report's summary: its header, signal and cause, the crashing thread's\n"
+      "        backtrace, where its core is; --full: all of it; --json: its JSON; -F: one\n"
+      "        field of its JSON. SLOT is a slot number or name (usercrash_07), ID the\n"
+      "        report's UUID (it names the report for good; its slot is reused), PID the\n"
+      "        newest report of that process (--pid: the argument is a pid)\n"
       "  debug [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]\n"
       "        unpack the saved core of a report into a new private directory and print\n"
       "        the command line that debugs it (PROG ARGS... -- EXE CORE; PROG: gdb; -A:\n"
@@ -149,8 +162,33 @@ const std::vector<Command>& commands() {
       {"disable", "disable [--force]", {{"force", 0, false}}, 0, 0, false, run_disable},
       {"status", "status [--json]", {{"json", 0, false}}, 0, 0, false, run_status},
       {"is-active", "is-active [--quiet]", {{"quiet", 'q', false}}, 0, 0, false, run_is_active},
-      {"list", "list [--json] [--group]", {{"json", 0, false}, {"group", 0, false}}, 0, 0, false, run_list},
-      {"info", "info [--json] [--pid] SLOT|ID|PID", {{"json", 0, false}, {"pid", 0, false}}, 1, 1, false, run_info},
+      {"list",
+       "list [-n N] [-r] [-1] [--since TIME] [--until TIME] [--json] [--group] [-F FIELD] [MATCH]...",
+       {{"json", 0, false},
+        {"group", 0, false},
+        {"lines", 'n', true},
+        {"reverse", 'r', false},
+        {"newest", '1', false},
+        {"since", 0, true},
+        {"until", 0, true},
+        {"pid", 0, true},
+        {"uid", 0, true},
+        {"comm", 0, true},
+        {"exe", 0, true},
+        {"signal", 0, true},
+        {"signature", 0, true},
+        {"field", 'F', true}},
+       0,
+       kMaxMatches,
+       false,
+       run_list},
+      {"info",
+       "info [--full] [--json] [-F FIELD] [--pid] SLOT|ID|PID",
+       {{"json", 0, false}, {"pid", 0, false}, {"full", 0, false}, {"field", 'F', true}},
+       1,
+       1,
+       false,
+       run_info},
       {"debug", "debug [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1,
        true, run_debug},
       {"gdb", "gdb [--exe PATH] [--pid] [--debugger PROG] [-A ARGS] SLOT|ID|PID [-- ARG...]", kDebugOptions, 1, 1, true,

@@ -8,7 +8,10 @@
 #include "report/render.h"
 #include "store/crash_directory.h"
 #include "store/ring_index.h"
+#include "tools/ctl/report_field.h"
+#include "tools/ctl/report_filter.h"
 #include "tools/ctl/report_groups.h"
+#include "tools/ctl/report_summary.h"
 #include "tools/ctl/selector.h"
 #include "tools/ctl/terminal.h"
 #include "tools/ctl/time_display.h"
@@ -99,13 +102,39 @@ void print_groups(const Context& ctx, const std::vector<ReportGroup>& groups) {
   }
 }
 
-// Prints DIRFD/NAME. A report is ours, but what it quotes came from the
-// crashed process: nothing in it reaches the terminal as a control.
-// A text report shows its time as --utc asks.
-Outcome print_file(const Context& ctx, int dirfd, const std::string& name, bool text_report) {
-  auto text = util::read_file_at(dirfd, name.c_str(), kMaxPrintedReport);
-  if (!text) return failed(text.error());
-  std::string safe = util::terminal_safe(*text);
+// Largest report JSON -F reads.
+constexpr size_t kMaxFieldJson = 256ULL << 20;
+
+// One report's value at PATH: from its JSON, else (a key the report does
+// not have: slot, path, core...) from its summary in list --json.
+std::string field_value(int dirfd, const store::ReportSummary& r, const std::string& directory,
+                        const std::vector<std::string>& path) {
+  json doc;
+  if (r.has_json)
+    if (auto text =
+            util::read_file_at(dirfd, (r.name + store::slot_suffix(store::SlotFile::json)).c_str(), kMaxFieldJson))
+      doc = json::parse(*text, nullptr, false);
+  if (const json* value = doc.is_object() ? field_of(doc, path) : nullptr) return field_line(value);
+  json summary = summary_json(r, directory);
+  return field_line(field_of(summary, path));
+}
+
+std::string field_usage(const std::string& field) {
+  return fmt::format("-F: '{}' is not a field (a key, or keys and indexes joined by dots: signal.name)",
+                     util::escape_text(field));
+}
+
+// The line for an empty list: none in the directory, or none that matches.
+void print_none(const Context& ctx, const config::Config& config, const ReportFilter& filter) {
+  if (filter.narrows()) ctx.print("No report in {} matches.\n", config.directory);
+  else ctx.print("No reports in {}.\n", config.directory);
+}
+
+// Prints TEXT, read from a report. A report is ours, but what it quotes
+// came from the crashed process: nothing in it reaches the terminal as a
+// control. A text report shows its time as --utc asks.
+Outcome print_text(const Context& ctx, std::string_view text, bool text_report) {
+  std::string safe = util::terminal_safe(text);
   if (text_report) safe = show_report_times(safe, ctx.utc);
   if (text_report && ctx.color) safe = colorize_report(safe);
   if (std::fwrite(safe.data(), 1, safe.size(), ctx.out) != safe.size() || std::fflush(ctx.out) != 0)
@@ -113,9 +142,60 @@ Outcome print_file(const Context& ctx, int dirfd, const std::string& name, bool 
   return kExitOk;
 }
 
+Outcome print_file(const Context& ctx, int dirfd, const std::string& name, bool text_report) {
+  auto text = util::read_file_at(dirfd, name.c_str(), kMaxPrintedReport);
+  if (!text) return failed(text.error());
+  return print_text(ctx, *text, text_report);
+}
+
+// info without --full: the header and the crashing thread's backtrace, then
+// where the report and its core are.
+Outcome print_summary(const Context& ctx, const SelectedReport& selected) {
+  const store::ReportSummary& r = selected.report;
+  bool truncated = false;
+  auto text = util::read_file_at(selected.opened.dir.get(), r.name.c_str(), kSummaryReadBytes, &truncated);
+  if (!text) return failed(text.error());
+  std::string summary = summarize_report_text(*text);
+  const std::string& dir = selected.config.directory;
+  summary += fmt::format("\nreport: {}/{} (usercrashctl info --full {} for all of it)\n", dir, r.name, r.name);
+  summary += r.has_core ? fmt::format("core: {}/{}{}\n", dir, r.name, store::slot_suffix(store::SlotFile::core))
+                        : std::string("core: none\n");
+  return print_text(ctx, summary, true);
+}
+
+}  // namespace
+
+namespace {
+
+Outcome print_groups_of(const Context& ctx, const OpenedReports& opened, const config::Config& config,
+                        const ReportFilter& filter, bool as_json) {
+  // The index is root's: others count what the ring still holds.
+  store::RingIndex index = store::RingIndex::load(opened.dir.get());
+  ReportFilter matches_only = filter;
+  matches_only.newest.reset();
+  matches_only.oldest_first = false;
+  auto groups = group_reports(filter_reports(opened.reports, matches_only), &index);
+  apply_window(groups, filter);
+  if (as_json) {
+    json out = json::array();
+    for (const auto& g : groups) out.push_back(group_json(g, config.directory));
+    ctx.print("{}\n", out.dump(1));
+  } else if (groups.empty()) {
+    print_none(ctx, config, filter);
+  } else {
+    print_groups(ctx, groups);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 Outcome run_list(Context& ctx, const CommandArgs& args) {
+  auto filter = make_filter(args.parsed, static_cast<int64_t>(::time(nullptr)), ctx.utc);
+  if (!filter) return usage("list: " + filter.error().message);
+  auto field = args.value("field");
+  auto path = field ? parse_field(*field) : std::nullopt;
+  if (field && !path) return usage("list: " + field_usage(*field));
   auto config = ctx.config();
   if (!config) return std::unexpected(config.error());
   bool as_json = args.has("json");
@@ -127,46 +207,43 @@ Outcome run_list(Context& ctx, const CommandArgs& args) {
   }
   auto opened = open_reports(*config);
   if (!opened) return std::unexpected(opened.error());
-  if (args.has("group")) {
-    // The index is root's: others count what the ring still holds.
-    store::RingIndex index = store::RingIndex::load(opened->dir.get());
-    auto groups = group_reports(opened->reports, &index);
-    if (as_json) {
-      json out = json::array();
-      for (const auto& g : groups) out.push_back(group_json(g, config->directory));
-      ctx.print("{}\n", out.dump(1));
-    } else if (groups.empty()) {
-      ctx.print("No reports in {}.\n", config->directory);
-    } else {
-      print_groups(ctx, groups);
-    }
+  if (args.has("group")) return print_groups_of(ctx, *opened, *config, *filter, as_json);
+  auto reports = filter_reports(opened->reports, *filter);
+  if (path) {
+    for (const auto& r : reports) ctx.print("{}\n", field_value(opened->dir.get(), r, config->directory, *path));
     return kExitOk;
   }
   if (as_json) {
     json out = json::array();
-    for (const auto& r : opened->reports) out.push_back(summary_json(r, config->directory));
+    for (const auto& r : reports) out.push_back(summary_json(r, config->directory));
     ctx.print("{}\n", out.dump(1));
-    return kExitOk;
+  } else if (reports.empty()) {
+    print_none(ctx, *config, *filter);
+  } else {
+    print_table(ctx, reports);
   }
-  if (opened->reports.empty()) {
-    ctx.print("No reports in {}.\n", config->directory);
-    return kExitOk;
-  }
-  print_table(ctx, opened->reports);
   return kExitOk;
 }
 
 Outcome run_info(Context& ctx, const CommandArgs& args) {
+  auto field = args.value("field");
+  auto path = field ? parse_field(*field) : std::nullopt;
+  if (field && !path) return usage(field_usage(*field));
   auto selected = select_report(ctx, "info", args.operands()[0], args.has("pid"));
   if (!selected) return std::unexpected(selected.error());
   const store::ReportSummary& r = selected->report;
   int dirfd = selected->opened.dir.get();
+  if (path) {
+    ctx.print("{}\n", field_value(dirfd, r, selected->config.directory, *path));
+    return kExitOk;
+  }
   if (args.has("json")) {
     if (!r.has_json)
       return failed(fmt::format("{} has no JSON report (see '{} info {}' for its text)", r.name, ctx.program, r.name));
     return print_file(ctx, dirfd, r.name + store::slot_suffix(store::SlotFile::json), false);
   }
-  return print_file(ctx, dirfd, r.name, true);
+  if (args.has("full")) return print_file(ctx, dirfd, r.name, true);
+  return print_summary(ctx, *selected);
 }
 
 }  // namespace usercrash::tools::ctl
