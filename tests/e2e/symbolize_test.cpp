@@ -170,6 +170,12 @@ TEST_F(Symbolize, AStrippedCrashersFramesGetTheUnstrippedBuildsFunctionsLinesAnd
   EXPECT_TRUE(found) << doc["symbolized"].dump();
   EXPECT_EQ(schema_errors_of(s.out), "");
   EXPECT_NE(s.err.find("frames symbolized again"), std::string::npos) << s.err;
+  // The same report named by its slot in the crash directory (the server's
+  // configuration, uc.conf, says where).
+  Symbolized by_slot =
+      ctl(dir, {"--config", dir / "uc.conf", "symbolize", "--no-system", "--debug-dir", stripped.debug_dir, "1"});
+  ASSERT_EQ(by_slot.status, 0) << by_slot.err;
+  EXPECT_EQ(frame_symbols(by_slot.doc()), frame_symbols(unstripped));
 
   Symbolized text = symbolize(dir, {"--text", "--debug-dir", stripped.debug_dir, report_file(dir, device)});
   ASSERT_EQ(text.status, 0) << text.err;
