@@ -490,6 +490,10 @@ TEST_F(Ctl, FieldPrintsOneValuePerReport) {
   Result bad = ctl({"info", "-F", "a..b", "1"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_TRUE(bad.err.starts_with("usercrashctl: -F: 'a..b' is not a field")) << bad.err;
+  Result grouped = ctl({"list", "-F", "exe", "--group"});
+  EXPECT_EQ(grouped.status, 2);
+  EXPECT_TRUE(grouped.err.starts_with("usercrashctl: list: -F prints a field of each report; --group lists groups\n"))
+      << grouped.err;
 }
 
 // Issue 12.6: list's matches, window and order over real report files;

@@ -196,6 +196,7 @@ Outcome run_list(Context& ctx, const CommandArgs& args) {
   auto field = args.value("field");
   auto path = field ? parse_field(*field) : std::nullopt;
   if (field && !path) return usage("list: " + field_usage(*field));
+  if (path && args.has("group")) return usage("list: -F prints a field of each report; --group lists groups");
   auto config = ctx.config();
   if (!config) return std::unexpected(config.error());
   bool as_json = args.has("json");
