@@ -149,6 +149,26 @@ TEST_F(OwnerAccess, UsercrashctlServesTheOwnerTheirReportsOnly) {
   RunResult other_info = user_ctl(kOtherUser, {"info", "0"});
   EXPECT_EQ(exit_code(other_info), 1) << other_info.output;
   EXPECT_EQ(other_info.output.find("comm: crasher"), std::string::npos) << other_info.output;
+
+  // debug: the owner's own copy of the core, in a directory only they can
+  // enter; the other user gets nothing.
+  TempDir scratch;
+  ::chmod(scratch.path().c_str(), 0777);
+  std::string env = "TMPDIR=" + scratch.path();
+  RunResult debug = run(as_user(kNobody, {"env", "-u", "XDG_RUNTIME_DIR", env, ctl_, "--config", server_->config(),
+                                          "debug", "--exe", "/bin/true", "0"}));
+  ASSERT_EQ(exit_code(debug), 0) << debug.output;
+  std::string core = debug.output.substr(debug.output.rfind(' ', debug.output.find('\n')) + 1);
+  core = core.substr(0, core.find('\n'));
+  EXPECT_TRUE(core.starts_with(scratch.path() + "/usercrashctl-")) << debug.output;
+  struct stat st {};
+  ASSERT_EQ(::stat(fs::path(core).parent_path().c_str(), &st), 0) << core;
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat(core.c_str(), &st), 0) << core;
+  EXPECT_GT(st.st_size, 0);
+  RunResult other_debug = run(as_user(kOtherUser, {"env", env, ctl_, "--config", server_->config(), "debug", "0"}));
+  EXPECT_EQ(exit_code(other_debug), 1) << other_debug.output;
 }
 
 }  // namespace
