@@ -183,12 +183,13 @@ TEST_P(Storm, EveryCrashOfAStormIsRecordedWithBoundedServerResources) {
   EXPECT_TRUE(drained) << list_reports(server.directory()).size() << " reports\n" << server.log();
   std::cout << "[ storm    ] max_concurrent " << concurrency << ": " << kCrashes << " crashes drained in "
             << drain.count() << " ms; server peak RSS " << peak_rss << " KiB, peak fds " << peak_fds << "\n";
-  EXPECT_LT(peak_rss, 64 * 1024);
-  EXPECT_LT(peak_fds, fds_before + 3 * kCrashes + 8);
-  // The last clients are finishing: give them a moment, then nothing may remain.
-  eventually([&] { return !clients_running(server.config()) && fd_count(server.pid()) <= fds_before; }, 10s);
-  EXPECT_LE(fd_count(server.pid()), fds_before) << "every connection closed after the storm";
-  EXPECT_FALSE(clients_running(server.config())) << "no client left behind";
+  EXPECT_LT(peak_rss, 64 * 1024) << server.log();
+  EXPECT_LT(peak_fds, fds_before + 3 * kCrashes + 8) << fds_before << " fds before the storm";
+  // The last clients are finishing (on a loaded machine, with the sanitizer
+  // pass beside this one, that can take seconds): then nothing may remain.
+  eventually([&] { return !clients_running(server.config()) && fd_count(server.pid()) <= fds_before; }, 30s);
+  EXPECT_LE(fd_count(server.pid()), fds_before) << "every connection closed after the storm\n" << server.log();
+  EXPECT_FALSE(clients_running(server.config())) << "no client left behind\n" << server.log();
   for (const auto& slot : list_reports(server.directory()))
     EXPECT_TRUE(exists(server.directory() + "/" + slot + ".json")) << slot;
 }
