@@ -1,7 +1,8 @@
 // usercrashctl enable / disable / status / is-active against the real
-// kernel settings. Every test holds a CorePatternGuard: it serializes the
-// tests that touch core_pattern and puts the machine's own values back
-// whatever usercrashctl did or failed to do.
+// kernel settings (what plain files can stand in for is tested in
+// tests/unit/ctl_enable_test.cpp). Every test holds a CorePatternGuard: it
+// serializes the tests that touch core_pattern and puts the machine's own
+// values back whatever usercrashctl did or failed to do.
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -107,52 +108,6 @@ INSTANTIATE_TEST_SUITE_P(Patterns, CtlRestore,
                                            std::pair{"|/bin/false -a -b %P %u %s", 12}),
                          pattern_case_name);
 
-TEST_F(CtlEnable, EnablingTwiceKeepsTheFirstSavedPattern) {
-  Private s;
-  CorePatternGuard guard("core", 5);
-  ASSERT_EQ(exit_code(s.ctl({"enable"})), 0);
-  RunResult again = s.ctl({"enable"});
-  ASSERT_EQ(exit_code(again), 0) << again.output;
-  EXPECT_NE(again.output.find("kept from the first enable"), std::string::npos) << again.output;
-  EXPECT_EQ(read_file(s.state("core_pattern.saved")), "core");
-  // Even after someone replaced our line in between.
-  guard.set("|/bin/true replaced %p");
-  RunResult third = s.ctl({"enable"});
-  ASSERT_EQ(exit_code(third), 0) << third.output;
-  EXPECT_NE(third.output.find("changed to '|/bin/true replaced %p' since the last enable"), std::string::npos)
-      << third.output;
-  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
-  EXPECT_EQ(read_file(kCorePattern), "core\n");
-  EXPECT_EQ(read_file(kPipeLimit), "5\n");
-}
-
-TEST_F(CtlEnable, DisableWithoutEnableSaysSoAndChangesNothing) {
-  Private s;
-  CorePatternGuard guard("|/bin/true untouched %p", 9);
-  RunResult off = s.ctl({"disable"});
-  EXPECT_EQ(exit_code(off), 0) << off.output;
-  EXPECT_NE(off.output.find("not enabled"), std::string::npos) << off.output;
-  EXPECT_NE(off.output.find("nothing changed"), std::string::npos) << off.output;
-  EXPECT_EQ(read_file(kCorePattern), "|/bin/true untouched %p\n");
-  EXPECT_EQ(read_file(kPipeLimit), "9\n");
-  EXPECT_FALSE(exists(s.dir / "state"));
-}
-
-TEST_F(CtlEnable, DisableLeavesAPatternChangedSinceEnableUnlessForced) {
-  Private s;
-  CorePatternGuard guard("core", 0);
-  ASSERT_EQ(exit_code(s.ctl({"enable"})), 0);
-  guard.set("core.someone-else");
-  RunResult off = s.ctl({"disable"});
-  EXPECT_EQ(exit_code(off), 1) << off.output;
-  EXPECT_NE(off.output.find("--force"), std::string::npos) << off.output;
-  EXPECT_EQ(read_file(kCorePattern), "core.someone-else\n");
-  EXPECT_TRUE(exists(s.state("enable.state")));
-  RunResult forced = s.ctl({"disable", "--force"});
-  EXPECT_EQ(exit_code(forced), 0) << forced.output;
-  EXPECT_EQ(read_file(kCorePattern), "core\n");
-}
-
 TEST_F(CtlEnable, EnableRefusesALineTooLongForTheKernel) {
   Private s;
   CorePatternGuard guard("core", 2);
@@ -172,46 +127,6 @@ TEST_F(CtlEnable, EnableRefusesALineTooLongForTheKernel) {
   EXPECT_NE(on.output.find("nothing changed"), std::string::npos) << on.output;
   EXPECT_EQ(read_file(kCorePattern), "core\n");
   EXPECT_EQ(read_file(kPipeLimit), "2\n");
-  EXPECT_FALSE(exists(s.state("enable.state")));
-}
-
-TEST_F(CtlEnable, EnableUndoesEverythingWhenPersistingFails) {
-  Private s;
-  CorePatternGuard guard("|/bin/true --previous %p", 3);
-  RunResult on = s.ctl({"enable", "--persist", "--sysctl-file", s.dir / "no-such-directory/50-usercrash.conf"});
-  EXPECT_EQ(exit_code(on), 1) << on.output;
-  EXPECT_NE(on.output.find("nothing changed"), std::string::npos) << on.output;
-  EXPECT_EQ(read_file(kCorePattern), "|/bin/true --previous %p\n");
-  EXPECT_EQ(read_file(kPipeLimit), "3\n");
-  EXPECT_FALSE(exists(s.state("enable.state")));
-  EXPECT_FALSE(exists(s.state("core_pattern.saved")));
-}
-
-TEST_F(CtlEnable, PersistWritesTheSysctlFileAndDisableRemovesIt) {
-  Private s;
-  CorePatternGuard guard("core", 0);
-  std::string file = s.dir / "50-usercrash.conf";
-  RunResult on = s.ctl({"enable", "--persist", "--sysctl-file", file});
-  ASSERT_EQ(exit_code(on), 0) << on.output;
-  std::string installed = read_file(kCorePattern);
-  installed.pop_back();
-  std::string text = read_file(file);
-  EXPECT_NE(text.find("\nkernel.core_pattern = " + installed + "\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\nkernel.core_pipe_limit = 0\n"), std::string::npos) << text;
-  // sysctl reads it back to the same settings.
-  RunResult status = s.ctl({"status"});
-  EXPECT_NE(status.output.find("persistent:      " + file), std::string::npos) << status.output;
-  ASSERT_EQ(exit_code(s.ctl({"disable"})), 0);
-  EXPECT_FALSE(exists(file));
-  EXPECT_EQ(read_file(kCorePattern), "core\n");
-}
-
-TEST_F(CtlEnable, EnableRefusesWhenTheLineIsAlreadyOursButNothingWasSaved) {
-  Private s;
-  CorePatternGuard guard(client_pattern(s.server.config()), 0);
-  RunResult on = s.ctl({"enable"});
-  EXPECT_EQ(exit_code(on), 1) << on.output;
-  EXPECT_NE(on.output.find("already runs usercrash"), std::string::npos) << on.output;
   EXPECT_FALSE(exists(s.state("enable.state")));
 }
 

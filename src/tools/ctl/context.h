@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "config/config.h"
+#include "tools/enabler.h"
 #include "util/result.h"
 
 namespace usercrash::tools::ctl {
@@ -54,6 +55,9 @@ struct Context {
   std::FILE* err = stderr;
   // Set by tests instead of reading a config file.
   std::optional<config::Config> preloaded;
+  // The two sysctls enable, disable, status and is-active read and write;
+  // tests point them at plain files.
+  KernelFiles kernel;
 
   // The configuration (--config, else /etc/usercrash.conf when it exists,
   // else the defaults). A bad file is a usage failure with FILE:LINE.

@@ -32,8 +32,9 @@ class SignalShield {
   sigset_t old_;
 };
 
-EnablePaths enable_paths(const config::Config& config) {
+EnablePaths enable_paths(const Context& ctx, const config::Config& config) {
   EnablePaths paths;
+  paths.kernel = ctx.kernel;
   paths.state_directory = config.state_directory;
   return paths;
 }
@@ -103,7 +104,7 @@ Outcome run_enable(Context& ctx, const CommandArgs& args) {
   if (!pattern) return std::unexpected(pattern.error());
   request.pattern = *pattern;
 
-  EnablePaths paths = enable_paths(*config);
+  EnablePaths paths = enable_paths(ctx, *config);
   if (sysctl_file) paths.sysctl_file = *sysctl_file;
   util::Result<EnableOutcome> outcome;
   {
@@ -132,7 +133,7 @@ Outcome run_disable(Context& ctx, const CommandArgs& args) {
   util::Result<DisableOutcome> outcome;
   {
     SignalShield shield;
-    outcome = disable(enable_paths(*config), args.has("force"));
+    outcome = disable(enable_paths(ctx, *config), args.has("force"));
   }
   if (!outcome) return failed(outcome.error());
   for (const auto& n : outcome->notes) ctx.note(n);

@@ -42,12 +42,12 @@ util::Result<store::DirectoryUsage> report_usage(const config::Config& config) {
   return store::directory_usage(dir->get());
 }
 
-std::expected<StatusFacts, Failure> gather(const config::Config& config) {
-  auto pattern = read_setting(KernelFiles{}.core_pattern);
+std::expected<StatusFacts, Failure> gather(const KernelFiles& kernel, const config::Config& config) {
+  auto pattern = read_setting(kernel.core_pattern);
   if (!pattern) return failed(pattern.error());
   return StatusFacts{*pattern,
                      classify_pattern(*pattern, config.kernel_socket),
-                     read_setting(KernelFiles{}.core_pipe_limit),
+                     read_setting(kernel.core_pipe_limit),
                      enable_state(config),
                      query_server(config.socket),
                      report_usage(config)};
@@ -198,7 +198,7 @@ json status_json(const config::Config& config, const StatusFacts& f) {
 Outcome run_status(Context& ctx, const CommandArgs& args) {
   auto config = ctx.config();
   if (!config) return std::unexpected(config.error());
-  auto facts = gather(*config);
+  auto facts = gather(ctx.kernel, *config);
   if (!facts) return std::unexpected(facts.error());
   if (args.has("json")) ctx.print("{}\n", status_json(*config, *facts).dump(1));
   else print_text(ctx, *config, *facts);
@@ -209,7 +209,7 @@ Outcome run_status(Context& ctx, const CommandArgs& args) {
 Outcome run_is_active(Context& ctx, const CommandArgs& args) {
   auto config = ctx.config();
   if (!config) return std::unexpected(config.error());
-  auto pattern = read_setting(KernelFiles{}.core_pattern);
+  auto pattern = read_setting(ctx.kernel.core_pattern);
   if (!pattern) return failed(pattern.error());
   bool active = classify_pattern(*pattern, config->kernel_socket).ours();
   if (!args.has("quiet")) ctx.print("{}\n", active ? "active" : "inactive");
