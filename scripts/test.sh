@@ -26,18 +26,35 @@ step "build (debian/rules: the package's flags and tree, tests included)"
 ./scripts/build_deb.sh tree build
 wait "$root_job" || echo "(the package test's root could not be built now: build/throwaway_root.log)"
 
-step tests
-(cd build && ctest -j"$jobs" --output-on-failure --timeout 600)
+# The sanitizer build (see below) is compiled while the first pass runs: the
+# end-to-end tests spend much of their time waiting on crashing processes,
+# and the compiler, at the lowest priority, takes what they leave.
+asan_log=build/asan_build.log
+setsid nice -n 19 sh -c '
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSERCRASH_SANITIZE=ON -DUSERCRASH_FUZZ_TESTS=OFF &&
+    cmake --build build-asan -j"$1" --target unit_tests attack_tests fault_tests usercrashctl debugger' \
+    sh "$jobs" >"$asan_log" 2>&1 </dev/null &
+asan_job=$!
 
-step "build with ASan and UBSan"
+step tests
+if ! (cd build && ctest -j"$jobs" --output-on-failure --timeout 600); then
+    kill -- "-$asan_job" 2>/dev/null || true
+    wait "$asan_job" 2>/dev/null || true
+    exit 8
+fi
+
+step "build with ASan and UBSan (started beside the tests)"
 # Sanitizers find memory and undefined-behaviour errors where input is
 # hostile or broken: the parsers' unit tests, the attack suite (hostile
 # processes and files against the real programs) and the fault suite (dying
 # servers, full disks). Those suites and the programs they run are built
 # again with the sanitizers; the end-to-end fidelity checks ran above. The
 # fuzzers are already built with the sanitizers in the first build.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSERCRASH_SANITIZE=ON -DUSERCRASH_FUZZ_TESTS=OFF >/dev/null
-cmake --build build-asan -j"$jobs" --target unit_tests attack_tests fault_tests usercrashctl debugger
+if ! wait "$asan_job"; then
+    tail -50 "$asan_log"
+    echo "the sanitizer build failed: $asan_log" >&2
+    exit 1
+fi
 
 step "tests with ASan and UBSan"
 # Two tests cannot hold there: the collector child held to its memory budget
