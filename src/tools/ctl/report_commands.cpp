@@ -157,15 +157,11 @@ Outcome print_summary(const Context& ctx, const SelectedReport& selected) {
   if (!text) return failed(text.error());
   std::string summary = summarize_report_text(*text);
   const std::string& dir = selected.config.directory;
-  summary += fmt::format("\nreport: {}/{} (usercrashctl info --full {} for all of it)\n", dir, r.name, r.name);
+  summary += fmt::format("\nreport: {}/{} ({} info --full {} for all of it)\n", dir, r.name, ctx.program, r.name);
   summary += r.has_core ? fmt::format("core: {}/{}{}\n", dir, r.name, store::slot_suffix(store::SlotFile::core))
                         : std::string("core: none\n");
   return print_text(ctx, summary, true);
 }
-
-}  // namespace
-
-namespace {
 
 Outcome print_groups_of(const Context& ctx, const OpenedReports& opened, const config::Config& config,
                         const ReportFilter& filter, bool as_json) {
