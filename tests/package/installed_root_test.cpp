@@ -135,6 +135,7 @@ TEST_F(InstalledRoot, InstallsWorksAndPurgesWithoutATrace) {
   ASSERT_EQ(::stat((root_ + "/var/lib/usercrash").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u);
   EXPECT_TRUE(in_root_exists("/run/usercrash"));
+  EXPECT_TRUE(fs::is_directory(root_ + "/etc/usercrash.conf.d")) << "the drop-in directory, empty";
   std::error_code ec;
   EXPECT_EQ(fs::read_symlink(root_ + "/etc/systemd/system/sockets.target.wants/usercrash.socket", ec),
             "/lib/systemd/system/usercrash.socket")
