@@ -3,14 +3,12 @@
 // they change and what they leave, without root or the kernel's settings.
 // (tests/e2e/ctl_enable_test.cpp keeps what needs the real sysctls: the
 // kernel's length limit, socket mode, signals, a running server.)
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "tools/ctl/command.h"
+#include "unit/ctl_run.h"
 #include "unit/test_support.h"
 
 namespace usercrash::tools::ctl {
@@ -47,23 +45,11 @@ class CtlEnableFiles : public ::testing::Test {
   // passes the trust check; nothing runs it).
   Run ctl(std::vector<std::string> args) {
     if (args.front() == "enable") args.insert(args.begin() + 1, {"--client", "/bin/true"});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
     Context ctx;
     ctx.preloaded = config_;
     ctx.kernel = kernel_;
-    char *out = nullptr, *err = nullptr;
-    size_t out_size = 0, err_size = 0;
-    ctx.out = ::open_memstream(&out, &out_size);
-    ctx.err = ::open_memstream(&err, &err_size);
-    Run r;
-    r.status = run_usercrashctl(ctx, argv);
-    std::fclose(ctx.out);
-    std::fclose(ctx.err);
-    r.output = std::string(out, out_size) + std::string(err, err_size);
-    std::free(out);
-    std::free(err);
-    return r;
+    auto r = test::run_captured(ctx, std::move(args));
+    return {r.status, r.out + r.err};
   }
 
   test::TempDir dir_;

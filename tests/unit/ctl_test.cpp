@@ -17,6 +17,7 @@
 #include "store/core_archive.h"
 #include "tools/ctl/command.h"
 #include "tools/ctl/time_display.h"
+#include "unit/ctl_run.h"
 #include "unit/sample_report.h"
 #include "unit/test_support.h"
 #include "util/unique_fd.h"
@@ -26,12 +27,7 @@ namespace {
 
 using nlohmann::json;
 
-// What one run printed, and its exit status.
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using test::Result;
 
 class Ctl : public ::testing::Test {
  protected:
@@ -53,24 +49,9 @@ class Ctl : public ::testing::Test {
   }
 
   Result ctl(std::vector<std::string> args) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
     Context ctx;
     ctx.preloaded = config_;
-    char* out_buf = nullptr;
-    char* err_buf = nullptr;
-    size_t out_size = 0, err_size = 0;
-    ctx.out = ::open_memstream(&out_buf, &out_size);
-    ctx.err = ::open_memstream(&err_buf, &err_size);
-    Result r;
-    r.status = run_usercrashctl(ctx, argv);
-    std::fclose(ctx.out);
-    std::fclose(ctx.err);
-    r.out.assign(out_buf, out_size);
-    r.err.assign(err_buf, err_size);
-    std::free(out_buf);
-    std::free(err_buf);
-    return r;
+    return test::run_captured(ctx, std::move(args));
   }
 
   // Slot NAME's text as info prints it: the report with its time shown in
