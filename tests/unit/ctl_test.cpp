@@ -20,6 +20,7 @@
 #include "unit/ctl_run.h"
 #include "unit/sample_report.h"
 #include "unit/test_support.h"
+#include "unit/zone_guard.h"
 #include "util/unique_fd.h"
 
 namespace usercrash::tools::ctl {
@@ -151,25 +152,8 @@ TEST_F(Ctl, EveryReportHasAStableIdAcceptedWhereverASlotIs) {
 
 // Issue 12.8: times in the local zone with its name, --utc for UTC; JSON
 // stays UTC.
-class ZoneGuard {
- public:
-  explicit ZoneGuard(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~ZoneGuard() {
-    if (old_) ::setenv("TZ", old_->c_str(), 1);
-    else ::unsetenv("TZ");
-    ::tzset();
-  }
-
- private:
-  std::optional<std::string> old_;
-};
-
 TEST_F(Ctl, TimesAreLocalWithTheZoneOrUtcAndJsonStaysUtc) {
-  ZoneGuard zone("CET-1CEST,M3.5.0,M10.5.0/3");  // a POSIX TZ: no tzdata needed
+  test::ZoneGuard zone("CET-1CEST,M3.5.0,M10.5.0/3");  // a POSIX TZ: no tzdata needed
   engine::Report report = report_of(100, 11, "/usr/bin/x");
   report.time = 1'700'000'000;  // 2023-11-14T22:13:20Z
   write_slot(0, report, 1'700'000'000);

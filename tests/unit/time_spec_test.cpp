@@ -1,33 +1,14 @@
 // The times list --since and --until take.
 #include "util/time_spec.h"
 
-#include <cstdlib>
-#include <ctime>
-
 #include <gtest/gtest.h>
+
+#include "unit/zone_guard.h"
 
 namespace usercrash::util {
 namespace {
 
 constexpr int64_t kNow = 1'700'000'000;  // Tue 2023-11-14 22:13:20 UTC
-
-// A POSIX TZ for the scope (no tzdata needed).
-class Zone {
- public:
-  explicit Zone(const char* tz) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", tz, 1);
-    ::tzset();
-  }
-  ~Zone() {
-    if (old_.empty()) ::unsetenv("TZ");
-    else ::setenv("TZ", old_.c_str(), 1);
-    ::tzset();
-  }
-
- private:
-  std::string old_;
-};
 
 int64_t utc(std::string_view text) { return parse_time_spec(text, kNow, true).value(); }
 
@@ -44,7 +25,7 @@ TEST(TimeSpec, AbsoluteTimesInUtcAndWithZones) {
 }
 
 TEST(TimeSpec, WithoutAZoneATimeIsLocalUnlessUtc) {
-  Zone zone("CET-1CEST,M3.5.0,M10.5.0/3");
+  test::ZoneGuard zone("CET-1CEST,M3.5.0,M10.5.0/3");
   EXPECT_EQ(parse_time_spec("2023-11-14 23:13:20", kNow, false).value(), kNow);
   EXPECT_EQ(parse_time_spec("2023-07-22 06:26:40", kNow, false).value(), 1'690'000'000) << "summer time";
   EXPECT_EQ(parse_time_spec("2023-11-14T22:13:20Z", kNow, false).value(), kNow) << "a zone given wins";
