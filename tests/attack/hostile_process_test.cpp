@@ -128,7 +128,9 @@ TEST_F(HostileProcess, ThirtyThousandMapsWithLongControlByteNamesGiveABoundedRep
   // cut where reading them ran past it (the time is printed, not asserted:
   // this machine's timings are noisy).
   EXPECT_GT(peak_kib, 0);
-  EXPECT_LT(peak_kib, 64 * 1024);
+  if (!kAddressSanitizer) {
+    EXPECT_LT(peak_kib, 64 * 1024);
+  }
   // What was cut is said.
   bool said = false;
   for (const auto& t : (*r)["truncated"]) said = said || t.get<std::string>().starts_with("maps:");

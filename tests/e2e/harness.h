@@ -14,6 +14,15 @@
 
 namespace usercrash::test {
 
+// Built with AddressSanitizer (scripts/test.sh's second pass): its shadow
+// memory and quarantine make a process's RSS say nothing about our memory
+// bounds, which the first pass checks.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
 // Skips the test (with a reason) when not root; under CI=true, fails instead:
 // the end-to-end tests must run in CI.
 #define REQUIRE_ROOT()                                                                          \

@@ -183,7 +183,9 @@ TEST_P(Storm, EveryCrashOfAStormIsRecordedWithBoundedServerResources) {
   EXPECT_TRUE(drained) << list_reports(server.directory()).size() << " reports\n" << server.log();
   std::cout << "[ storm    ] max_concurrent " << concurrency << ": " << kCrashes << " crashes drained in "
             << drain.count() << " ms; server peak RSS " << peak_rss << " KiB, peak fds " << peak_fds << "\n";
-  EXPECT_LT(peak_rss, 64 * 1024) << server.log();
+  if (!kAddressSanitizer) {
+    EXPECT_LT(peak_rss, 64 * 1024) << server.log();
+  }
   EXPECT_LT(peak_fds, fds_before + 3 * kCrashes + 8) << fds_before << " fds before the storm";
   // The last clients are finishing (on a loaded machine, with the sanitizer
   // pass beside this one, that can take seconds): then nothing may remain.
