@@ -11,6 +11,7 @@
 #include "client/client_context.h"
 #include "client/core_relay.h"
 #include "client/crash.h"
+#include "client/crash_debuginfod.h"
 #include "client/own_slot.h"
 #include "client/server_slot.h"
 #include "collect/collect.h"
@@ -155,6 +156,10 @@ int main(int argc, char** argv) {
   // 3. The report, collected in the isolated job; the rest of the core
   //    passes on once it is collected.
   collect::Plan plan = collect::make_plan(config, started);
+  // crash_debuginfod: the debug files the collector lacks, fetched here,
+  // outside its sandbox (collect/late_symbols.h).
+  auto debuginfod = client::CrashDebuginfod::from(config);
+  plan.remote_debug = debuginfod.get();
   auto target = crash->target(config, plan.process);
   if (ctx.time) plan.options.time = *ctx.time;
   auto done = collect::collect(*target, plan, *destination, [&] { return relay.save(destination->core_fd()); });

@@ -11,6 +11,7 @@
 
 #include "collect/destination.h"
 #include "collect/job.h"
+#include "collect/late_symbols.h"
 #include "collect/sandbox.h"
 #include "config/config.h"
 #include "engine/process_target.h"
@@ -29,6 +30,11 @@ struct Plan {
   report::RenderOptions render;
   Budget budget;
   SandboxOptions sandbox;
+  // crash_debuginfod: the child names the debug files it lacks, and
+  // collect() asks `remote_debug` for them (late_symbols.h) when the
+  // caller sets it (not owned; it keeps to its own time).
+  LateSymbols late_symbols;
+  engine::RemoteDebugFiles* remote_debug = nullptr;
 };
 
 Plan make_plan(const config::Config& config,

@@ -12,12 +12,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <new>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/debug_files.h"
 #include "engine/preopened_target.h"
+#include "ipc/fd_passing.h"
 #include "util/log.h"
 #include "util/spawn.h"
 
@@ -38,11 +41,18 @@ constexpr char kCollected = 'C';
 constexpr char kNoSandbox = 'S';    // then why
 constexpr char kWritten = 'W';      // then the text and JSON sizes
 constexpr char kWriteFailed = 'F';  // then why
+// From the parent: debug files (late_symbols.h), JSON naming the fds that
+// come with it. Late facts are JSON objects, so they start with '{'.
+constexpr char kDebugFiles = 'D';
 // Late facts are a few lines; anything longer is not ours.
 constexpr size_t kMaxMessage = 64 * 1024;
 
 // Even a budget spent on collecting leaves this for rendering the report.
 constexpr std::chrono::milliseconds kMinRenderTime{500};
+
+// Room for the fds of one message of debug files.
+constexpr size_t kMaxPassedFds = limits::kMaxLateDebugFiles;
+static_assert(kMaxPassedFds <= ipc::kMaxMessageFds);
 
 void send_message(int fd, std::string_view message) { (void)::send(fd, message.data(), message.size(), MSG_NOSIGNAL); }
 
@@ -55,6 +65,48 @@ std::optional<std::string> receive_message(int fd) {
   if (n <= 0) return std::nullopt;
   buffer.resize(static_cast<size_t>(n));
   return buffer;
+}
+
+// One message from the parent, with the fds it carries (debug files):
+// anything malformed counts as the parent gone, which ends the child.
+std::optional<std::string> receive_message_with_fds(int fd, std::vector<util::UniqueFd>& fds) {
+  auto m = ipc::receive_message(fd, kMaxPassedFds, kMaxMessage);
+  if (!m || m->bytes.empty()) return std::nullopt;
+  fds = std::move(m->fds);
+  return std::string(reinterpret_cast<const char*>(m->bytes.data()), m->bytes.size());
+}
+
+// kDebugFiles: {"files": [[build-id, where]...], "missing": [[build-id, why]...],
+// "ms": time to symbolize}, the files' fds in their order.
+std::string encode(const FetchedDebugFiles& fetched, std::chrono::milliseconds time) {
+  json files = json::array(), missing = json::array();
+  for (const auto& f : fetched.files) files.push_back({f.build_id, f.file.where});
+  for (const auto& [id, why] : fetched.missing) missing.push_back({id, why});
+  json j{{"files", files}, {"missing", missing}, {"ms", time.count()}};
+  return kDebugFiles + j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// In the child: the debug files the parent fetched, symbolized into `report`.
+void apply_debug_files(engine::Report& report, size_t& own_problems, const std::string& message,
+                       std::vector<util::UniqueFd> fds) {
+  json j = json::parse(message.substr(1), nullptr, false);
+  if (!j.is_object()) return;
+  std::vector<FetchedDebugFile> files;
+  std::vector<std::pair<std::string, std::string>> missing;
+  size_t next = 0;
+  for (const auto& f : j.value("files", json::array())) {
+    if (next == fds.size() || !f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_string()) break;
+    files.push_back({f[0].get<std::string>(),
+                     engine::DebugFile{std::move(fds[next++]), f[1].get<std::string>(), engine::DebugSource::remote}});
+  }
+  for (const auto& m : j.value("missing", json::array()))
+    if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
+      missing.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+  auto deadline = Clock::now() + std::chrono::milliseconds(j.value("ms", int64_t{0}));
+  auto problems = symbolize_late(report, std::move(files), missing, deadline, static_cast<int64_t>(std::time(nullptr)));
+  report.problems.resize(own_problems);
+  report.problems.insert(report.problems.end(), problems.begin(), problems.end());
+  own_problems = report.problems.size();
 }
 
 std::string encode(const LateFacts& late) {
@@ -127,7 +179,7 @@ void enter_isolation(pid_t parent, const Budget& budget) {
 
 [[noreturn]] void child_main(engine::PreopenedTarget& target, const engine::CollectOptions& options,
                              const report::RenderOptions& render, const ReportFiles& files, int channel, pid_t parent,
-                             const Budget& budget, const Sandbox& sandbox) {
+                             const Budget& budget, const Sandbox& sandbox, const LateSymbols& late_symbols) {
   enter_isolation(parent, budget);
   // The sandbox is entered here, and only here: everything the child needs
   // is open, and nothing hostile has been parsed yet. The channel and the
@@ -143,8 +195,15 @@ void enter_isolation(pid_t parent, const Budget& budget) {
   engine::Report report = engine::build_report(target, options);
   report.sandbox = *confined;
   size_t own_problems = report.problems.size();
-  send_message(channel, std::string(1, kCollected));
-  while (auto message = receive_message(channel)) {
+  std::string collected(1, kCollected);
+  for (const auto& id : wanted_debug_files(report, late_symbols)) collected += id + '\n';
+  send_message(channel, collected);
+  std::vector<util::UniqueFd> fds;
+  while (auto message = receive_message_with_fds(channel, fds)) {
+    if (!message->empty() && (*message)[0] == kDebugFiles) {
+      apply_debug_files(report, own_problems, *message, std::move(fds));
+      continue;
+    }
     apply(report, own_problems, decode(*message));
     auto written = write_report(report, files, render);
     if (!written) {
@@ -162,7 +221,7 @@ void enter_isolation(pid_t parent, const Budget& budget) {
 }  // namespace
 
 Job::Job(engine::Target& target, const engine::CollectOptions& options, const report::RenderOptions& render,
-         const ReportFiles& files, const Budget& budget, const Sandbox& sandbox)
+         const ReportFiles& files, const Budget& budget, const Sandbox& sandbox, const LateSymbols& late)
     : target_(target), options_(options), render_(render), files_(files), budget_(budget) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
@@ -177,7 +236,7 @@ Job::Job(engine::Target& target, const engine::CollectOptions& options, const re
   child_ = ::fork();
   if (child_ == 0) {
     ours.reset();
-    child_main(opened, options_, render_, files_, theirs.get(), parent, budget_, sandbox);
+    child_main(opened, options_, render_, files_, theirs.get(), parent, budget_, sandbox, late);
   }
   if (child_ < 0) {
     fall_back(fmt::format("could not start the collector: {}", std::strerror(errno)));
@@ -199,8 +258,29 @@ void Job::await_collected() {
   if (!message) return;
   if ((*message)[0] == kNoSandbox) return fall_back("the collector could not enter its sandbox: " + message->substr(1));
   if ((*message)[0] != kCollected) return fall_back("the collector answered out of turn");
+  // The build-ids it lacks debug files for, one a line: the child's word,
+  // checked like any.
+  for (size_t at = 1; at < message->size() && wanted_.size() < limits::kMaxLateDebugFiles;) {
+    size_t end = std::min(message->find('\n', at), message->size());
+    std::string id = message->substr(at, end - at);
+    if (engine::is_build_id(id) && std::find(wanted_.begin(), wanted_.end(), id) == wanted_.end())
+      wanted_.push_back(std::move(id));
+    at = end + 1;
+  }
   if (budget_.deadline == Clock::time_point::max()) render_time_ = Clock::duration::max();
   else render_time_ = std::max<Clock::duration>(budget_.deadline - Clock::now(), kMinRenderTime);
+}
+
+void Job::give_debug_files(FetchedDebugFiles fetched) {
+  if (!child_running()) return;
+  if (fetched.files.size() > kMaxPassedFds) fetched.files.resize(kMaxPassedFds);
+  auto time = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::min<Clock::duration>(render_time_ / 2, std::chrono::hours(1)));
+  std::string message = encode(fetched, time);
+  std::vector<int> fds;
+  for (const auto& f : fetched.files) fds.push_back(f.file.fd.get());
+  if (auto sent = ipc::send_message(channel_.get(), std::as_bytes(std::span(message)), fds, kMaxPassedFds); !sent)
+    log::warn("handing debug files to the collector failed: {}", sent.error().message);
 }
 
 JobResult Job::write(const LateFacts& late) {

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "collect/late_symbols.h"
 #include "collect/report_writer.h"
 #include "collect/sandbox.h"
 #include "engine/report.h"
@@ -52,9 +53,10 @@ class Job {
  public:
   // Starts the child that builds the report of `target` in `sandbox`. The
   // target, the files and the options stay the caller's and must outlive
-  // the job.
+  // the job. With `late.wanted`, the child names the debug files it lacks
+  // (late_symbols.h).
   Job(engine::Target& target, const engine::CollectOptions& options, const report::RenderOptions& render,
-      const ReportFiles& files, const Budget& budget, const Sandbox& sandbox);
+      const ReportFiles& files, const Budget& budget, const Sandbox& sandbox, const LateSymbols& late = {});
   ~Job();
   Job(const Job&) = delete;
   Job& operator=(const Job&) = delete;
@@ -62,6 +64,16 @@ class Job {
   // Waits until the report is built (call it first), or the child failed (then the report
   // without backtraces is built here, saying why).
   void await_collected();
+
+  // Once collected: the build-ids of the debug files the child asked for
+  // (checked: hex, at most limits::kMaxLateDebugFiles); none without
+  // LateSymbols::wanted.
+  const std::vector<std::string>& wanted_debug_files() const { return wanted_; }
+
+  // Hands the fetched debug files to the child, which symbolizes the frames
+  // of their modules (within half of the time left for rendering) before it
+  // next renders. Call it before the first write().
+  void give_debug_files(FetchedDebugFiles fetched);
 
   // Renders the report with `late` into the files, replacing what they held.
   // May be called again with more late facts.
@@ -87,6 +99,7 @@ class Job {
   std::optional<engine::Report> fallback_;
   size_t own_problems_ = 0;  // the fallback's problems before late facts
   std::string why_;          // why the fallback was needed
+  std::vector<std::string> wanted_;
 };
 
 }  // namespace usercrash::collect

@@ -55,4 +55,11 @@ SandboxOptions sandbox_options(const config::Config& config) {
   return sandbox;
 }
 
+LateSymbols late_symbols(const config::Config& config) {
+  LateSymbols late;
+  late.wanted = config.crash_debuginfod && !config.debuginfod_urls.empty();
+  late.lines = config.source_lines;
+  return late;
+}
+
 }  // namespace usercrash::collect

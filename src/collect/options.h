@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "collect/job.h"
+#include "collect/late_symbols.h"
 #include "collect/sandbox.h"
 #include "config/config.h"
 #include "engine/core_notes.h"
@@ -39,5 +40,9 @@ report::RenderOptions render_options(const config::Config& config);
 
 // How the engine child is confined.
 SandboxOptions sandbox_options(const config::Config& config);
+
+// Whether the crash path asks debuginfod (crash_debuginfod with
+// debuginfod_urls), and for which modules (source_lines).
+LateSymbols late_symbols(const config::Config& config);
 
 }  // namespace usercrash::collect

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -99,6 +100,9 @@ util::Result<std::vector<sock_filter>> engine_syscall_filter() {
       // connected socket it holds, never to or from an address.
       {SCMP_SYS(sendto), SCMP_A4(SCMP_CMP_EQ, 0), "sendto"},
       {SCMP_SYS(recvfrom), SCMP_A4(SCMP_CMP_EQ, 0), "recvfrom"},
+      // ... and the debug files the parent fetched from debuginfod
+      // (collect/late_symbols.h), which come over that channel as fds.
+      {SCMP_SYS(recvmsg), SCMP_A2(SCMP_CMP_EQ, MSG_CMSG_CLOEXEC), "recvmsg"},
   };
   for (const auto& rule : rules) {
     if (kSanitizerBuild && rule.nr == SCMP_SYS(openat)) continue;  // allowed whole above

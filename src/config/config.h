@@ -55,8 +55,16 @@ struct Config {
   std::string debuginfo_path = limits::kDebuginfoPath;
   // debuginfod servers (space-separated URLs) that usercrashctl symbolize
   // and analyze ask for the debug files the host lacks; "": none (then
-  // DEBUGINFOD_URLS, if set). Never used in the crash path.
+  // DEBUGINFOD_URLS, if set). The crash path asks them only with
+  // crash_debuginfod.
   std::string debuginfod_urls;
+  // The crash path asks debuginfod_urls too, for the modules of the frames
+  // that lack file:line, within crash_debuginfod_timeout (after collecting,
+  // outside the engine's sandbox; collect/late_symbols.h).
+  bool crash_debuginfod = false;
+  milliseconds crash_debuginfod_timeout{2000};
+  // The crash path's debuginfod cache: root's alone (created 0700).
+  std::string crash_debuginfod_cache = "/var/cache/usercrash/debuginfod";
   // The unprivileged user the engine runs as while it parses the crashed
   // process's ELF, DWARF and code; nobody when it does not exist.
   std::string engine_user = limits::kEngineUser;

@@ -1,5 +1,6 @@
 #include "debuginfod/debuginfod_client.h"
 
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,6 +19,50 @@ namespace usercrash::debuginfod {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// libdebuginfod, loaded on first use: usercrash_c links this layer for the
+// crash path's opt-in fetches, and a crash must not pay for loading the
+// client and the libcurl under it (with its TLS and HTTP libraries) unless
+// crash_debuginfod is on. libdwfl loads it the same way.
+struct Library {
+  decltype(&debuginfod_begin) begin = nullptr;
+  decltype(&debuginfod_end) end = nullptr;
+  decltype(&debuginfod_set_user_data) set_user_data = nullptr;
+  decltype(&debuginfod_get_user_data) get_user_data = nullptr;
+  decltype(&debuginfod_set_progressfn) set_progressfn = nullptr;
+  decltype(&debuginfod_find_debuginfo) find_debuginfo = nullptr;
+  std::string error;  // why it could not be loaded
+};
+
+template <typename F>
+void bind(void* handle, const char* name, F& into, std::string& error) {
+  into = reinterpret_cast<F>(::dlsym(handle, name));
+  if (!into && error.empty()) error = fmt::format("libdebuginfod has no {}", name);
+}
+
+const Library& library() {
+  static const Library lib = [] {
+    Library l;
+    void* handle = ::dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      const char* why = ::dlerror();
+      l.error = why ? why : "libdebuginfod.so.1 could not be loaded";
+      return l;
+    }
+    bind(handle, "debuginfod_begin", l.begin, l.error);
+    bind(handle, "debuginfod_end", l.end, l.error);
+    bind(handle, "debuginfod_set_user_data", l.set_user_data, l.error);
+    bind(handle, "debuginfod_get_user_data", l.get_user_data, l.error);
+    bind(handle, "debuginfod_set_progressfn", l.set_progressfn, l.error);
+    bind(handle, "debuginfod_find_debuginfo", l.find_debuginfo, l.error);
+    return l;
+  }();
+  return lib;
+}
+
+}  // namespace
+
 struct Client::Impl {
   Options options;
   debuginfod_client* client = nullptr;
@@ -25,13 +70,13 @@ struct Client::Impl {
   std::optional<std::string> gave_up;  // why the servers are asked no more
 
   ~Impl() {
-    if (client) debuginfod_end(client);
+    if (client) library().end(client);
   }
 
   // Called by the client while it waits and transfers: a nonzero answer
   // ends the transfer.
   static int progress(debuginfod_client* c, long, long) {
-    auto* self = static_cast<Impl*>(debuginfod_get_user_data(c));
+    auto* self = static_cast<Impl*>(library().get_user_data(c));
     return self && Clock::now() > self->deadline ? 1 : 0;
   }
 
@@ -44,6 +89,7 @@ struct Client::Impl {
     ::setenv(DEBUGINFOD_MAXTIME_ENV_VAR, left.c_str(), 1);
     ::setenv(DEBUGINFOD_MAXSIZE_ENV_VAR, std::to_string(options.max_file_size).c_str(), 1);
     ::unsetenv(DEBUGINFOD_PROGRESS_ENV_VAR);
+    if (options.cache_path) ::setenv(DEBUGINFOD_CACHE_PATH_ENV_VAR, options.cache_path->c_str(), 1);
   }
 
   std::string failure(int err) const {
@@ -96,12 +142,14 @@ util::Result<std::unique_ptr<Client>> Client::open(Options options) {
       return util::fail("debuginfod: '" + util::escape_text(url) + "' is not an http:// or https:// URL");
   }
   if (count == 0) return util::fail("debuginfod: no server URL");
+  const Library& lib = library();
+  if (!lib.error.empty()) return util::fail("debuginfod: " + lib.error);
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
-  impl->client = debuginfod_begin();
+  impl->client = lib.begin();
   if (!impl->client) return util::fail("debuginfod: the client could not start");
-  debuginfod_set_user_data(impl->client, impl.get());
-  debuginfod_set_progressfn(impl->client, &Impl::progress);
+  lib.set_user_data(impl->client, impl.get());
+  lib.set_progressfn(impl->client, &Impl::progress);
   impl->deadline = Clock::now() + impl->options.budget;
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
@@ -115,7 +163,7 @@ util::Result<engine::DebugFile> Client::fetch(const std::string& build_id) {
   if (Clock::now() > d.deadline) return util::fail(d.failure(ETIME));
   d.set_environment();
   char* path = nullptr;
-  int rc = debuginfod_find_debuginfo(d.client, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
+  int rc = library().find_debuginfo(d.client, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
   if (rc < 0 && Clock::now() > d.deadline) {
     // Cut off by the budget, which the client takes for "not there" and
     // caches so for 10 minutes: that entry is not an answer.

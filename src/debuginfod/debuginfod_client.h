@@ -1,8 +1,9 @@
 // Debug files by build-id from debuginfod servers, through elfutils' own
 // client (libdebuginfod: its cache, its negative answers cached too). Used
-// on a build host (usercrashctl symbolize), never in the crash path: this
-// library (and libcurl under it) is linked only into the tools, so
-// usercrash_c and usercrash_s never load it.
+// on a build host (usercrashctl symbolize, analyze, debugger) and, when
+// crash_debuginfod says so, by usercrash_c after the engine collected
+// (collect/late_symbols.h). libdebuginfod (and libcurl under it) is loaded
+// on the first Client::open only, so a crash without it never loads it.
 //
 // Every fetch of one client shares one time budget: a server that is down
 // costs a refused connection, a slow one at most the budget (the client's
@@ -25,6 +26,9 @@ struct Options {
   std::chrono::milliseconds budget{30000};
   // Bytes of one debug file at most (DEBUGINFOD_MAXSIZE).
   uint64_t max_file_size = 1ULL << 30;
+  // The client's cache (DEBUGINFOD_CACHE_PATH); nullopt: the environment's
+  // or the user's default.
+  std::optional<std::string> cache_path = std::nullopt;
 };
 
 class Client : public engine::RemoteDebugFiles {

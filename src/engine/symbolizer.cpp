@@ -1,6 +1,10 @@
 #include "engine/symbolizer.h"
 
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -11,7 +15,7 @@ namespace usercrash::engine {
 
 struct Symbolizer::Module {
   SymbolizedModule outcome;
-  util::UniqueFd fd;  // the debug file, which libdwfl opens again by /proc/self/fd
+  util::UniqueFd fd;  // the debug file; libdwfl gets a duplicate of its own
   Dwfl* dwfl = nullptr;
   Dwfl_Module* mod = nullptr;
   UnitRanges units;
@@ -38,9 +42,15 @@ struct Symbolizer::Module {
     callbacks.section_address = dwfl_offline_section_address;
     dwfl = dwfl_begin(&callbacks);
     if (!dwfl) return fail(std::string("libdwfl: ") + dwfl_errmsg(-1));
-    std::string self = fmt::format("/proc/self/fd/{}", fd.get());
+    // By fd, not by a path: a sandboxed collector (collect/late_symbols.h)
+    // may open no file, /proc/self/fd/N included. libdwfl keeps (and
+    // closes) the duplicate of a module it made; on failure it is ours.
+    util::UniqueFd copy(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy) return fail(fmt::format("{}: {}", outcome.debug_file.value_or("?"), std::strerror(errno)));
+    std::string name = outcome.debug_file.value_or("debug file");
     dwfl_report_begin(dwfl);
-    mod = dwfl_report_elf(dwfl, outcome.module.value_or("?").c_str(), self.c_str(), -1, base, false);
+    mod = dwfl_report_elf(dwfl, outcome.module.value_or("?").c_str(), name.c_str(), copy.get(), base, false);
+    if (mod) (void)copy.release();
     dwfl_report_end(dwfl, nullptr, nullptr);
     if (!mod) return fail(fmt::format("{}: {}", outcome.debug_file.value_or("?"), dwfl_errmsg(-1)));
     return true;

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,13 +13,13 @@ namespace usercrash::ipc {
 
 using util::Result;
 
-Result<void> send_message(int sock, std::span<const std::byte> bytes, std::span<const int> fds) {
-  if (fds.size() > kMaxReportFds) return util::fail("too many fds to send");
+Result<void> send_message(int sock, std::span<const std::byte> bytes, std::span<const int> fds, size_t max_fds) {
+  if (fds.size() > std::min(max_fds, kMaxMessageFds)) return util::fail("too many fds to send");
   iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxReportFds)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxMessageFds)];
   if (!fds.empty()) {
     std::memset(control, 0, sizeof control);
     msg.msg_control = control;
@@ -38,14 +39,13 @@ Result<void> send_message(int sock, std::span<const std::byte> bytes, std::span<
   }
 }
 
-Result<Message> receive_message(int sock, size_t max_fds) {
+Result<Message> receive_message(int sock, size_t max_fds, size_t max_bytes) {
   Message out;
-  out.bytes.resize(kMaxPacketSize);
+  out.bytes.resize(max_bytes);
   iovec iov{out.bytes.data(), out.bytes.size()};
   // Room for more fds than allowed, so a peer sending extra is caught and
   // every fd it sent is closed rather than leaked.
-  constexpr size_t kControlFds = 16;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kControlFds)];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * (kMaxMessageFds + 1))];
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -68,7 +68,7 @@ Result<Message> receive_message(int sock, size_t max_fds) {
     }
   }
   if (msg.msg_flags & MSG_CTRUNC) return util::fail("control data truncated (too many fds)");
-  if (msg.msg_flags & MSG_TRUNC) return util::fail(fmt::format("packet larger than {} bytes", kMaxPacketSize));
+  if (msg.msg_flags & MSG_TRUNC) return util::fail(fmt::format("packet larger than {} bytes", max_bytes));
   if (out.fds.size() > max_fds)
     return util::fail(fmt::format("{} fds attached, at most {} expected", out.fds.size(), max_fds));
   if (n == 0) return util::fail(util::ErrorKind::closed, "peer closed the connection");

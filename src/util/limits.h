@@ -27,6 +27,10 @@ inline constexpr size_t kMaxPathBytes = 1 << 20;
 // privileges: a big Python or Java process maps a few hundred; each costs an
 // fd and ~15 us on the crash path whether or not a frame falls in it.
 inline constexpr unsigned kMaxModules = 512;
+// Debug files the crash path asks debuginfod for (crash_debuginfod), one per
+// module whose frames lack file:line: the crashing thread's come first, and
+// each is a download and a DWARF to load inside the crash's time.
+inline constexpr unsigned kMaxLateDebugFiles = 16;
 // Arguments of the command line kept.
 inline constexpr size_t kMaxCmdlineArgs = 4096;
 // Lines of the kernel stack kept.

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "e2e/debuginfod_server.h"
 #include "e2e/harness.h"
 #include "e2e/journald.h"
 #include "e2e/report_schema.h"
@@ -30,29 +31,6 @@ class Symbolize : public ::testing::Test {
  protected:
   void SetUp() override { REQUIRE_ROOT(); }
 };
-
-// crasher_opt as a device gets it: stripped of everything (symbols too),
-// with a debuglink; its debug file in a build-id tree and, alone, in a
-// directory a debuginfod server scans.
-struct StrippedCrasher {
-  std::string exe, debug_dir, served_dir, build_id;
-};
-
-StrippedCrasher strip_crasher(const TempDir& dir) {
-  StrippedCrasher s{dir / "device/crasher", dir / "debug", dir / "served", ""};
-  std::string debug = s.served_dir + "/crasher.debug";
-  EXPECT_EQ(run({"mkdir", "-p", dir / "device", s.served_dir}).status, 0);
-  EXPECT_EQ(run({"objcopy", "--only-keep-debug", crasher("crasher_opt"), debug}).status, 0);
-  EXPECT_EQ(run({"objcopy", "--strip-all", "--add-gnu-debuglink=" + debug, crasher("crasher_opt"), s.exe}).status, 0);
-  std::string notes = run({"readelf", "-n", s.exe}).output;
-  size_t at = notes.find("Build ID: ");
-  EXPECT_NE(at, std::string::npos) << notes;
-  s.build_id = notes.substr(at + 10, notes.find('\n', at) - at - 10);
-  std::string tree = fmt::format("{}/.build-id/{}", s.debug_dir, s.build_id.substr(0, 2));
-  EXPECT_EQ(run({"mkdir", "-p", tree}).status, 0);
-  EXPECT_EQ(run({"cp", debug, tree + "/" + s.build_id.substr(2) + ".debug"}).status, 0);
-  return s;
-}
 
 std::string quoted(const std::string& word) {
   std::string out = "'";
@@ -232,39 +210,6 @@ TEST_F(Symbolize, ReadsStandardInputAndLooksUpAtMost512ModulesOfAReport) {
             std::string::npos)
       << doc["problems"].dump();
 }
-
-// A real debuginfod on a private port, scanning (-F) a directory that
-// holds the crasher's debug file; stopped when the test ends.
-class DebuginfodServer {
- public:
-  DebuginfodServer(const TempDir& dir, const std::string& served) : port_(free_port()) {
-    pid_ = spawn_logged({"debuginfod", "-p", std::to_string(port_), "-F", served, "-d", dir / "debuginfod.sqlite"},
-                        dir / "debuginfod.log");
-  }
-  ~DebuginfodServer() { stop(); }
-  void stop() {
-    if (pid_ > 0) stop_process(pid_);
-    pid_ = -1;
-  }
-  std::string url() const { return fmt::format("http://127.0.0.1:{}", port_); }
-  // Until it serves `build_id` (its first scan is asynchronous): asked with
-  // debuginfod-find and a throwaway cache each time, since a miss is cached.
-  bool serves(const TempDir& dir, const std::string& build_id) const {
-    for (int attempt = 0; attempt < 150; ++attempt) {
-      std::string cache = dir / fmt::format("probe-cache-{}", attempt);
-      if (run({"env", "DEBUGINFOD_URLS=" + url(), "DEBUGINFOD_CACHE_PATH=" + cache, "debuginfod-find", "debuginfo",
-               build_id})
-              .status == 0)
-        return true;
-      ::usleep(200 * 1000);
-    }
-    return false;
-  }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-};
 
 const json* module_entry(const json& doc, const std::string& build_id) {
   for (const auto& m : doc["symbolized"]["modules"])

@@ -1,0 +1,43 @@
+// The crash path's debuginfod source (crash_debuginfod): elfutils' client,
+// opened on the first fetch, so that the library is loaded and the
+// crash_debuginfod_timeout starts only when the collector named a debug
+// file it lacks. Its cache is root's alone (crash_debuginfod_cache, created
+// 0700; a symlink, another owner or a directory others may write is
+// refused): the client runs as root, and a file planted there would be
+// taken for a module's debug info.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "debuginfod/debuginfod_client.h"
+#include "engine/debug_files.h"
+
+namespace usercrash::client {
+
+class CrashDebuginfod : public engine::RemoteDebugFiles {
+ public:
+  // Nullptr unless the configuration asks for it (crash_debuginfod and
+  // debuginfod_urls).
+  static std::unique_ptr<CrashDebuginfod> from(const config::Config& config);
+
+  util::Result<engine::DebugFile> fetch(const std::string& build_id) override;
+
+ private:
+  explicit CrashDebuginfod(const config::Config& config);
+
+  std::string urls_;
+  std::chrono::milliseconds budget_;
+  std::string cache_;
+  std::unique_ptr<debuginfod::Client> client_;
+  std::optional<std::string> broken_;  // why there is no client
+};
+
+// Creates `path` (absolute) and its parent when missing, mode 0700, and
+// checks both: directories, not symlinks, root's (the caller's euid), not
+// writable by group or others.
+util::Result<void> make_private_cache(const std::string& path);
+
+}  // namespace usercrash::client
