@@ -10,6 +10,17 @@ visible and hidden. Also usercrash_c's peak RSS (children included).
 Run as root from the repository: bench/crash_bench.py [--build build] [--runs 5]
 It changes core_pattern and puts it back on every exit path.
 
+--journald measures the fleet path's cost instead of the peers: per
+scenario, rounds alternate between usercrash with no journald and crash
+grouping off (keep_per_signature=0), and usercrash with crash groups by
+signature (keep_per_signature=1000, so that no crash of a round replaces
+another's slot) with a real systemd-journald started privately
+for the round (it runs without systemd as PID 1; the machine-wide sockets
+under /run/systemd/journal are held under /run/usercrash-journald.lock, as
+the tests do). Every report carries its signature either way: it is part
+of collecting. The ratio on/off closes the output, with each round's ratio
+to show how noisy the machine was.
+
 --baseline OTHER_BUILD adds usercrash_c and usercrash_s of another build (say
 main before a change) as a row of their own, measured in rounds alternating
 with this build's (--rounds, 3 by default, of --runs crashes each), so that
@@ -28,6 +39,14 @@ import tempfile
 import time
 
 CORE_PATTERN = "/proc/sys/kernel/core_pattern"
+JOURNALD = "/lib/systemd/systemd-journald"
+JOURNAL_RUN = "/run/systemd/journal"
+JOURNALD_LOCK = "/run/usercrash-journald.lock"
+CRASH_MESSAGE_ID = "76eb54f2cee04479a033d9849ff406a2"
+# Crash groups on, with room for every crash of a round: a group's fifth
+# crash would replace its newest report (keep_per_signature=3), and the
+# bench times a report by the appearance of its own slot.
+KEEP_ON = 1000
 PIPE_LIMIT = "/proc/sys/kernel/core_pipe_limit"
 
 SCENARIOS = [
@@ -126,11 +145,11 @@ class Bench:
             time.sleep(0.0002)
         return None
 
-    def usercrash(self, scenario, hide, rss=False, build=None):
+    def usercrash(self, scenario, hide, rss=False, build=None, extra=""):
         name, args, parked, *crasher = scenario
         build = build or self.build
         self.count = getattr(self, "count", 0) + 1
-        d, conf = self.start_server(f"u{self.count}", "debuginfo_path=/var/empty\n" if hide else "", build)
+        d, conf = self.start_server(f"u{self.count}", ("debuginfo_path=/var/empty\n" if hide else "") + extra, build)
         client = f"{build}/bin/usercrash_c"
         if rss:
             pattern = f"|{self.build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
@@ -169,6 +188,98 @@ class Bench:
         return times
 
 
+class PrivateJournald:
+    """A systemd-journald of our own, started and stopped between rounds.
+    The caller holds JOURNALD_LOCK. A journald we did not start (a machine
+    booted with systemd) cannot be stopped for the rounds without it."""
+
+    def __init__(self):
+        if subprocess.run(["pgrep", "-x", "systemd-journal"], stdout=subprocess.DEVNULL).returncode == 0:
+            raise SystemExit("crash_bench --journald: a journald is already running; the rounds without it need none")
+        self.proc = None
+
+    @staticmethod
+    def remove_sockets():
+        for name in ("socket", "stdout", "dev-log", "syslog"):
+            path = os.path.join(JOURNAL_RUN, name)
+            if os.path.exists(path) and not os.path.isdir(path):
+                os.unlink(path)
+
+    def start(self):
+        self.remove_sockets()
+        self.proc = subprocess.Popen([JOURNALD], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for _ in range(1000):
+            if os.path.exists(os.path.join(JOURNAL_RUN, "socket")):
+                return
+            time.sleep(0.01)
+        raise SystemExit("crash_bench --journald: journald did not create its socket")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+            self.proc = None
+        self.remove_sockets()
+
+
+def crash_entries():
+    """Crash entries (MESSAGE_ID) in the journal files journald left."""
+    r = subprocess.run(["journalctl", "--all", "--no-pager", "-o", "cat", f"MESSAGE_ID={CRASH_MESSAGE_ID}"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return len([l for l in r.stdout.splitlines() if l.strip()])
+
+
+def quartiles(values):
+    ok = sorted(v for v in values if v is not None)
+    if len(ok) < 4:
+        return (min(ok), max(ok)) if ok else (None, None)
+    q = statistics.quantiles(ok, n=4)
+    return q[0], q[2]
+
+
+def journald_rows(bench, scenarios, rounds):
+    """Rounds alternating off / on per scenario; returns rows for print_journald."""
+    journald = PrivateJournald()
+    rows = []
+    try:
+        for scenario in scenarios:
+            off, on, ratios = [], [], []
+            before = crash_entries()
+            for _ in range(rounds):
+                journald.stop()
+                a = bench.usercrash(scenario, False, extra="keep_per_signature=0\n")
+                journald.start()
+                b = bench.usercrash(scenario, False, extra=f"keep_per_signature={KEEP_ON}\n")
+                journald.stop()
+                off += a
+                on += b
+                if median(a) and median(b):
+                    ratios.append(median(b) / median(a))
+            row = {"scenario": scenario[0], "off": off, "on": on, "round_ratios": ratios,
+                   "entries": crash_entries() - before, "crashes": len(on)}
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    finally:
+        journald.stop()
+    return rows
+
+
+def print_journald(rows, rounds, runs):
+    print(f"\ncrash to finished report, ms: median [quartiles] of {rounds} alternating rounds x {runs} crashes")
+    print(f"off: no journald, keep_per_signature=0; on: a running systemd-journald, keep_per_signature={KEEP_ON}")
+    print("(every report has its signature in both)\n")
+    print(f"   {'scenario':18} {'off':>24} {'on':>24} {'on/off':>7}  round ratios        journal entries")
+    for row in rows:
+        off, on = median(row["off"]), median(row["on"])
+        qo, qn = quartiles(row["off"]), quartiles(row["on"])
+        ratio = f"{on / off:6.2f}x" if off and on else "   n/a"
+        rr = " ".join(f"{r:.2f}" for r in row["round_ratios"])
+        fmt_cell = lambda m, q: f"{m:6.1f} [{q[0]:5.1f}-{q[1]:5.1f}]" if m else "n/a"
+        print(f"   {row['scenario']:18} {fmt_cell(off, qo):>24} {fmt_cell(on, qn):>24} {ratio:>7}  {rr:18}  "
+              f"{row['entries']}/{row['crashes']}")
+
+
 def median(values):
     ok = [v for v in values if v is not None]
     return statistics.median(ok) if ok else None
@@ -183,16 +294,32 @@ def main():
     ap.add_argument("--only", help="comma-separated scenario names")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--baseline", help="another build directory, measured beside this one")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of --runs crashes each, with --baseline")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating rounds of --runs crashes each, with --baseline or --journald")
+    ap.add_argument("--journald", action="store_true",
+                    help="journald and crash groups on against off, instead of the peers")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("crash_bench: run as root (it changes core_pattern)")
+    if opts.journald:
+        # Taken before the core_pattern lock, in the order the tests take them.
+        journald_lock = open(JOURNALD_LOCK, "a")
+        fcntl.flock(journald_lock, fcntl.LOCK_EX)
     # The same lock the end-to-end tests take before they touch core_pattern.
     lock = open("/run/usercrash-tests.lock", "a")
     fcntl.flock(lock, fcntl.LOCK_EX)
     bench = Bench(opts.build, opts.runs, opts.peer_runs, opts.timeout)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     rows = []
+    if opts.journald:
+        try:
+            write(PIPE_LIMIT, "0")
+            chosen = [s for s in SCENARIOS if not opts.only or s[0] in opts.only.split(",")]
+            rows = journald_rows(bench, chosen, opts.rounds)
+        finally:
+            bench.restore()
+        print_journald(rows, opts.rounds, opts.runs)
+        return
     try:
         write(PIPE_LIMIT, "0")
         for scenario in SCENARIOS:
