@@ -1,10 +1,20 @@
 #include "client/crash_debuginfod.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "util/escape.h"
+#include "util/file_io.h"
 #include "util/private_directory.h"
 
 namespace usercrash::client {
 
-util::Result<void> make_private_cache(const std::string& path) {
+util::Result<util::UniqueFd> make_private_cache(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (path.empty() || path[0] != '/' || slash == 0 || slash == std::string::npos || slash + 1 == path.size())
     return util::fail("crash_debuginfod_cache '" + path + "' is not an absolute path below a directory");
@@ -12,9 +22,37 @@ util::Result<void> make_private_cache(const std::string& path) {
   if (auto parent = util::open_private_directory(path.substr(0, slash), rules); !parent)
     return std::unexpected(parent.error());
   rules.what = "crash_debuginfod_cache";
-  if (auto cache = util::open_private_directory(path, rules); !cache) return std::unexpected(cache.error());
-  return {};
+  return util::open_private_directory(path, rules);
 }
+
+namespace {
+
+// The note of a server that did not answer in time: a file of ours in the
+// cache, holding the URLs, its time the time of the failure.
+constexpr const char* kUnanswered = ".usercrash-unanswered";
+
+// Why not to ask, when the same servers let the timeout pass less than
+// kUnansweredPause ago.
+std::optional<std::string> recently_unanswered(int cache, const std::string& urls) {
+  util::UniqueFd note(::openat(cache, kUnanswered, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  struct stat st {};
+  if (!note || ::fstat(note.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  auto age = std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime);
+  if (age < std::chrono::seconds(0) || age > kUnansweredPause) return std::nullopt;
+  auto text = util::read_all(note.get(), 64 * 1024);
+  if (!text || *text != urls) return std::nullopt;
+  return fmt::format("debuginfod ({}) let the timeout pass {} s ago; not asked for {} s after that",
+                     util::escape_text(urls), std::chrono::duration_cast<std::chrono::seconds>(age).count(),
+                     kUnansweredPause.count());
+}
+
+void note_unanswered(int cache, const std::string& urls) {
+  ::unlinkat(cache, kUnanswered, 0);
+  util::UniqueFd note(::openat(cache, kUnanswered, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (note) (void)util::write_all(note.get(), urls);
+}
+
+}  // namespace
 
 std::unique_ptr<CrashDebuginfod> CrashDebuginfod::from(const config::Config& config) {
   if (!config.crash_debuginfod || config.debuginfod_urls.empty()) return nullptr;
@@ -28,14 +66,19 @@ util::Result<engine::DebugFile> CrashDebuginfod::fetch(const std::string& build_
   if (!client_ && !broken_) {
     if (auto cache = make_private_cache(cache_); !cache) {
       broken_ = "debuginfod cache: " + cache.error().message;
+    } else if (auto why = recently_unanswered(cache->get(), urls_)) {
+      broken_ = *why;
     } else {
+      cache_dir_ = std::move(*cache);
       auto client = debuginfod::Client::open({.urls = urls_, .budget = budget_, .cache_path = cache_});
       if (client) client_ = std::move(*client);
       else broken_ = client.error().message;
     }
   }
   if (broken_) return util::fail(*broken_);
-  return client_->fetch(build_id);
+  auto file = client_->fetch(build_id);
+  if (!file && file.error().kind == util::ErrorKind::timed_out) note_unanswered(cache_dir_.get(), urls_);
+  return file;
 }
 
 }  // namespace usercrash::client

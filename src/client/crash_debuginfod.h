@@ -5,6 +5,11 @@
 // 0700; a symlink, another owner or a directory others may write is
 // refused): the client runs as root, and a file planted there would be
 // taken for a module's debug info.
+//
+// A server that let the timeout pass is not asked again for
+// kUnansweredPause by the crashes that follow (a note in the cache, with
+// the servers' URLs): in a crash storm each crash would otherwise wait the
+// whole timeout, and the queue behind it fill.
 #pragma once
 
 #include <memory>
@@ -14,8 +19,11 @@
 #include "config/config.h"
 #include "debuginfod/debuginfod_client.h"
 #include "engine/debug_files.h"
+#include "util/unique_fd.h"
 
 namespace usercrash::client {
+
+inline constexpr std::chrono::seconds kUnansweredPause{60};
 
 class CrashDebuginfod : public engine::RemoteDebugFiles {
  public:
@@ -32,12 +40,13 @@ class CrashDebuginfod : public engine::RemoteDebugFiles {
   std::chrono::milliseconds budget_;
   std::string cache_;
   std::unique_ptr<debuginfod::Client> client_;
+  util::UniqueFd cache_dir_;
   std::optional<std::string> broken_;  // why there is no client
 };
 
 // Creates `path` (absolute) and its parent when missing, mode 0700, and
 // checks both: directories, not symlinks, root's (the caller's euid), not
 // writable by group or others.
-util::Result<void> make_private_cache(const std::string& path);
+util::Result<util::UniqueFd> make_private_cache(const std::string& path);
 
 }  // namespace usercrash::client

@@ -160,7 +160,7 @@ Client::~Client() = default;
 util::Result<engine::DebugFile> Client::fetch(const std::string& build_id) {
   Impl& d = *impl_;
   if (d.gave_up) return util::fail(*d.gave_up);
-  if (Clock::now() > d.deadline) return util::fail(d.failure(ETIME));
+  if (Clock::now() > d.deadline) return util::fail(util::ErrorKind::timed_out, d.failure(ETIME));
   d.set_environment();
   char* path = nullptr;
   int rc = library().find_debuginfo(d.client, reinterpret_cast<const unsigned char*>(build_id.c_str()), 0, &path);
@@ -174,7 +174,8 @@ util::Result<engine::DebugFile> Client::fetch(const std::string& build_id) {
     std::string why = d.failure(-rc);
     // Only "not there" leaves the server worth asking for the next module.
     if (-rc != ENOENT) d.gave_up = why + " (not asked again)";
-    return util::fail(why);
+    bool timed_out = -rc == ETIME || -rc == ETIMEDOUT || -rc == EINTR;
+    return util::fail(timed_out ? util::ErrorKind::timed_out : util::ErrorKind::failed, why);
   }
   engine::DebugFile file{util::UniqueFd(rc), path ? path : "debuginfod", engine::DebugSource::remote};
   std::free(path);

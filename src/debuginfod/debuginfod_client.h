@@ -39,6 +39,7 @@ class Client : public engine::RemoteDebugFiles {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
+  // An error of kind timed_out when the budget ran out first.
   util::Result<engine::DebugFile> fetch(const std::string& build_id) override;
 
   struct Impl;

@@ -2,7 +2,8 @@
 // crasher's crash through the real core_pattern path gets file:line from a
 // real debuginfod on 127.0.0.1, then from the cache with the server gone;
 // a down or silent server costs at most crash_debuginfod_timeout and the
-// report says why; with the key off, no request is made.
+// report says why, and a silent one is not asked again by the next crash;
+// with the key off, no request is made.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -158,6 +159,17 @@ TEST_F(CrashDebuginfod, ADownOrSilentServerCostsAtMostTheBudgetAndTheReportSaysW
   EXPECT_TRUE((*report)["truncated"].empty()) << (*report)["truncated"].dump();
   // The cut-off fetch is not left in the cache as "not there".
   EXPECT_FALSE(exists(dir / ("cache-silent/" + stripped.build_id + "/debuginfo")));
+
+  // The next crash does not wait for it again (a storm would fill the
+  // queue): the server is not asked for a while, and the report says so.
+  while (silent.was_asked()) {
+  }
+  run_crasher(stripped.exe, {"inline"});
+  auto next = wait_for_report(server.directory(), "usercrash_01", 60s);
+  ASSERT_TRUE(next) << server.log();
+  EXPECT_FALSE(silent.was_asked());
+  EXPECT_TRUE(any_contains(problems(*next), "let the timeout pass")) << (*next)["problems"].dump();
+  EXPECT_TRUE(any_contains(problems(*next), "not asked for 60 s")) << (*next)["problems"].dump();
 }
 
 TEST_F(CrashDebuginfod, OffByDefaultNoRequestIsMade) {
