@@ -13,6 +13,7 @@
 #include "ipc/kernel_coredump.h"
 #include "ipc/unix_socket.h"
 #include "util/log.h"
+#include "util/path_names.h"
 
 namespace usercrash::client {
 
@@ -115,9 +116,7 @@ SpecifierValues Crash::specifier_values() const {
   v.time = ctx_.time.value_or(std::time(nullptr));
   v.hostname = f.hostname.value_or("");
   v.comm = ctx_.comm;
-  v.exe = f.exe.value_or("");
-  constexpr std::string_view kDeleted = " (deleted)";
-  if (v.exe.ends_with(kDeleted)) v.exe.resize(v.exe.size() - kDeleted.size());
+  v.exe = util::without_deleted_mark(f.exe.value_or(""));
   v.dumpable = ctx_.dumpable;
   v.core_limit = ctx_.core_limit;
   v.pidfd = ctx_.pidfd >= 0 ? 3 : -1;

@@ -28,7 +28,6 @@ namespace usercrash::collect {
 
 namespace log = util::log;
 using Clock = std::chrono::steady_clock;
-using nlohmann::json;
 
 namespace {
 
@@ -110,22 +109,22 @@ void apply_debug_files(engine::Report& report, size_t& own_problems, const std::
 }
 
 std::string encode(const LateFacts& late) {
-  json j{{"problems", late.problems}};
+  nlohmann::json j{{"problems", late.problems}};
   if (late.core)
     j["core"] = {{"saved", late.core->saved},
                  {"bytes", late.core->bytes},
                  {"compressed_bytes", late.core->compressed_bytes},
                  {"truncated", late.core->truncated},
                  {"error", late.core->error}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // The parent's message: trusted, but read defensively all the same.
 LateFacts decode(const std::string& message) {
   LateFacts late;
-  json j = json::parse(message, nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(message, nullptr, false);
   if (!j.is_object()) return late;
-  for (const auto& p : j.value("problems", json::array()))
+  for (const auto& p : j.value("problems", nlohmann::json::array()))
     if (p.is_string()) late.problems.push_back(p.get<std::string>());
   if (const auto c = j.find("core"); c != j.end() && c->is_object())
     late.core = engine::CoreOutcome{c->value("saved", false), c->value("bytes", uint64_t{0}),

@@ -13,6 +13,7 @@
 
 #include "engine/link_map.h"
 #include "util/escape.h"
+#include "util/path_names.h"
 
 namespace usercrash::engine {
 
@@ -32,12 +33,6 @@ constexpr uint64_t kPage = 4096;
 
 uint64_t page_down(uint64_t v) { return v & ~(kPage - 1); }
 uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
-
-std::string strip_deleted(std::string path) {
-  constexpr std::string_view kDeleted = " (deleted)";
-  if (path.ends_with(kDeleted)) path.resize(path.size() - kDeleted.size());
-  return path;
-}
 
 // Reads exactly what fits: a short file gives a short read, never a buffer
 // sized by what the file claims.
@@ -240,7 +235,7 @@ std::optional<std::string> CoreFileTarget::build_id_in_memory(uint64_t base) {
 
 std::shared_ptr<const ModuleFile> CoreFileTarget::module_file(const std::string& recorded,
                                                               std::optional<uint64_t> base) {
-  std::string path = strip_deleted(recorded);
+  std::string path = util::without_deleted_mark(recorded);
   if (auto it = resolved_.find(path); it != resolved_.end()) return it->second;
   // Past the cap of distinct files looked up, no more are: a core naming a
   // million files gets a note, not a million searches.
@@ -253,7 +248,7 @@ std::shared_ptr<const ModuleFile> CoreFileTarget::module_file(const std::string&
   }
   // The core's memory has the module's build-id in its first page.
   std::optional<std::string> build_id = base ? build_id_in_memory(*base) : std::nullopt;
-  bool main = !main_path_.empty() && path == strip_deleted(main_path_);
+  bool main = !main_path_.empty() && path == util::without_deleted_mark(main_path_);
   auto found = files_.find(path, main, build_id, engine::arch(arch_).elf_machine);
   std::shared_ptr<const ModuleFile> file;
   if (found) {

@@ -10,6 +10,7 @@
 
 #include "engine/elf_image.h"
 #include "util/escape.h"
+#include "util/path_names.h"
 
 namespace usercrash::engine {
 
@@ -42,11 +43,6 @@ Result<UniqueFd> open_directory(const std::string& path, const char* what) {
   UniqueFd fd(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return util::fail_errno(fmt::format("{} {}", what, util::escape_text(path)));
   return fd;
-}
-
-std::string base_name(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 std::string dir_name(const std::string& path) {
@@ -96,7 +92,7 @@ Result<ModuleFile> ModuleFiles::find(const std::string& path, bool main, const s
     std::string shown;
   };
   std::vector<Candidate> candidates;
-  const std::string base = base_name(path);
+  const std::string base(util::base_name(path));
   const bool plain_base = !base.empty() && base != "." && base != "..";
   if (main && search_.executable) candidates.push_back({AT_FDCWD, *search_.executable, false, *search_.executable});
   if (!path.empty())

@@ -16,6 +16,7 @@
 #include "engine/signal_names.h"
 #include "engine/signature.h"
 #include "engine/unwinder.h"
+#include "util/path_names.h"
 
 namespace usercrash::engine {
 namespace {
@@ -197,9 +198,7 @@ void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& ma
 // lookup), else from its module.
 std::optional<std::string> exe_build_id(const Report& r, Unwinder* unwinder) {
   if (!r.exe) return std::nullopt;
-  std::string exe = *r.exe;
-  constexpr std::string_view kDeleted = " (deleted)";
-  if (exe.ends_with(kDeleted)) exe.resize(exe.size() - kDeleted.size());
+  std::string exe = util::without_deleted_mark(*r.exe);
   for (const auto& t : r.threads)
     for (const auto& f : t.frames)
       if (f.module == exe && f.build_id) return f.build_id;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/signal_names.h"
+#include "util/path_names.h"
 #include "util/sha256.h"
 
 namespace usercrash::engine {
@@ -13,15 +14,10 @@ namespace {
 // Bumped whenever what goes in changes, so old and new signatures never meet.
 constexpr std::string_view kScheme = "usercrash-signature-1";
 
-std::string_view base_name(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
 // One frame's contribution: the module's build-id and the offset in it.
 // Without a build-id, the module's file name stands in for it.
 std::string frame_token(const Frame& f) {
-  std::string module = f.build_id ? *f.build_id : "name:" + std::string(base_name(*f.module));
+  std::string module = f.build_id ? *f.build_id : "name:" + std::string(util::base_name(*f.module));
   return fmt::format("{}+0x{:x}", module, f.module_offset.value_or(f.pc));
 }
 
@@ -40,7 +36,7 @@ bool is_runtime_module(std::string_view path) {
       "libc.so",  "libc.musl", "ld-linux", "ld-musl", "ld64.so",   "ld.so",   "libpthread",  "libm.so",    "libdl.so",
       "librt.so", "libstdc++", "libgcc_s", "libc++",  "libunwind", "libasan", "libubsan.so", "linux-vdso", "linux-gate",
   };
-  std::string_view name = base_name(path);
+  std::string_view name = util::base_name(path);
   if (name == "[vdso]" || name == "[vsyscall]") return true;
   for (auto prefix : kPrefixes)
     if (name.starts_with(prefix)) return true;
@@ -52,7 +48,7 @@ std::optional<std::string> signature_input(const Report& r) {
   std::string in(kScheme);
   in += '\n';
   if (r.exe_build_id) in += "exe " + *r.exe_build_id + '\n';
-  else in += "exe name:" + std::string(base_name(r.exe.value_or(r.comm))) + '\n';
+  else in += "exe name:" + std::string(util::base_name(r.exe.value_or(r.comm))) + '\n';
   in += fmt::format("signal {}\n", signal_name(r.signal->number));
   const ThreadReport* t = crashing_thread(r);
   if (!t) return in;

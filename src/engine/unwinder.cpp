@@ -22,6 +22,7 @@
 
 #include "engine/frame_symbols.h"
 #include "engine/signal_frame.h"
+#include "util/path_names.h"
 
 namespace usercrash::engine {
 namespace {
@@ -36,15 +37,12 @@ std::string hex(const unsigned char* bits, int len) {
   return out;
 }
 
-std::string strip_deleted(const std::string& path) {
-  constexpr std::string_view kDeleted = " (deleted)";
-  if (path.ends_with(kDeleted)) return path.substr(0, path.size() - kDeleted.size());
-  return path;
-}
+}  // namespace
 
 // A minimal ELF header of the target's class and machine, so libdwfl picks
 // the backend (register numbering, CFI defaults, frame-pointer unwinder) of
 // the target's architecture even when none of its modules can be opened.
+// (Not in the anonymous namespace: Unwinder::Impl holds one.)
 struct MachineElf {
   union {
     Elf64_Ehdr wide;
@@ -72,8 +70,6 @@ struct MachineElf {
   MachineElf(const MachineElf&) = delete;
   MachineElf& operator=(const MachineElf&) = delete;
 };
-
-}  // namespace
 
 struct Unwinder::Impl {
   struct Module {
@@ -271,7 +267,7 @@ void Unwinder::Impl::report_modules() {
         if (got != size) m->image.clear();
       }
     } else if (first.file_backed() && exec) {
-      m->path = strip_deleted(first.path);
+      m->path = util::without_deleted_mark(first.path);
       // The file's offset 0 sits this far below the first mapping.
       m->low = first.start >= first.offset ? first.start - first.offset : first.start;
     } else {
@@ -647,7 +643,7 @@ std::optional<std::string> Unwinder::module_build_id(std::string_view path) {
   struct Search {
     std::string wanted;
     std::optional<std::string> found;
-  } search{strip_deleted(std::string(path)), std::nullopt};
+  } search{util::without_deleted_mark(std::string(path)), std::nullopt};
   dwfl_getmodules(
       d.dwfl,
       [](Dwfl_Module* mod, void**, const char* modname, Dwarf_Addr, void* arg) -> int {

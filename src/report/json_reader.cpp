@@ -54,7 +54,7 @@ std::optional<uint64_t> parse_hex(std::string_view s) {
   return v;
 }
 
-std::optional<uint64_t> hex(const json& j, const char* key) {
+std::optional<uint64_t> hex_field(const json& j, const char* key) {
   auto s = text(j, key);
   return s ? parse_hex(*s) : std::nullopt;
 }
@@ -147,7 +147,7 @@ void read_cause(const json& j, Report& r) {
     auto code = number<int>(*s, "code");
     sig.code = code.value_or(0);
     sig.code_known = code.has_value();
-    sig.fault_address = hex(*s, "fault_address");
+    sig.fault_address = hex_field(*s, "fault_address");
     sig.sender_pid = number<pid_t>(*s, "sender_pid");
     sig.sender_uid = number<uid_t>(*s, "sender_uid");
     sig.cause = text(*s, "cause");
@@ -160,16 +160,16 @@ void read_cause(const json& j, Report& r) {
 
 void read_memory(const json& j, Report& r) {
   r.memory_near_registers = each<engine::MemoryDump>(j, "memory_near_registers", [](const json& d) {
-    return std::optional(engine::MemoryDump{text(d, "register").value_or("?"), hex(d, "address").value_or(0),
-                                            hex(d, "start").value_or(0), bytes(d, "bytes")});
+    return std::optional(engine::MemoryDump{text(d, "register").value_or("?"), hex_field(d, "address").value_or(0),
+                                            hex_field(d, "start").value_or(0), bytes(d, "bytes")});
   });
   r.disassembly = each<engine::Instruction>(j, "disassembly", [](const json& i) {
-    return std::optional(engine::Instruction{hex(i, "address").value_or(0), bytes(i, "bytes"),
+    return std::optional(engine::Instruction{hex_field(i, "address").value_or(0), bytes(i, "bytes"),
                                              text(i, "instruction").value_or("?"), flag(i, "faulting")});
   });
   r.maps = each<proc::MapEntry>(j, "maps", [](const json& m) {
-    return std::optional(proc::MapEntry{hex(m, "start").value_or(0), hex(m, "end").value_or(0),
-                                        text(m, "perms").value_or("----"), hex(m, "offset").value_or(0),
+    return std::optional(proc::MapEntry{hex_field(m, "start").value_or(0), hex_field(m, "end").value_or(0),
+                                        text(m, "perms").value_or("----"), hex_field(m, "offset").value_or(0),
                                         text(m, "device").value_or("?"), number<uint64_t>(m, "inode").value_or(0),
                                         text(m, "path").value_or("")});
   });
@@ -210,15 +210,15 @@ void order_registers(engine::ThreadReport& t, const engine::Arch& arch) {
 }  // namespace
 
 util::Result<engine::Frame> frame_from_json(const json& f) {
-  auto pc = hex(f, "pc");
+  auto pc = hex_field(f, "pc");
   if (!pc) return util::fail("a frame without a pc of the form 0x...");
   engine::Frame out;
   out.pc = *pc;
   out.module = text(f, "module");
-  out.module_offset = hex(f, "module_offset");
+  out.module_offset = hex_field(f, "module_offset");
   out.build_id = text(f, "build_id");
   out.function = text(f, "function");
-  out.function_offset = hex(f, "function_offset");
+  out.function_offset = hex_field(f, "function_offset");
   out.file = text(f, "file");
   out.line = number<int>(f, "line");
   out.resymbolized = flag(f, "resymbolized");

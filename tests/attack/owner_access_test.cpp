@@ -23,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kNobody = "65534";
+constexpr const char* kNobodyUid = "65534";
 constexpr const char* kOtherUser = "65533";
 
 std::vector<std::string> as_user(const char* uid, std::vector<std::string> argv) {
@@ -32,8 +32,6 @@ std::vector<std::string> as_user(const char* uid, std::vector<std::string> argv)
   argv.insert(argv.begin(), prefix.begin(), prefix.end());
   return argv;
 }
-
-int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
 
 class OwnerAccess : public ::testing::Test {
  protected:
@@ -75,7 +73,7 @@ TEST_F(OwnerAccess, TheFilesStayRootsAndTheOwnerReadsThem) {
     EXPECT_EQ(st.st_gid, 0u) << suffix;
     // rw for root; the ACL's mask (r) shows in the group bits; nothing for others.
     EXPECT_EQ(st.st_mode & 0777, 0640u) << suffix;
-    RunResult mine = run(as_user(kNobody, {"cat", slot(suffix)}));
+    RunResult mine = run(as_user(kNobodyUid, {"cat", slot(suffix)}));
     EXPECT_EQ(exit_code(mine), 0) << suffix << ": " << mine.output;
     RunResult other = run(as_user(kOtherUser, {"cat", slot(suffix)}));
     EXPECT_NE(exit_code(other), 0) << suffix << ": another user must not read it";
@@ -100,7 +98,7 @@ TEST_F(OwnerAccess, EveryTamperingAttemptFails) {
       {"mv", slot(".core.zst"), crashes + "/moved"},                                                 // swap the core
   };
   for (const auto& attempt : attempts) {
-    RunResult r = run(as_user(kNobody, attempt));
+    RunResult r = run(as_user(kNobodyUid, attempt));
     EXPECT_NE(exit_code(r), 0) << attempt.back() << ": " << r.output;
   }
   struct stat after {};
@@ -133,15 +131,15 @@ TEST_F(OwnerAccess, EveryTamperingAttemptFails) {
 // Issue 12.10: the owner lists and reads their reports through usercrashctl,
 // and sees no one else's.
 TEST_F(OwnerAccess, UsercrashctlServesTheOwnerTheirReportsOnly) {
-  RunResult list = user_ctl(kNobody, {"list"});
+  RunResult list = user_ctl(kNobodyUid, {"list"});
   ASSERT_EQ(exit_code(list), 0) << list.output;
   EXPECT_NE(list.output.find("usercrash_00"), std::string::npos) << list.output;
-  RunResult info = user_ctl(kNobody, {"info", "--full", "0"});
+  RunResult info = user_ctl(kNobodyUid, {"info", "--full", "0"});
   ASSERT_EQ(exit_code(info), 0) << info.output;
   EXPECT_EQ(info.output, tools::ctl::show_report_times(read_file(slot()), false));  // its time local (12.8)
-  RunResult json = user_ctl(kNobody, {"info", "--json", "usercrash_00"});
-  EXPECT_EQ(exit_code(json), 0) << json.output;
-  EXPECT_EQ(nlohmann::json::parse(json.output)["uid"], 65534);
+  RunResult info_json = user_ctl(kNobodyUid, {"info", "--json", "usercrash_00"});
+  EXPECT_EQ(exit_code(info_json), 0) << info_json.output;
+  EXPECT_EQ(nlohmann::json::parse(info_json.output)["uid"], 65534);
 
   RunResult other_list = user_ctl(kOtherUser, {"list"});
   EXPECT_EQ(exit_code(other_list), 0) << other_list.output;
@@ -155,8 +153,8 @@ TEST_F(OwnerAccess, UsercrashctlServesTheOwnerTheirReportsOnly) {
   TempDir scratch;
   ::chmod(scratch.path().c_str(), 0777);
   std::string env = "TMPDIR=" + scratch.path();
-  RunResult debug = run(as_user(kNobody, {"env", "-u", "XDG_RUNTIME_DIR", env, ctl_, "--config", server_->config(),
-                                          "debug", "--exe", "/bin/true", "0"}));
+  RunResult debug = run(as_user(kNobodyUid, {"env", "-u", "XDG_RUNTIME_DIR", env, ctl_, "--config", server_->config(),
+                                             "debug", "--exe", "/bin/true", "0"}));
   ASSERT_EQ(exit_code(debug), 0) << debug.output;
   std::string core = debug.output.substr(debug.output.rfind(' ', debug.output.find('\n')) + 1);
   core = core.substr(0, core.find('\n'));

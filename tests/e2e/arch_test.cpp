@@ -25,12 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-bool has_function(const json& thread, const std::string& name) {
-  for (const auto& f : thread["frames"])
-    if (f["function"].is_string() && f["function"] == name) return true;
-  return false;
-}
-
 bool has_problem(const json& r, const std::string& needle) {
   for (const auto& p : r["problems"])
     if (p.get<std::string>().find(needle) != std::string::npos) return true;

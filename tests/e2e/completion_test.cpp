@@ -17,8 +17,6 @@
 namespace usercrash::test {
 namespace {
 
-int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
-
 const std::string kCompletions = std::string(USERCRASH_SOURCE_DIR) + "/packaging/completions/";
 
 // The words bash offers for LINE (completing its last word; a line ending in
@@ -41,13 +39,6 @@ std::string bash_complete(const std::string& file, const std::string& function, 
 }
 
 std::string ctl_complete(const std::string& line) { return bash_complete("usercrashctl.bash", "_usercrashctl", line); }
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 const std::string kId = "0f1e2d3c-4b5a-4978-8796-a5b4c3d2e1f0";
 

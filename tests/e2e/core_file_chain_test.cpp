@@ -20,8 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr uid_t kNobody = 65534;
-
 class CoreFileChain : public ::testing::Test {
  protected:
   void SetUp() override {

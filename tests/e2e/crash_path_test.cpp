@@ -22,13 +22,6 @@ const json* crashed_thread(const json& report) {
   return nullptr;
 }
 
-bool contains_in_order(const std::vector<std::string>& names, const std::vector<std::string>& wanted) {
-  size_t at = 0;
-  for (const auto& n : names)
-    if (at < wanted.size() && n == wanted[at]) ++at;
-  return at == wanted.size();
-}
-
 class CrashPath : public ::testing::Test {
  protected:
   void SetUp() override { REQUIRE_ROOT(); }

@@ -22,8 +22,6 @@ namespace {
 constexpr const char* kCorePattern = "/proc/sys/kernel/core_pattern";
 constexpr const char* kPipeLimit = "/proc/sys/kernel/core_pipe_limit";
 
-int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
-
 size_t line_count(const std::string& s) {
   size_t n = 0;
   for (char c : s) n += c == '\n';

@@ -22,20 +22,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
-
-std::vector<std::string> lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t nl = s.find('\n', start);
-    out.push_back(s.substr(start, nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
-
 // Three real crashes (SIGSEGV, SIGABRT, SIGFPE) in slots 00, 01, 02.
 class CtlInspect : public ::testing::Test {
  protected:

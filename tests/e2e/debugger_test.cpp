@@ -30,8 +30,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kHoldVariable = "USERCRASH_DEBUGGER_TEST_HOLD_MS";
-constexpr uid_t kNobody = 65534;
-
 std::vector<std::string> as_nobody(std::vector<std::string> argv) {
   std::vector<std::string> prefix = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
   argv.insert(argv.begin(), prefix.begin(), prefix.end());
@@ -213,13 +211,6 @@ int tracer_pid(pid_t pid) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   } while (Clock::now() < deadline);
   return ::testing::AssertionFailure() << "process " << pid << ":" << why;
-}
-
-bool contains_in_order(const std::vector<std::string>& names, const std::vector<std::string>& wanted) {
-  size_t at = 0;
-  for (const auto& n : names)
-    if (at < wanted.size() && n == wanted[at]) ++at;
-  return at == wanted.size();
 }
 
 const json* thread_named(const json& report, const std::string& name) {

@@ -34,13 +34,7 @@ struct Scenario {
 
 void PrintTo(const Scenario& s, std::ostream* os) { *os << s.name; }
 
-const json& crashed_thread(const json& r) { return r["threads"][0]; }
-
-bool has_function(const json& thread, const std::string& name) {
-  for (const auto& f : thread["frames"])
-    if (f["function"].is_string() && f["function"] == name) return true;
-  return false;
-}
+const json& first_thread(const json& r) { return r["threads"][0]; }
 
 class EngineAgainstGdb : public ::testing::TestWithParam<Scenario> {
  protected:
@@ -87,7 +81,7 @@ TEST_P(EngineAgainstGdb, SignalThreadsAndFramesMatchGdb) {
     ASSERT_TRUE(r["signal"]["cause"].is_string()) << r["signal"].dump();
     EXPECT_NE(r["signal"]["cause"].get<std::string>().find(s.cause), std::string::npos) << r["signal"].dump();
   }
-  const json& t = crashed_thread(r);
+  const json& t = first_thread(r);
   EXPECT_TRUE(t["crashed"].get<bool>());
   EXPECT_EQ(t["name"], s.crashed_thread.empty() ? s.exe.substr(0, 15) : s.crashed_thread);
   if (!s.crashed_function.empty()) {
@@ -152,7 +146,7 @@ TEST_F(EngineAgainstGdb, InlinedCallsAreFramesOfTheirOwn) {
   CrashResult result;
   json r = crash({"inline", "crasher_opt", {"inline"}, SIGSEGV, "", "", ""}, server, result);
   ASSERT_FALSE(r.is_null());
-  const json& frames = crashed_thread(r)["frames"];
+  const json& frames = first_thread(r)["frames"];
   ASSERT_GE(frames.size(), 3u);
   EXPECT_EQ(frames[0]["function"], "store_inlined");
   EXPECT_EQ(frames[0]["method"], "inlined");
@@ -171,7 +165,7 @@ TEST_F(EngineAgainstGdb, StackOverflowIsNamedAndCutAtTheFrameLimit) {
   json r = crash({"overflow", "crasher", {"stack-overflow"}, SIGSEGV, "", "", ""}, server, result);
   ASSERT_FALSE(r.is_null());
   EXPECT_NE(r["signal"]["cause"].get<std::string>().find("stack overflow"), std::string::npos);
-  const json& t = crashed_thread(r);
+  const json& t = first_thread(r);
   EXPECT_EQ(t["frames"].size(), 256u);
   for (const auto& f : t["frames"]) EXPECT_EQ(f["function"], "recurse_forever");
   EXPECT_TRUE(t["unwind_stopped"].get<std::string>().find("frame limit") != std::string::npos);
@@ -201,7 +195,7 @@ TEST_F(EngineAgainstGdb, DeletedExecutableIsStillSymbolized) {
       copy);
   ASSERT_FALSE(r.is_null());
   EXPECT_EQ(r["exe"], copy + " (deleted)");
-  const json& t = crashed_thread(r);
+  const json& t = first_thread(r);
   EXPECT_TRUE(has_function(t, "write_through")) << t["frames"].dump(1);
   EXPECT_TRUE(has_function(t, "wait_then_crash")) << t["frames"].dump(1);
   check_against_gdb(r, server, keep);

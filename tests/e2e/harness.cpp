@@ -90,7 +90,21 @@ bool in_ci() {
   return ci && std::string(ci) == "true";
 }
 
-std::string program(const char* name) { return std::string(USERCRASH_BIN_DIR) + "/" + name; }
+// The programs under test: this build's, or another build's when
+// USERCRASH_TEST_PROGRAMS names its bin directory (scripts/test.sh runs the
+// attack and fault suites of the first build again on the sanitizer
+// build's programs).
+std::string program(const char* name) {
+  const char* other = std::getenv("USERCRASH_TEST_PROGRAMS");
+  return std::string(other && *other ? other : USERCRASH_BIN_DIR) + "/" + name;
+}
+
+bool programs_sanitized() {
+  // AddressSanitizer's runtime is linked into every program it instruments:
+  // the server's file names it.
+  static const bool sanitized = read_file(program("usercrash_s")).find("__asan_init") != std::string::npos;
+  return sanitized;
+}
 std::string crasher(const char* name) { return std::string(CRASHER_DIR) + "/" + name; }
 
 std::string read_file(const std::string& path) {
@@ -461,6 +475,33 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   ::close(out[0]);
   ::waitpid(pid, &r.status, 0);
   return r;
+}
+
+int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+bool contains_in_order(const std::vector<std::string>& names, const std::vector<std::string>& wanted) {
+  size_t at = 0;
+  for (const auto& n : names)
+    if (at < wanted.size() && n == wanted[at]) ++at;
+  return at == wanted.size();
+}
+
+bool has_function(const nlohmann::json& thread, const std::string& name) {
+  for (const auto& f : thread["frames"])
+    if (f["function"].is_string() && f["function"] == name) return true;
+  return false;
 }
 
 }  // namespace usercrash::test

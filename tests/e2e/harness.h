@@ -14,14 +14,11 @@
 
 namespace usercrash::test {
 
-// Built with AddressSanitizer (scripts/test.sh's second pass): its shadow
-// memory and quarantine make a process's RSS say nothing about our memory
-// bounds, which the first pass checks.
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kAddressSanitizer = true;
-#else
-inline constexpr bool kAddressSanitizer = false;
-#endif
+// Whether the programs under test (program() below) were built with
+// AddressSanitizer (scripts/test.sh's second pass): its shadow memory and
+// quarantine make a process's RSS say nothing about our memory bounds,
+// which the first pass checks.
+bool programs_sanitized();
 
 // Skips the test (with a reason) when not root; under CI=true, fails instead:
 // the end-to-end tests must run in CI.
@@ -36,7 +33,7 @@ inline constexpr bool kAddressSanitizer = false;
 bool is_root();
 bool in_ci();
 
-std::string program(const char* name);  // build/bin/NAME
+std::string program(const char* name);  // build/bin/NAME, or $USERCRASH_TEST_PROGRAMS/NAME
 std::string crasher(const char* name);  // build/crashers/NAME
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text, mode_t mode = 0644);
@@ -203,5 +200,17 @@ struct RunResult {
   std::string output;
 };
 RunResult run(const std::vector<std::string>& argv, const std::string& input = "");
+// A run's exit code, or -1 when a signal ended it.
+int exit_code(const RunResult& r);
+
+// TEXT's lines, without their newlines.
+std::vector<std::string> lines(const std::string& text);
+// Whether WANTED appear in NAMES in this order, others between them or not.
+bool contains_in_order(const std::vector<std::string>& names, const std::vector<std::string>& wanted);
+// Whether a frame of THREAD (a report's thread) is the function NAME.
+bool has_function(const nlohmann::json& thread, const std::string& name);
+
+// The user tests run unprivileged programs as.
+inline constexpr uid_t kNobody = 65534;
 
 }  // namespace usercrash::test

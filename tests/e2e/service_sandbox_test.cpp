@@ -24,8 +24,6 @@ namespace usercrash::test {
 namespace {
 
 using nlohmann::json;
-constexpr uid_t kNobody = 65534;
-
 std::map<std::string, std::string> status_of(pid_t pid) {
   std::map<std::string, std::string> fields;
   std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));

@@ -11,8 +11,6 @@ namespace usercrash::test {
 
 namespace fs = std::filesystem;
 
-int exit_code(const RunResult& r) { return WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1; }
-
 std::string package_file(const std::string& package) {
   std::string name = package + "_" + USERCRASH_VERSION + "_";
   std::error_code ec;

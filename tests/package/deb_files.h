@@ -10,8 +10,6 @@
 
 namespace usercrash::test {
 
-int exit_code(const RunResult& r);
-
 // USERCRASH_PACKAGE_DIR/PACKAGE_VERSION_ARCH.deb ("usercrash", "usercrash-dbgsym"),
 // or "" when it is not there.
 std::string package_file(const std::string& package);
