@@ -78,27 +78,27 @@ std::optional<std::string> receive_message_with_fds(int fd, std::vector<util::Un
 // kDebugFiles: {"files": [[build-id, where]...], "missing": [[build-id, why]...],
 // "ms": time to symbolize}, the files' fds in their order.
 std::string encode(const FetchedDebugFiles& fetched, std::chrono::milliseconds time) {
-  json files = json::array(), missing = json::array();
+  nlohmann::json files = nlohmann::json::array(), missing = nlohmann::json::array();
   for (const auto& f : fetched.files) files.push_back({f.build_id, f.file.where});
   for (const auto& [id, why] : fetched.missing) missing.push_back({id, why});
-  json j{{"files", files}, {"missing", missing}, {"ms", time.count()}};
-  return kDebugFiles + j.dump(-1, ' ', false, json::error_handler_t::replace);
+  nlohmann::json j{{"files", files}, {"missing", missing}, {"ms", time.count()}};
+  return kDebugFiles + j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // In the child: the debug files the parent fetched, symbolized into `report`.
 void apply_debug_files(engine::Report& report, size_t& own_problems, const std::string& message,
                        std::vector<util::UniqueFd> fds) {
-  json j = json::parse(message.substr(1), nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(message.substr(1), nullptr, false);
   if (!j.is_object()) return;
   std::vector<FetchedDebugFile> files;
   std::vector<std::pair<std::string, std::string>> missing;
   size_t next = 0;
-  for (const auto& f : j.value("files", json::array())) {
+  for (const auto& f : j.value("files", nlohmann::json::array())) {
     if (next == fds.size() || !f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_string()) break;
     files.push_back({f[0].get<std::string>(),
                      engine::DebugFile{std::move(fds[next++]), f[1].get<std::string>(), engine::DebugSource::remote}});
   }
-  for (const auto& m : j.value("missing", json::array()))
+  for (const auto& m : j.value("missing", nlohmann::json::array()))
     if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
       missing.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
   auto deadline = Clock::now() + std::chrono::milliseconds(j.value("ms", int64_t{0}));
