@@ -72,6 +72,11 @@ else
 fi
 
 cd "$tree"
+# gzip, not dpkg-deb's default xz: the dbgsym package is almost all debug
+# sections that dh_strip has already compressed, and xz took 30 s of the
+# package build to make it 0.2% smaller (gzip: 2 s). (Said here, not in
+# debian/rules, where lintian takes a custom compression for a mistake.)
+export DPKG_DEB_COMPRESSOR_TYPE=gzip
 USERCRASH_DEBDIR="$out" DEB_BUILD_PROFILES="$profiles" DEB_BUILD_OPTIONS="nocheck parallel=$jobs" \
     dpkg-buildpackage --build=binary --no-sign --no-pre-clean \
     --buildinfo-file="$out/usercrash_${version}_${arch}.buildinfo" --buildinfo-option=-u"$out" \

@@ -27,10 +27,12 @@ func main() {
 	}
 	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		// As the C crasher does: pid and CLOCK_REALTIME ns, just before the crash.
 		fmt.Printf("ready %d %d\n", os.Getpid(), time.Now().UnixNano())
 		fmt.Println(greet(nobody))
+		// Not deferred: a panic runs deferred calls, and main, woken by
+		// them, could return (exit 0) before the runtime dumps core.
+		wg.Done()
 	}()
 	wg.Wait()
 }
