@@ -392,14 +392,14 @@ TEST_F(SandboxTest, JobWhoseChildCannotEnterItsSandboxLeavesAReportSayingWhy) {
 TEST_F(SandboxTest, JobRecordsTheSandboxInTheReport) {
   test::TempDir dir;
   UniqueFd text(::open((dir / "report").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  UniqueFd json(::open((dir / "report.json").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd json_fd(::open((dir / "report.json").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   test::FakeTarget target;
   target.facts_mut().pid = 42;
   target.facts_mut().comm = "victim";
   engine::CollectOptions options;
   options.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   Sandbox sandbox = prepare();
-  Job run(target, options, {}, {text.get(), json.get()}, Budget{options.deadline}, sandbox);
+  Job run(target, options, {}, {text.get(), json_fd.get()}, Budget{options.deadline}, sandbox);
   run.await_collected();
   JobResult job = run.write();
   ASSERT_TRUE(job.complete) << job.note;
