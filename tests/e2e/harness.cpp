@@ -410,6 +410,18 @@ size_t fd_count(pid_t pid) {
   return n;
 }
 
+std::string fd_list(pid_t pid) {
+  std::string out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code link_ec;
+    auto target = fs::read_symlink(it->path(), link_ec);
+    out += it->path().filename().string() + " -> " + (link_ec ? "?" : target.string()) + "\n";
+  }
+  return out;
+}
+
 long rss_kib(pid_t pid) {
   std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
   for (std::string line; std::getline(in, line);)

@@ -182,6 +182,8 @@ bool clients_running(const std::string& config_path);
 
 // Open fds and resident memory (KiB) of a process, for bounds checks.
 size_t fd_count(pid_t pid);
+// Its open fds, one "N -> target" line each (for a failure's message).
+std::string fd_list(pid_t pid);
 long rss_kib(pid_t pid);
 
 // Starts a program (PATH searched) with stdout and stderr appended to

@@ -155,6 +155,7 @@ TEST_P(Storm, EveryCrashOfAStormIsRecordedWithBoundedServerResources) {
   ServerProcess server(
       dir, {"count=250", "max_queue=256", "keep_per_signature=0", "max_concurrent=" + std::to_string(concurrency)});
   size_t fds_before = fd_count(server.pid());
+  std::string fds_before_list = fd_list(server.pid());
   CorePatternGuard guard(client_pattern(server.config()), 0);
   ::setenv("CRASHER_PARKED", "0", 1);
   auto start = std::chrono::steady_clock::now();
@@ -190,7 +191,9 @@ TEST_P(Storm, EveryCrashOfAStormIsRecordedWithBoundedServerResources) {
   // The last clients are finishing (on a loaded machine, with the sanitizer
   // pass beside this one, that can take seconds): then nothing may remain.
   eventually([&] { return !clients_running(server.config()) && fd_count(server.pid()) <= fds_before; }, 30s);
-  EXPECT_LE(fd_count(server.pid()), fds_before) << "every connection closed after the storm\n" << server.log();
+  EXPECT_LE(fd_count(server.pid()), fds_before) << "every connection closed after the storm; before it:\n"
+                                                << fds_before_list << "after it:\n"
+                                                << fd_list(server.pid()) << server.log();
   EXPECT_FALSE(clients_running(server.config())) << "no client left behind\n" << server.log();
   for (const auto& slot : list_reports(server.directory()))
     EXPECT_TRUE(exists(server.directory() + "/" + slot + ".json")) << slot;
