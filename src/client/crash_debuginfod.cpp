@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -62,22 +63,40 @@ std::unique_ptr<CrashDebuginfod> CrashDebuginfod::from(const config::Config& con
 CrashDebuginfod::CrashDebuginfod(const config::Config& config)
     : urls_(config.debuginfod_urls), budget_(config.crash_debuginfod_timeout), cache_(config.crash_debuginfod_cache) {}
 
+void CrashDebuginfod::failed(ipc::DebuginfodOutcome kind, const std::string& reason) {
+  if (!ipc::is_failure(outcome_.kind)) outcome_ = {kind, reason};
+}
+
 util::Result<engine::DebugFile> CrashDebuginfod::fetch(const std::string& build_id) {
+  using ipc::DebuginfodOutcome;
   if (!client_ && !broken_) {
     if (auto cache = make_private_cache(cache_); !cache) {
       broken_ = "debuginfod cache: " + cache.error().message;
+      failed(DebuginfodOutcome::failed, *broken_);
     } else if (auto why = recently_unanswered(cache->get(), urls_)) {
       broken_ = *why;
+      failed(DebuginfodOutcome::paused, *broken_);
     } else {
       cache_dir_ = std::move(*cache);
       auto client = debuginfod::Client::open({.urls = urls_, .budget = budget_, .cache_path = cache_});
-      if (client) client_ = std::move(*client);
-      else broken_ = client.error().message;
+      if (client) {
+        client_ = std::move(*client);
+      } else {
+        broken_ = client.error().message;
+        failed(DebuginfodOutcome::failed, *broken_);
+      }
     }
   }
   if (broken_) return util::fail(*broken_);
   auto file = client_->fetch(build_id);
-  if (!file && file.error().kind == util::ErrorKind::timed_out) note_unanswered(cache_dir_.get(), urls_);
+  if (file || file.error().errno_value == ENOENT) {
+    if (outcome_.kind == DebuginfodOutcome::not_asked) outcome_.kind = DebuginfodOutcome::answered;
+  } else if (file.error().kind == util::ErrorKind::timed_out) {
+    note_unanswered(cache_dir_.get(), urls_);
+    failed(DebuginfodOutcome::timed_out, file.error().message);
+  } else {
+    failed(DebuginfodOutcome::failed, file.error().message);
+  }
   return file;
 }
 

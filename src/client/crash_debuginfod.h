@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "debuginfod/debuginfod_client.h"
 #include "engine/debug_files.h"
+#include "ipc/protocol.h"
 #include "util/unique_fd.h"
 
 namespace usercrash::client {
@@ -33,8 +34,19 @@ class CrashDebuginfod : public engine::RemoteDebugFiles {
 
   util::Result<engine::DebugFile> fetch(const std::string& build_id) override;
 
+  // What the fetches of this crash came to, for the server to count and
+  // log (ipc::Completed.debuginfod): the first failure and its reason, else
+  // answered once a server answered (a file, or "not there"), else
+  // not_asked.
+  struct Outcome {
+    ipc::DebuginfodOutcome kind = ipc::DebuginfodOutcome::not_asked;
+    std::string reason;
+  };
+  const Outcome& outcome() const { return outcome_; }
+
  private:
   explicit CrashDebuginfod(const config::Config& config);
+  void failed(ipc::DebuginfodOutcome kind, const std::string& reason);
 
   std::string urls_;
   std::chrono::milliseconds budget_;
@@ -42,6 +54,7 @@ class CrashDebuginfod : public engine::RemoteDebugFiles {
   std::unique_ptr<debuginfod::Client> client_;
   util::UniqueFd cache_dir_;
   std::optional<std::string> broken_;  // why there is no client
+  Outcome outcome_;
 };
 
 // Creates `path` (absolute) and its parent when missing, mode 0700, and

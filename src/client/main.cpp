@@ -99,11 +99,11 @@ CommandLine read_command_line(int argc, char** argv) {
 // purpose (`status` is then what to exit with). Asked before anything
 // costly is collected.
 std::unique_ptr<collect::ReportDestination> choose_destination(const config::Config& config, const client::Crash& crash,
-                                                               int& status) {
+                                                               const client::CrashDebuginfod* debuginfod, int& status) {
   const auto& ctx = crash.context();
   std::unique_ptr<client::ServerSlot> slot;
   std::string why;
-  switch (client::ServerSlot::ask(config, crash, slot, why)) {
+  switch (client::ServerSlot::ask(config, crash, debuginfod, slot, why)) {
     case client::ServerSlot::Answer::perform: return slot;
     case client::ServerSlot::Answer::dropped:
       log::warn("pid {} ({}): no report: {}", ctx.pid, util::escape_text(ctx.comm), why);
@@ -146,9 +146,13 @@ int main(int argc, char** argv) {
   }
   const client::ClientContext& ctx = crash->context();
   client::CoreRelay relay(config, *crash);
+  // crash_debuginfod: the debug files the collector lacks, fetched here,
+  // outside its sandbox (collect/late_symbols.h); nothing is loaded or
+  // asked before then. The server is told what came of it.
+  auto debuginfod = client::CrashDebuginfod::from(config);
   // 2. Where the report goes, asked before anything costly is read.
   int status = 0;
-  auto destination = choose_destination(config, *crash, status);
+  auto destination = choose_destination(config, *crash, debuginfod.get(), status);
   if (!destination) {
     relay.finish();
     return status;
@@ -156,9 +160,6 @@ int main(int argc, char** argv) {
   // 3. The report, collected in the isolated job; the rest of the core
   //    passes on once it is collected.
   collect::Plan plan = collect::make_plan(config, started);
-  // crash_debuginfod: the debug files the collector lacks, fetched here,
-  // outside its sandbox (collect/late_symbols.h).
-  auto debuginfod = client::CrashDebuginfod::from(config);
   plan.remote_debug = debuginfod.get();
   auto target = crash->target(config, plan.process);
   if (ctx.time) plan.options.time = *ctx.time;

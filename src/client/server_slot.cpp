@@ -24,8 +24,8 @@ constexpr std::chrono::milliseconds kConnectTimeout{1000};
 
 }  // namespace
 
-ServerSlot::Answer ServerSlot::ask(const config::Config& config, const Crash& crash, std::unique_ptr<ServerSlot>& slot,
-                                   std::string& why) {
+ServerSlot::Answer ServerSlot::ask(const config::Config& config, const Crash& crash, const CrashDebuginfod* debuginfod,
+                                   std::unique_ptr<ServerSlot>& slot, std::string& why) {
   auto sock = ipc::connect_unix(config.socket, SOCK_SEQPACKET, kConnectTimeout);
   if (!sock) {
     why = sock.error().message;
@@ -67,7 +67,8 @@ ServerSlot::Answer ServerSlot::ask(const config::Config& config, const Crash& cr
   }
   std::optional<uid_t> owner;
   if (owner_may_read) owner = crash.uid();
-  slot.reset(new ServerSlot(config, ctx.pid, crash.uid(), std::move(*sock), std::move(message->fds), owner));
+  slot.reset(
+      new ServerSlot(config, ctx.pid, crash.uid(), std::move(*sock), std::move(message->fds), owner, debuginfod));
   return Answer::perform;
 }
 
@@ -76,10 +77,9 @@ collect::ReportFiles ServerSlot::files() const { return {fds_[ipc::kTextFd].get(
 int ServerSlot::core_fd() const { return fds_.size() > ipc::kCoreFd ? fds_[ipc::kCoreFd].get() : -1; }
 
 util::Result<std::string> ServerSlot::deliver(const collect::JobResult& written, const collect::Amend& amend) {
-  auto done = ipc::make_packet<ipc::Completed>();
-  done.status = static_cast<uint32_t>(written.complete ? ipc::CompletionStatus::ok : ipc::CompletionStatus::partial);
-  done.text_bytes = written.text_bytes;
-  done.json_bytes = written.json_bytes;
+  CrashDebuginfod::Outcome fetched = debuginfod_ ? debuginfod_->outcome() : CrashDebuginfod::Outcome{};
+  auto done = ipc::make_completed(written.complete ? ipc::CompletionStatus::ok : ipc::CompletionStatus::partial,
+                                  written.text_bytes, written.json_bytes, fetched.kind, fetched.reason);
   if (auto sent = ipc::send_packet(sock_.get(), done); !sent)
     return publish_unconfirmed("telling it the report is complete: " + sent.error().message, amend);
   bool refused = false;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "client/crash.h"
+#include "client/crash_debuginfod.h"
 #include "client/own_slot.h"
 #include "collect/destination.h"
 #include "config/config.h"
@@ -30,8 +31,10 @@ class ServerSlot : public collect::ReportDestination {
   };
 
   // Asks the server for a slot for `crash`; `why` says why not when not.
-  static Answer ask(const config::Config& config, const Crash& crash, std::unique_ptr<ServerSlot>& slot,
-                    std::string& why);
+  // `debuginfod` (crash_debuginfod; may be null, not owned) says at
+  // completion what its fetches came to, for the server to count.
+  static Answer ask(const config::Config& config, const Crash& crash, const CrashDebuginfod* debuginfod,
+                    std::unique_ptr<ServerSlot>& slot, std::string& why);
 
   collect::ReportFiles files() const override;
   int core_fd() const override;
@@ -39,13 +42,14 @@ class ServerSlot : public collect::ReportDestination {
 
  private:
   ServerSlot(const config::Config& config, pid_t pid, uid_t uid, util::UniqueFd sock, std::vector<util::UniqueFd> fds,
-             std::optional<uid_t> owner)
+             std::optional<uid_t> owner, const CrashDebuginfod* debuginfod)
       : config_(config),
         pid_(pid),
         uid_(uid),
         sock_(std::move(sock)),
         fds_(std::move(fds)),
         owner_(owner),
+        debuginfod_(debuginfod),
         pass_on_(config) {}
 
   // The slot's name once the server says it published the report; `refused`
@@ -61,7 +65,8 @@ class ServerSlot : public collect::ReportDestination {
   util::UniqueFd sock_;
   std::vector<util::UniqueFd> fds_;  // text, json[, core], as ipc::ReportFd numbers them
   std::optional<uid_t> owner_;       // report_access=owner: who may read it
-  PassOnLater pass_on_;              // when we publish it ourselves
+  const CrashDebuginfod* debuginfod_;
+  PassOnLater pass_on_;  // when we publish it ourselves
 };
 
 }  // namespace usercrash::client

@@ -175,7 +175,7 @@ util::Result<engine::DebugFile> Client::fetch(const std::string& build_id) {
     // Only "not there" leaves the server worth asking for the next module.
     if (-rc != ENOENT) d.gave_up = why + " (not asked again)";
     bool timed_out = -rc == ETIME || -rc == ETIMEDOUT || -rc == EINTR;
-    return util::fail(timed_out ? util::ErrorKind::timed_out : util::ErrorKind::failed, why);
+    return util::fail(timed_out ? util::ErrorKind::timed_out : util::ErrorKind::failed, why, -rc);
   }
   engine::DebugFile file{util::UniqueFd(rc), path ? path : "debuginfod", engine::DebugSource::remote};
   std::free(path);

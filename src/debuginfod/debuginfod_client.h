@@ -39,7 +39,8 @@ class Client : public engine::RemoteDebugFiles {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // An error of kind timed_out when the budget ran out first.
+  // An error of kind timed_out when the budget ran out first; errno_value
+  // is what the client said (ENOENT: the servers have no such file).
   util::Result<engine::DebugFile> fetch(const std::string& build_id) override;
 
   struct Impl;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "util/escape.h"
+
 namespace usercrash::ipc {
 namespace {
 
@@ -91,7 +93,14 @@ Result<Completed> decode_completed(std::span<const std::byte> bytes) {
   if (!p) return p;
   if (p->status > static_cast<uint32_t>(CompletionStatus::partial))
     return util::fail(fmt::format("bad completion status {}", p->status));
-  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  if (p->debuginfod > static_cast<uint32_t>(DebuginfodOutcome::paused))
+    return util::fail(fmt::format("bad debuginfod outcome {}", p->debuginfod));
+  if (!has_nul(p->debuginfod_reason)) return util::fail("debuginfod reason is not NUL-terminated");
+  std::string_view reason(p->debuginfod_reason);
+  if (is_failure(static_cast<DebuginfodOutcome>(p->debuginfod)) == reason.empty())
+    return util::fail(reason.empty() ? "debuginfod failure without a reason" : "debuginfod reason without a failure");
+  for (char c : reason)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return util::fail("debuginfod reason has a control byte");
   return p;
 }
 
@@ -135,6 +144,23 @@ DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::s
   p.uid = uid;
   p.flags = flags;
   std::memcpy(p.comm, comm.data(), std::min(comm.size(), sizeof p.comm - 1));
+  return p;
+}
+
+Completed make_completed(CompletionStatus status, uint64_t text_bytes, uint64_t json_bytes,
+                         DebuginfodOutcome debuginfod, std::string_view reason) {
+  auto p = make_packet<Completed>();
+  p.status = static_cast<uint32_t>(status);
+  p.text_bytes = text_bytes;
+  p.json_bytes = json_bytes;
+  p.debuginfod = static_cast<uint32_t>(debuginfod);
+  if (!is_failure(debuginfod)) return p;
+  // Printable, whole UTF-8 characters, never empty: what decode_completed takes.
+  std::string clean;
+  for (char c : util::utf8_prefix(reason, sizeof p.debuginfod_reason - 1))
+    clean += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+  if (clean.empty()) clean = "(no reason given)";
+  std::memcpy(p.debuginfod_reason, clean.data(), clean.size());
   return p;
 }
 

@@ -36,6 +36,10 @@ util::Result<StatusRequest> decode_status_request(std::span<const std::byte> byt
 util::Result<StatusReply> decode_status_reply(std::span<const std::byte> bytes);
 
 DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm, uint32_t flags);
+// A reason longer than the field is cut (on a UTF-8 boundary), a control
+// byte becomes '?'; the reason is left out unless `debuginfod` is a failure.
+Completed make_completed(CompletionStatus status, uint64_t text_bytes, uint64_t json_bytes,
+                         DebuginfodOutcome debuginfod = DebuginfodOutcome::not_asked, std::string_view reason = {});
 Published make_published(std::string_view name);
 
 // The NUL-terminated string in a fixed field (decoders have checked the NUL).

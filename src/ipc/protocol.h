@@ -74,14 +74,32 @@ struct PerformDump {
 // Completed.status
 enum class CompletionStatus : uint32_t { ok = 0, partial = 1 };
 
+// Completed.debuginfod: what the crash path's fetch from debuginfod
+// (crash_debuginfod) came to, said by the client that made it, outside the
+// collector's sandbox, so that the server counts and logs the failures.
+enum class DebuginfodOutcome : uint32_t {
+  not_asked = 0,  // crash_debuginfod off, or no module lacked file:line
+  answered = 1,   // the servers answered (a file, or "not there")
+  failed = 2,     // down, an error, or the cache unusable
+  timed_out = 3,  // crash_debuginfod_timeout passed first
+  paused = 4,     // not asked: the same servers let the timeout pass less than a minute ago
+};
+// Whether the outcome is a failure, which then says why.
+inline constexpr bool is_failure(DebuginfodOutcome o) {
+  return o == DebuginfodOutcome::failed || o == DebuginfodOutcome::timed_out || o == DebuginfodOutcome::paused;
+}
+inline constexpr unsigned kReasonSize = 256;
+
 struct Completed {
   static constexpr PacketType kType = PacketType::completed;
   PacketHeader header;
-  uint32_t status;  // CompletionStatus
-  uint32_t reserved;
+  uint32_t status;      // CompletionStatus
+  uint32_t debuginfod;  // DebuginfodOutcome
   uint64_t text_bytes;
   uint64_t json_bytes;
   uint64_t core_bytes;
+  // Why, for a failure: NUL-terminated, printable, empty otherwise.
+  char debuginfod_reason[kReasonSize];
 };
 
 struct Published {
@@ -142,7 +160,7 @@ concept Packet = std::is_standard_layout_v<P> && std::is_trivially_copyable_v<P>
 static_assert(sizeof(PacketHeader) == 16);
 static_assert(sizeof(DumpRequest) == 104);
 static_assert(sizeof(PerformDump) == 24);
-static_assert(sizeof(Completed) == 48);
+static_assert(sizeof(Completed) == 304);
 static_assert(sizeof(Published) == 80);
 static_assert(sizeof(Rejected) == 24);
 static_assert(sizeof(StatusRequest) == 24);

@@ -114,10 +114,12 @@ std::string render_metrics(const MetricsState& s, const Counters& k, const Metri
   out += fmt::format("usercrash_log_entries_total{{sink=\"journald\"}} {}\n", g.log.journal);
   out += fmt::format("usercrash_log_entries_total{{sink=\"syslog\"}} {}\n", g.log.syslog);
   out += fmt::format("usercrash_log_entries_total{{sink=\"dropped\"}} {}\n", g.log.dropped);
-  family(out, "usercrash_sink_failures_total", "counter", "Failures of the places reports are announced.");
+  family(out, "usercrash_sink_failures_total", "counter",
+         "Failures of the places reports are announced or symbolized from.");
   out += fmt::format("usercrash_sink_failures_total{{sink=\"journald\"}} {}\n", g.log.journal_failures);
   out += fmt::format("usercrash_sink_failures_total{{sink=\"metrics_file\"}} {}\n", s.metrics_write_failures);
   out += fmt::format("usercrash_sink_failures_total{{sink=\"on_report\"}} {}\n", g.hooks_failed + g.hooks_dropped);
+  out += fmt::format("usercrash_sink_failures_total{{sink=\"debuginfod\"}} {}\n", s.debuginfod_failures);
 
   family(out, "usercrash_server_starts_total", "counter", "Times the server started with this metrics file.");
   out += fmt::format("usercrash_server_starts_total {}\n", s.server_starts);

@@ -43,6 +43,7 @@ struct MetricsState {
   uint64_t server_starts = 1;
   int64_t start_time = 0;  // seconds since the epoch
   uint64_t metrics_write_failures = 0;
+  uint64_t debuginfod_failures = 0;  // crashes whose crash_debuginfod fetch failed (DebuginfodFailures)
 
   void record_collection(double seconds);
 };

@@ -299,6 +299,7 @@ void Server::on_readable(Connection& c) {
         finish(c, false, "bad completion packet: " + done.error().message);
         return;
       }
+      note_debuginfod(c, *done);
       finish(c, true, "");
       return;
     }
@@ -425,6 +426,14 @@ void Server::not_kept(Connection& c, const store::CrashFacts& facts, uint64_t to
   packet.reason = static_cast<uint32_t>(ipc::RejectReason::rate_limited);
   (void)ipc::send_packet(c.sock.get(), packet);
   close_connection(c.id);
+}
+
+void Server::note_debuginfod(const Connection& c, const ipc::Completed& done) {
+  auto outcome = static_cast<ipc::DebuginfodOutcome>(done.debuginfod);
+  if (outcome == ipc::DebuginfodOutcome::not_asked) return;  // crash_debuginfod off: nothing to do
+  if (auto line = debuginfod_failures_.note(outcome, ipc::field_string(done.debuginfod_reason), describe(c)))
+    log::write(line->level, line->message);
+  metrics_.debuginfod_failures = debuginfod_failures_.count();
 }
 
 void Server::finish(Connection& c, bool completed, const std::string& reason) {

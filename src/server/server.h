@@ -18,6 +18,7 @@
 #include "ipc/unix_socket.h"
 #include "publish/report_hook.h"
 #include "server/crash_admission.h"
+#include "server/debuginfod_failures.h"
 #include "server/metrics.h"
 #include "store/crash_directory.h"
 #include "store/report_head.h"
@@ -91,6 +92,8 @@ class Server {
   void on_request(Connection& c, const ipc::DumpRequest& request);
   void answer_status(Connection& c, std::span<const std::byte> bytes);
   void start_dump(Connection& c);
+  // What the client's crash_debuginfod fetch came to: counted, said once.
+  void note_debuginfod(const Connection& c, const ipc::Completed& done);
   void finish(Connection& c, bool completed, const std::string& reason);
   // A report its client did not finish: the text so far, marked so, without
   // its JSON; false (the connection closed, counted lost) when there is none.
@@ -127,6 +130,7 @@ class Server {
   std::optional<Clock::time_point> stop_deadline_;
   CrashAdmission admission_;
   publish::ReportHook hook_;
+  DebuginfodFailures debuginfod_failures_;
   MetricsFile metrics_file_;
   MetricsState metrics_;
   Counters counters_;

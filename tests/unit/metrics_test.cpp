@@ -37,6 +37,7 @@ TEST(Metrics, RendersCountersGaugesAndTheHistogram) {
   MetricsGauges g;
   g.queue_depth = 2;
   g.hooks_failed = 1;
+  s.debuginfod_failures = 6;
   g.log.journal = 11;
   std::string text = "\n" + render_metrics(s, k, g);
   EXPECT_TRUE(has_line(text, "usercrash_reports_total{slot=\"new\"} 7")) << text;
@@ -53,6 +54,7 @@ TEST(Metrics, RendersCountersGaugesAndTheHistogram) {
   EXPECT_TRUE(has_line(text, "usercrash_queue_depth 2"));
   EXPECT_TRUE(has_line(text, "usercrash_log_entries_total{sink=\"journald\"} 11"));
   EXPECT_TRUE(has_line(text, "usercrash_sink_failures_total{sink=\"on_report\"} 1"));
+  EXPECT_TRUE(has_line(text, "usercrash_sink_failures_total{sink=\"debuginfod\"} 6"));
   EXPECT_TRUE(has_line(text, "usercrash_server_starts_total 3"));
   // The top ten signatures only, the most crashing first; labels escaped.
   EXPECT_TRUE(has_line(text, "usercrash_signature_crashes_total{signature=\"evil\",exe=\"/opt/a\\\"b\\\\c\\nd\"} 1000"))

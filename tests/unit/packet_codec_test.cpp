@@ -256,9 +256,59 @@ TEST(CompletedCodec, RoundTripAndStatus) {
   check_fails(decode_completed(view(bytes_of(p))), "bad completion status 2");
   p.status = 0xffffffffu;
   check_fails(decode_completed(view(bytes_of(p))), "bad completion status 4294967295");
-  p = good_completed();
-  p.reserved = 0x100;
-  check_fails(decode_completed(view(bytes_of(p))), "reserved field is not zero");
+}
+
+// Issue 11: the client says what its fetch from debuginfod came to, and why
+// it failed; the server logs that reason, so it is checked like the rest.
+TEST(CompletedCodec, DebuginfodOutcomeAndReason) {
+  auto d = decode_completed(view(bytes_of(good_completed())));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->debuginfod, static_cast<uint32_t>(DebuginfodOutcome::not_asked));
+  auto down = make_completed(CompletionStatus::ok, 1, 2, DebuginfodOutcome::failed,
+                             "debuginfod (http://127.0.0.1:9): Connection refused");
+  d = decode_completed(view(bytes_of(down)));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->debuginfod, static_cast<uint32_t>(DebuginfodOutcome::failed));
+  EXPECT_EQ(field_string(d->debuginfod_reason), "debuginfod (http://127.0.0.1:9): Connection refused");
+  EXPECT_EQ(d->text_bytes, 1u);
+  EXPECT_EQ(d->json_bytes, 2u);
+  for (auto o : {DebuginfodOutcome::timed_out, DebuginfodOutcome::paused})
+    EXPECT_TRUE(decode_completed(view(bytes_of(make_completed(CompletionStatus::ok, 0, 0, o, "why")))));
+  // Answered or not asked: no reason travels.
+  auto answered = make_completed(CompletionStatus::ok, 0, 0, DebuginfodOutcome::answered, "ignored");
+  EXPECT_EQ(field_string(answered.debuginfod_reason), "");
+  EXPECT_TRUE(decode_completed(view(bytes_of(answered))));
+  // A failure always says why, cut to the field on a character boundary,
+  // control bytes replaced.
+  EXPECT_EQ(field_string(make_completed(CompletionStatus::ok, 0, 0, DebuginfodOutcome::failed, "").debuginfod_reason),
+            "(no reason given)");
+  std::string long_reason(kReasonSize - 2, 'x');
+  long_reason += "\xc3\xa9";  // é across the last byte
+  auto cut = make_completed(CompletionStatus::ok, 0, 0, DebuginfodOutcome::failed, long_reason);
+  EXPECT_EQ(field_string(cut.debuginfod_reason), std::string(kReasonSize - 2, 'x'));
+  EXPECT_TRUE(decode_completed(view(bytes_of(cut))));
+  auto nl = make_completed(CompletionStatus::ok, 0, 0, DebuginfodOutcome::failed, "a\nb\x1b[31m");
+  EXPECT_EQ(field_string(nl.debuginfod_reason), "a?b?[31m");
+
+  // Malformed.
+  auto p = down;
+  p.debuginfod = 5;
+  check_fails(decode_completed(view(bytes_of(p))), "bad debuginfod outcome 5");
+  p = down;
+  std::memset(p.debuginfod_reason, 'r', sizeof p.debuginfod_reason);
+  check_fails(decode_completed(view(bytes_of(p))), "debuginfod reason is not NUL-terminated");
+  p = down;
+  std::memset(p.debuginfod_reason, 0, sizeof p.debuginfod_reason);
+  check_fails(decode_completed(view(bytes_of(p))), "debuginfod failure without a reason");
+  p = down;
+  p.debuginfod = static_cast<uint32_t>(DebuginfodOutcome::answered);
+  check_fails(decode_completed(view(bytes_of(p))), "debuginfod reason without a failure");
+  p = down;
+  p.debuginfod_reason[3] = '\n';
+  check_fails(decode_completed(view(bytes_of(p))), "debuginfod reason has a control byte");
+  p = down;
+  p.debuginfod_reason[3] = 0x7f;
+  check_fails(decode_completed(view(bytes_of(p))), "debuginfod reason has a control byte");
 }
 
 // --- Published --------------------------------------------------------------
@@ -304,7 +354,8 @@ TEST(MakePacket, HeaderIsFilledAndTheRestZeroed) {
   EXPECT_EQ(p.header.type, static_cast<uint16_t>(PacketType::completed));
   EXPECT_EQ(p.header.size, sizeof(Completed));
   EXPECT_EQ(p.header.reserved, 0u);
-  EXPECT_EQ(p.text_bytes + p.json_bytes + p.core_bytes + p.status + p.reserved, 0u);
+  EXPECT_EQ(p.text_bytes + p.json_bytes + p.core_bytes + p.status + p.debuginfod, 0u);
+  EXPECT_EQ(p.debuginfod_reason[0], '\0');
 }
 
 // Issue 9.8: any peer may ask the server how it stands.
