@@ -3,7 +3,8 @@
 // real debuginfod on 127.0.0.1, then from the cache with the server gone;
 // a down or silent server costs at most crash_debuginfod_timeout and the
 // report says why, and a silent one is not asked again by the next crash;
-// with the key off, no request is made.
+// with the key off, no request is made. The server counts each crash's
+// failure in its metrics and says the reason once.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -50,6 +51,21 @@ bool any_contains(const std::vector<std::string>& lines, const std::string& need
     if (l.find(needle) != std::string::npos) return true;
   return false;
 }
+
+// How many times `text` holds `needle`.
+size_t times_said(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Whether the metrics file comes to hold `line` (it is written at most once
+// a second after a change).
+bool metrics_show(const std::string& path, const std::string& line) {
+  return eventually([&] { return read_file(path).find("\n" + line + "\n") != std::string::npos; }, 10s);
+}
+
+constexpr const char* kDebuginfodFailures = "usercrash_sink_failures_total{sink=\"debuginfod\"}";
 
 // A TCP socket on 127.0.0.1 that listens and never answers; accept() on
 // it tells whether anyone connected.
@@ -125,10 +141,12 @@ TEST_F(CrashDebuginfod, ADownOrSilentServerCostsAtMostTheBudgetAndTheReportSaysW
   StrippedCrasher stripped = strip_crasher(dir);
   SilentServer silent;
   std::string down = fmt::format("http://127.0.0.1:{}", free_port());
+  std::string metrics = dir / "metrics/usercrash.prom";
+  ASSERT_EQ(::mkdir((dir / "metrics").c_str(), 0755), 0);
   {
     // Down: nothing listens on the port; a refused connection.
     ServerProcess server(dir, {"debuginfod_urls=" + down, "crash_debuginfod=yes", "crash_debuginfod_timeout=2s",
-                               "crash_debuginfod_cache=" + dir / "cache-down"});
+                               "crash_debuginfod_cache=" + dir / "cache-down", "metrics_file=" + metrics});
     CorePatternGuard guard(client_pattern(server.config()));
     run_crasher(stripped.exe, {"inline"});
     auto report = wait_for_report(server.directory(), "usercrash_00", 30s);
@@ -138,12 +156,25 @@ TEST_F(CrashDebuginfod, ADownOrSilentServerCostsAtMostTheBudgetAndTheReportSaysW
         << (*report)["problems"].dump();
     EXPECT_TRUE((*report)["threads"][0]["frames"][0]["file"].is_null());
     EXPECT_EQ((*report)["symbolized"]["modules"][0]["build_id"], stripped.build_id);
+    // The server hears of it from the client (the kernel socket's worker
+    // too): each crash counted, the reason said once.
+    guard.set("@@" + (dir / "run/core.sock"));
+    run_crasher(stripped.exe, {"inline"});
+    auto socketed = wait_for_report(server.directory(), "usercrash_01", 30s);
+    ASSERT_TRUE(socketed) << server.log();
+    EXPECT_EQ((*socketed)["source"], "kernel_socket");
+    EXPECT_TRUE(any_contains(problems(*socketed), "debuginfod (" + down + ")")) << (*socketed)["problems"].dump();
+    EXPECT_TRUE(metrics_show(metrics, kDebuginfodFailures + std::string(" 2"))) << read_file(metrics);
+    std::string log = server.log();
+    EXPECT_EQ(times_said(log, "crash_debuginfod: "), 1u) << log;
+    EXPECT_NE(log.find("no debug files: debuginfod (" + down + "): "), std::string::npos) << log;
   }
   // Silent: it accepts connections and never answers. The report waits for
   // it at most the budget (libdebuginfod's own default would be 90 s).
   TempDir second;  // a crash directory of its own
+  std::string silent_metrics = dir / "metrics/silent.prom";
   ServerProcess server(second, {"debuginfod_urls=" + silent.url, "crash_debuginfod=yes", "crash_debuginfod_timeout=2s",
-                                "crash_debuginfod_cache=" + dir / "cache-silent"});
+                                "crash_debuginfod_cache=" + dir / "cache-silent", "metrics_file=" + silent_metrics});
   CorePatternGuard guard(client_pattern(server.config()));
   auto start = Clock::now();
   run_crasher(stripped.exe, {"inline"});
@@ -170,6 +201,12 @@ TEST_F(CrashDebuginfod, ADownOrSilentServerCostsAtMostTheBudgetAndTheReportSaysW
   EXPECT_FALSE(silent.was_asked());
   EXPECT_TRUE(any_contains(problems(*next), "let the timeout pass")) << (*next)["problems"].dump();
   EXPECT_TRUE(any_contains(problems(*next), "not asked for 60 s")) << (*next)["problems"].dump();
+  // Both crashes counted; the timeout said once, the pause after it only
+  // counted (in a storm, one line).
+  EXPECT_TRUE(metrics_show(silent_metrics, kDebuginfodFailures + std::string(" 2"))) << read_file(silent_metrics);
+  std::string log = server.log();
+  EXPECT_EQ(times_said(log, "crash_debuginfod: "), 1u) << log;
+  EXPECT_NE(log.find("gave no debug file within the 2000 ms budget"), std::string::npos) << log;
 }
 
 TEST_F(CrashDebuginfod, OffByDefaultNoRequestIsMade) {
@@ -188,6 +225,7 @@ TEST_F(CrashDebuginfod, OffByDefaultNoRequestIsMade) {
   EXPECT_TRUE((*report)["symbolized"].is_null());
   EXPECT_FALSE(any_contains(problems(*report), "debuginfod"));
   EXPECT_FALSE(exists(dir / "cache"));
+  EXPECT_EQ(server.log().find("crash_debuginfod: "), std::string::npos) << server.log();
 }
 
 }  // namespace
