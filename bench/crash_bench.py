@@ -100,7 +100,9 @@ class Bench:
             raise SystemExit(f"core_pattern too long ({len(pattern)}): {pattern}")
         write(CORE_PATTERN, pattern)
 
-    def start_server(self, name, extra, build=None):
+    def start_server(self, name, extra, build=None, trace_fd=None):
+        """trace_fd: an fd of ours the server writes its phase trace to
+        (USERCRASH_TRACE_FD, bench/crash_profile.py)."""
         if self.server:
             self.server.terminate()
             self.server.wait()
@@ -109,8 +111,10 @@ class Bench:
         conf = os.path.join(d, "c.conf")  # the rss wrapper expects this name
         with open(conf, "w") as f:
             f.write(f"directory={d}/crashes\nsocket={d}/run/s.sock\nkernel_socket={d}/run/k.sock\ncount=100\n{extra}")
+        env = dict(os.environ, USERCRASH_TRACE_FD=str(trace_fd)) if trace_fd is not None else None
         self.server = subprocess.Popen([f"{build or self.build}/bin/usercrash_s", "-c", conf],
-                                       stderr=subprocess.DEVNULL)
+                                       stderr=subprocess.DEVNULL, env=env,
+                                       pass_fds=() if trace_fd is None else (trace_fd,))
         for _ in range(500):
             if os.path.exists(f"{d}/run/s.sock"):
                 break

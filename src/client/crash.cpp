@@ -14,6 +14,7 @@
 #include "ipc/unix_socket.h"
 #include "util/log.h"
 #include "util/path_names.h"
+#include "util/phase_trace.h"
 
 namespace usercrash::client {
 
@@ -33,6 +34,7 @@ util::Result<Crash> Crash::open(ClientContext ctx, const config::Config& config)
   }
   // The core's head: the kernel writes the notes first.
   crash.head_ = engine::read_core_head(ctx.core_fd, collect::core_limits(config));
+  util::trace::mark("core_notes");
   const engine::CoreNotes& notes = crash.head_.notes;
   // Without the kernel's pid (a command line that could not be read), the
   // core's own: checked like any pid that comes without a pidfd.

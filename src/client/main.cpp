@@ -19,6 +19,7 @@
 #include "util/cli.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/phase_trace.h"
 
 namespace {
 
@@ -126,6 +127,8 @@ std::unique_ptr<collect::ReportDestination> choose_destination(const config::Con
 
 int main(int argc, char** argv) {
   auto started = Clock::now();
+  util::trace::init_from_environment();
+  util::trace::mark("main");
   ensure_standard_fds();
   log::init(kProgram);
   // A journald that stopped reading must not hold a crash's helper.
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   auto start = read_command_line(argc, argv);
   if (start.exit) return *start.exit;
   const config::Config& config = start.config;
+  util::trace::mark("config");
 
   // 1. Who crashed, and the head of its core.
   auto crash = client::Crash::open(std::move(start.ctx), config);
@@ -146,6 +150,7 @@ int main(int argc, char** argv) {
   }
   const client::ClientContext& ctx = crash->context();
   client::CoreRelay relay(config, *crash);
+  util::trace::mark("crash_facts");
   // crash_debuginfod: the debug files the collector lacks, fetched here,
   // outside its sandbox (collect/late_symbols.h); nothing is loaded or
   // asked before then. The server is told what came of it.
@@ -153,6 +158,7 @@ int main(int argc, char** argv) {
   // 2. Where the report goes, asked before anything costly is read.
   int status = 0;
   auto destination = choose_destination(config, *crash, debuginfod.get(), status);
+  util::trace::mark("destination");
   if (!destination) {
     relay.finish();
     return status;
@@ -164,6 +170,7 @@ int main(int argc, char** argv) {
   auto target = crash->target(config, plan.process);
   if (ctx.time) plan.options.time = *ctx.time;
   auto done = collect::collect(*target, plan, *destination, [&] { return relay.save(destination->core_fd()); });
+  util::trace::mark("child_ended");
   if (done.delivered)
     log::info("pid {} ({}), signal {}: report {}/{}{}", ctx.pid, util::escape_text(ctx.comm), ctx.signal,
               config.directory, *done.delivered, done.written.complete ? "" : " (partial: " + done.written.note + ")");
@@ -172,5 +179,6 @@ int main(int argc, char** argv) {
   relay.finish();
   // A report we published alone goes to on_report now, last (client/own_slot.h).
   destination.reset();
+  util::trace::mark("exit");
   return done.delivered ? 0 : 1;
 }

@@ -22,6 +22,7 @@
 #include "engine/preopened_target.h"
 #include "ipc/fd_passing.h"
 #include "util/log.h"
+#include "util/phase_trace.h"
 #include "util/spawn.h"
 
 namespace usercrash::collect {
@@ -179,19 +180,22 @@ void enter_isolation(pid_t parent, const Budget& budget) {
 [[noreturn]] void child_main(engine::PreopenedTarget& target, const engine::CollectOptions& options,
                              const report::RenderOptions& render, const ReportFiles& files, int channel, pid_t parent,
                              const Budget& budget, const Sandbox& sandbox, const LateSymbols& late_symbols) {
+  util::trace::mark("child_started");
   enter_isolation(parent, budget);
   // The sandbox is entered here, and only here: everything the child needs
   // is open, and nothing hostile has been parsed yet. The channel and the
   // report files stay writable; the target's fds stay readable.
   std::vector<int> writable = {channel};
-  for (int fd : {files.text_fd, files.json_fd})
+  for (int fd : {files.text_fd, files.json_fd, util::trace::fd()})
     if (fd >= 0) writable.push_back(fd);
   auto confined = sandbox.enter(target.fds(), writable);
   if (!confined) {
     send_message(channel, kNoSandbox + confined.error().message);
     ::_exit(kChildDone);
   }
+  util::trace::mark("sandboxed");
   engine::Report report = engine::build_report(target, options);
+  util::trace::write_totals();
   report.sandbox = *confined;
   size_t own_problems = report.problems.size();
   std::string collected(1, kCollected);
@@ -204,7 +208,9 @@ void enter_isolation(pid_t parent, const Budget& budget) {
       continue;
     }
     apply(report, own_problems, decode(*message));
+    util::trace::mark("render");
     auto written = write_report(report, files, render);
+    util::trace::mark("rendered");
     if (!written) {
       send_message(channel, kWriteFailed + written.error().message);
       continue;
@@ -231,6 +237,7 @@ Job::Job(engine::Target& target, const engine::CollectOptions& options, const re
   // Every module file the engine may read, opened while we may; the
   // child's copies are its only way to them.
   engine::PreopenedTarget opened(target_, options_.max_modules);
+  util::trace::mark("fork");
   pid_t parent = ::getpid();
   child_ = ::fork();
   if (child_ == 0) {

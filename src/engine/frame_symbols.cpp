@@ -9,6 +9,7 @@
 
 #include "engine/demangler.h"
 #include "engine/signal_frame.h"
+#include "util/phase_trace.h"
 
 namespace usercrash::engine {
 namespace {
@@ -56,6 +57,7 @@ Dwarf_Die* unit_at(Dwfl_Module* mod, UnitRanges& r, uint64_t lookup, Dwarf_Addr&
 }  // namespace
 
 void FrameSymbols::add_symbol(Dwfl_Module* mod, uint64_t lookup, Frame& f) {
+  util::trace::Span span(util::trace::Cost::symbols);
   GElf_Off offset = 0;
   GElf_Sym sym;
   const char* name = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr);
@@ -68,6 +70,7 @@ void FrameSymbols::add_symbol(Dwfl_Module* mod, uint64_t lookup, Frame& f) {
 }
 
 void FrameSymbols::add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t lookup, Frame f, std::vector<Frame>& out) {
+  util::trace::Span span(util::trace::Cost::source_lines);
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = unit_at(mod, units, lookup, bias);
   if (Dwfl_Line* line = dwfl_module_getsrc(mod, lookup)) {

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/phase_trace.h"
+
 namespace usercrash::engine {
 
 const MemoryCache::Page& MemoryCache::page(uint64_t base) {
   if (auto it = pages_.find(base); it != pages_.end()) return it->second;
   if (pages_.size() >= max_pages_) pages_.clear();
+  util::trace::Span span(util::trace::Cost::memory_reads);
   Page p;
   p.data = std::make_unique<std::byte[]>(kPageSize);
   p.valid = target_.read_memory(base, std::span(p.data.get(), kPageSize));

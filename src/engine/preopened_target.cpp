@@ -7,10 +7,14 @@
 
 #include <fmt/format.h>
 
+#include "util/phase_trace.h"
+
 namespace usercrash::engine {
 
 PreopenedTarget::PreopenedTarget(Target& inner, size_t max_files) : inner_(inner) {
+  util::trace::mark("preopen");
   const auto& maps = inner_.mappings();
+  util::trace::mark("proc_maps");
   // The files the unwinder may ask for: those with an executable mapping.
   std::vector<const proc::MapEntry*> wanted;
   std::set<FileKey> seen;
@@ -31,10 +35,12 @@ PreopenedTarget::PreopenedTarget(Target& inner, size_t max_files) : inner_(inner
   size_t found = wanted.size();
   if (found > max_files) wanted.resize(max_files);
   for (const auto* m : wanted) files_.emplace(key_of(*m), inner_.open_mapped_file(*m));
+  util::trace::mark("modules_opened");
   // The inner target's facts as they are now: opening may have added
   // problems (why a core's module file was not taken), which the engine's
   // own notes then refer to.
   facts_ = inner_.facts();
+  util::trace::mark("proc_facts");
   problems_seen_ = facts_.problems.size();
   truncated_seen_ = facts_.truncated.size();
   if (found > max_files)

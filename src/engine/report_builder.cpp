@@ -17,6 +17,7 @@
 #include "engine/signature.h"
 #include "engine/unwinder.h"
 #include "util/path_names.h"
+#include "util/phase_trace.h"
 
 namespace usercrash::engine {
 namespace {
@@ -172,6 +173,7 @@ void dump_memory_near_registers(const Registers& regs, const std::vector<proc::M
 
 void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& maps, MemoryCache& memory,
                     std::optional<uint64_t> function_start, Report& report) {
+  util::trace::Span span(util::trace::Cost::disassembly);
   uint64_t pc = regs.pc();
   const Arch& arch = regs.arch();
   const proc::MapEntry* m = find_mapping(maps, pc);
@@ -396,12 +398,16 @@ Report build_report(Target& target, const CollectOptions& options) {
 
   MemoryCache memory(target);
   std::optional<Unwinder> unwinder;
+  util::trace::mark("engine_start");
   if (options.unwind || with_memory) unwinder.emplace(target, memory, unwind_options(options));
+  util::trace::mark("modules_reported");
 
   if (with_memory && unwinder) r.abort_message = read_abort_message(*unwinder, memory, arch(target.arch()));
   r.signal = signal_report(target, f, memory, r);
 
+  util::trace::mark("unwind");
   add_threads(threads, f, options, unwinder ? &*unwinder : nullptr, r);
+  util::trace::mark("threads_unwound");
   add_threads_without_registers(threads, f, options.max_threads, r);
 
   if (with_memory && unwinder && r.signal && !r.threads.empty())
@@ -413,6 +419,7 @@ Report build_report(Target& target, const CollectOptions& options) {
     dump_memory_near_registers(regs, r.maps, memory, r);
     disassemble_pc(regs, r.maps, memory, crashed_function_start(r, regs), r);
   }
+  util::trace::mark("memory_and_code");
   for (size_t i = problems_known; i < target.facts().problems.size(); ++i)
     r.problems.push_back(target.facts().problems[i]);
   r.exe_build_id = exe_build_id(r, unwinder ? &*unwinder : nullptr);
@@ -420,6 +427,7 @@ Report build_report(Target& target, const CollectOptions& options) {
   if (unwinder)
     for (const auto& p : unwinder->problems()) r.problems.push_back(p);
   r.collection_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  util::trace::mark("report_built");
   return r;
 }
 

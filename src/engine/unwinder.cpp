@@ -23,6 +23,7 @@
 #include "engine/frame_symbols.h"
 #include "engine/signal_frame.h"
 #include "util/path_names.h"
+#include "util/phase_trace.h"
 
 namespace usercrash::engine {
 namespace {
@@ -174,6 +175,7 @@ struct Unwinder::Impl {
 };
 
 int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** file_name, Elf** elfp) {
+  util::trace::Span span(util::trace::Cost::module_elf);
   auto* m = static_cast<Module*>(*userdata);
   if (!m) return -1;
   if (m->vdso) {
@@ -205,6 +207,7 @@ int Unwinder::Impl::find_elf(Dwfl_Module*, void** userdata, const char*, Dwarf_A
 // and a library a root crash handler has no use for.)
 int Unwinder::Impl::find_debuginfo(Dwfl_Module* mod, void** userdata, const char*, Dwarf_Addr, const char*, const char*,
                                    GElf_Word, char** debuginfo_file_name) {
+  util::trace::Span span(util::trace::Cost::module_elf);
   auto* m = static_cast<Module*>(*userdata);
   if (!m || m->owner->options.debuginfo_path.empty()) return -1;
   const unsigned char* bits = nullptr;
@@ -406,6 +409,7 @@ bool Unwinder::Impl::in_code(uint64_t address) const {
 
 FrameMethod Unwinder::Impl::method_for_caller(uint64_t callee_pc, bool callee_call_site) {
   uint64_t lookup = callee_call_site && callee_pc > 0 ? callee_pc - 1 : callee_pc;
+  util::trace::Span span(util::trace::Cost::cfi);
   Dwfl_Module* mod = module_at(lookup);
   if (!mod) return FrameMethod::frame_pointer;
   // libdwfl tries .eh_frame, then .debug_frame (all Go has), then the
@@ -566,7 +570,10 @@ Backtrace Unwinder::backtrace(const ThreadRegisters& thread) {
     for (int resumes = 0;; ++resumes) {
       d.unwinding = &regs;
       walk.start = &regs;
-      rc = dwfl_getthread_frames(d.dwfl, thread.tid > 0 ? thread.tid : 1, on_frame, &walk);
+      {
+        util::trace::Span span(util::trace::Cost::frame_step);
+        rc = dwfl_getthread_frames(d.dwfl, thread.tid > 0 ? thread.tid : 1, on_frame, &walk);
+      }
       d.unwinding = nullptr;
       if (resumes == 0 && bad_pc && walk.pcs.size() > before) walk.pcs[before].second = false;  // a return address
       if (!walk.resume) break;

@@ -17,6 +17,7 @@
 #include "util/cli.h"
 #include "util/escape.h"
 #include "util/log.h"
+#include "util/phase_trace.h"
 
 namespace {
 
@@ -135,6 +136,7 @@ usercrash::server::WorkerSpec worker_spec(const CommandLine& cl, const usercrash
 
 int main(int argc, char** argv) {
   using namespace usercrash;
+  util::trace::init_from_environment();
   util::log::init(kProgram);
   CommandLine cl;
   if (auto status = parse_command_line(argc, argv, cl)) return *status;

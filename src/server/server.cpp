@@ -23,6 +23,7 @@
 #include "util/escape.h"
 #include "util/file_io.h"
 #include "util/log.h"
+#include "util/phase_trace.h"
 #include "util/spawn.h"
 
 namespace usercrash::server {
@@ -299,6 +300,7 @@ void Server::on_readable(Connection& c) {
         finish(c, false, "bad completion packet: " + done.error().message);
         return;
       }
+      util::trace::mark("srv_completed");
       note_debuginfod(c, *done);
       finish(c, true, "");
       return;
@@ -340,6 +342,7 @@ void Server::answer_status(Connection& c, std::span<const std::byte> bytes) {
 }
 
 void Server::on_request(Connection& c, const ipc::DumpRequest& request) {
+  util::trace::mark("srv_request");
   c.request = request;
   c.deadline.reset();
   auto reject = [&](ipc::RejectReason reason) {
@@ -387,6 +390,7 @@ void Server::start_dump(Connection& c) {
     close_connection(c.id);
     return;
   }
+  util::trace::mark("srv_slot_sent");
   c.pending = std::move(*pending);
   c.state = State::dumping;
   c.dump_started = Clock::now();
@@ -485,6 +489,7 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
     not_kept(c, facts, published->group_count, "rate_limit");
     return;
   }
+  util::trace::mark("srv_published");
   admission_.stored(facts.group, !published->replaced_group_newest, now);
   if (!completed) {
     ++counters_.partial;
@@ -494,6 +499,7 @@ void Server::finish(Connection& c, bool completed, const std::string& reason) {
   if (completed) {
     ++counters_.completed;
     (void)ipc::send_packet(c.sock.get(), ipc::make_published(published->name));
+    util::trace::mark("srv_answered");
   }
   close_connection(c.id);
 }
