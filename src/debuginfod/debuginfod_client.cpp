@@ -1,6 +1,5 @@
 #include "debuginfod/debuginfod_client.h"
 
-#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "util/escape.h"
+#include "util/shared_library.h"
 
 namespace usercrash::debuginfod {
 
@@ -35,27 +35,17 @@ struct Library {
   std::string error;  // why it could not be loaded
 };
 
-template <typename F>
-void bind(void* handle, const char* name, F& into, std::string& error) {
-  into = reinterpret_cast<F>(::dlsym(handle, name));
-  if (!into && error.empty()) error = fmt::format("libdebuginfod has no {}", name);
-}
-
 const Library& library() {
   static const Library lib = [] {
     Library l;
-    void* handle = ::dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const char* why = ::dlerror();
-      l.error = why ? why : "libdebuginfod.so.1 could not be loaded";
-      return l;
-    }
-    bind(handle, "debuginfod_begin", l.begin, l.error);
-    bind(handle, "debuginfod_end", l.end, l.error);
-    bind(handle, "debuginfod_set_user_data", l.set_user_data, l.error);
-    bind(handle, "debuginfod_get_user_data", l.get_user_data, l.error);
-    bind(handle, "debuginfod_set_progressfn", l.set_progressfn, l.error);
-    bind(handle, "debuginfod_find_debuginfo", l.find_debuginfo, l.error);
+    auto so = util::SharedLibrary::open("libdebuginfod.so.1");
+    so.bind("debuginfod_begin", l.begin);
+    so.bind("debuginfod_end", l.end);
+    so.bind("debuginfod_set_user_data", l.set_user_data);
+    so.bind("debuginfod_get_user_data", l.get_user_data);
+    so.bind("debuginfod_set_progressfn", l.set_progressfn);
+    so.bind("debuginfod_find_debuginfo", l.find_debuginfo);
+    l.error = so.error();
     return l;
   }();
   return lib;

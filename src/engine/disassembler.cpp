@@ -4,8 +4,39 @@
 
 #include <memory>
 
+#include "util/shared_library.h"
+
 namespace usercrash::engine {
 namespace {
+
+// libcapstone, loaded on first use: its tables of pointers are about 77,000
+// relocations, some 2 ms of every usercrash_c's start-up when linked, and
+// only the collector child disassembles (one crash's "Code around").
+struct Library {
+  decltype(&cs_open) open = nullptr;
+  decltype(&cs_option) option = nullptr;
+  decltype(&cs_close) close = nullptr;
+  decltype(&cs_malloc) malloc = nullptr;
+  decltype(&cs_free) free = nullptr;
+  decltype(&cs_disasm_iter) disasm_iter = nullptr;
+  std::string error;  // why it could not be loaded
+};
+
+const Library& library() {
+  static const Library lib = [] {
+    Library l;
+    auto so = util::SharedLibrary::open("libcapstone.so.4");
+    so.bind("cs_open", l.open);
+    so.bind("cs_option", l.option);
+    so.bind("cs_close", l.close);
+    so.bind("cs_malloc", l.malloc);
+    so.bind("cs_free", l.free);
+    so.bind("cs_disasm_iter", l.disasm_iter);
+    l.error = so.error();
+    return l;
+  }();
+  return lib;
+}
 
 // Capstone's name for each architecture, and the syntax gdb prints it in.
 struct Mode {
@@ -25,15 +56,17 @@ Mode mode_of(ArchId id) {
 }
 
 struct Capstone {
+  const Library& cs = library();
   csh handle = 0;
   bool ok = false;
   explicit Capstone(ArchId id) {
+    if (!cs.error.empty()) return;
     Mode m = mode_of(id);
-    ok = cs_open(m.arch, m.mode, &handle) == CS_ERR_OK;
-    if (ok && m.att) cs_option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+    ok = cs.open(m.arch, m.mode, &handle) == CS_ERR_OK;
+    if (ok && m.att) cs.option(handle, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
   }
   ~Capstone() {
-    if (ok) cs_close(&handle);
+    if (ok) cs.close(&handle);
   }
 };
 
@@ -46,11 +79,11 @@ std::vector<Instruction> decode_from(Capstone& cs, std::span<const uint8_t> code
   const uint8_t* p = code.data() + offset;
   size_t size = code.size() - offset;
   uint64_t address = start;
-  cs_insn* insn = cs_malloc(cs.handle);
+  cs_insn* insn = cs.cs.malloc(cs.handle);
   if (!insn) return out;
   bool landed = false;
   size_t after_count = 0;
-  while (size > 0 && cs_disasm_iter(cs.handle, &p, &size, &address, insn)) {
+  while (size > 0 && cs.cs.disasm_iter(cs.handle, &p, &size, &address, insn)) {
     if (insn->address > pc && !landed) break;
     Instruction i;
     i.address = insn->address;
@@ -68,12 +101,18 @@ std::vector<Instruction> decode_from(Capstone& cs, std::span<const uint8_t> code
     }
     out.push_back(std::move(i));
   }
-  cs_free(insn, 1);
+  cs.cs.free(insn, 1);
   if (!landed) out.clear();
   return out;
 }
 
 }  // namespace
+
+std::optional<std::string> load_disassembler() {
+  const Library& lib = library();
+  if (lib.error.empty()) return std::nullopt;
+  return lib.error;
+}
 
 std::vector<Instruction> disassemble_around(ArchId arch, std::span<const uint8_t> code, uint64_t code_address,
                                             uint64_t pc, std::optional<uint64_t> function_start, size_t before,

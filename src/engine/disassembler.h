@@ -6,12 +6,18 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/arch.h"
 #include "engine/report.h"
 
 namespace usercrash::engine {
+
+// Loads capstone (dlopen) if it is not yet: call it before a sandbox that
+// forbids mapping code (the collector child's), and from any thread.
+// Returns why it cannot be loaded (then nothing is disassembled).
+std::optional<std::string> load_disassembler();
 
 // Decodes `code` (which starts at `code_address` and contains `pc`) and
 // returns up to `before` instructions ending just before `pc`, the one at

@@ -191,6 +191,10 @@ void disassemble_pc(const Registers& regs, const std::vector<proc::MapEntry>& ma
     report.problems.push_back(fmt::format("code around {}: 0x{:x} could not be read", arch.pc_name(), pc));
     return;
   }
+  if (auto why = load_disassembler()) {
+    report.problems.push_back(fmt::format("code around {}: no disassembler: {}", arch.pc_name(), *why));
+    return;
+  }
   report.disassembly = disassemble_around(arch.id, code, start, pc, function_start);
   if (report.disassembly.empty())
     report.problems.push_back(fmt::format("code around {}: could not be decoded", arch.pc_name()));

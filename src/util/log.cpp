@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <syslog.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -16,6 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include "util/journal_socket.h"
 
 namespace usercrash::util::log {
 namespace {
@@ -121,9 +121,7 @@ int to_journal(const State& s, const Entry& e) {
   lines.push_back("PRIORITY=" + std::to_string(priority(e.level)));
   lines.push_back(std::string("SYSLOG_IDENTIFIER=") + s.ident);
   for (const auto& f : e.fields) lines.push_back(f.name + "=" + f.value);
-  std::vector<iovec> iov;
-  for (auto& l : lines) iov.push_back({l.data(), l.size()});
-  return sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  return journal::send(lines, kJournalSocket);
 }
 
 const char* route_name(Route r) {

@@ -1,5 +1,5 @@
 // The one log sink of every program: journald when it runs (structured
-// entries through sd_journal_send), else syslog, else stderr; never
+// entries in its native protocol, util/journal_socket.h), else syslog, else stderr; never
 // /dev/console. Interactive tools write to stderr only. A daemon whose
 // stderr is a file or a pipe (run by hand, or by the tests) also gets a
 // copy of each line there, unless that stderr is journald's own stream.

@@ -98,8 +98,8 @@ TEST_F(Package, HoldsEveryFileAndItsControlData) {
   EXPECT_NE(fields.output.find(std::string("Version: ") + USERCRASH_VERSION + "\n"), std::string::npos)
       << fields.output;
   EXPECT_NE(fields.output.find("Architecture: amd64\n"), std::string::npos) << fields.output;
-  // Computed by dpkg-shlibdeps from what the programs link, and
-  // systemd-sysusers for the postinst.
+  // Computed by dpkg-shlibdeps from what the programs link, the libraries
+  // they dlopen (debian/control), and systemd-sysusers for the postinst.
   for (const char* dependency : {"libdw1", "libelf1", "libcapstone", "libzstd1", "libsystemd0", "libc6",
                                  "systemd | systemd-standalone-sysusers | systemd-sysusers"}) {
     EXPECT_NE(fields.output.find(dependency), std::string::npos) << dependency << " not in\n" << fields.output;
