@@ -153,28 +153,35 @@ class Bench:
         name, args, parked, *crasher = scenario
         build = build or self.build
         self.count = getattr(self, "count", 0) + 1
+        # Each crash is timed by its own slot: with crash groups on (the
+        # default keep_per_signature=3), the fifth crash of one program
+        # would replace the fourth's slot instead.
+        if "keep_per_signature" not in extra:
+            extra += "keep_per_signature=0\n"
         d, conf = self.start_server(f"u{self.count}", ("debuginfo_path=/var/empty\n" if hide else "") + extra, build)
         client = f"{build}/bin/usercrash_c"
         if rss:
-            pattern = f"|{self.build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
+            pattern = f"|{build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
         else:
             pattern = f"|{client} -c {conf} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
         self.set_pattern(pattern)
-        times = []
-        runs = 1 if rss else self.runs
-        for i in range(runs):
+        times, peaks, cpus = [], [], []
+        for i in range(self.runs):
+            for f in ("rss", "cpu"):
+                if os.path.exists(f"{d}/{f}"):
+                    os.unlink(f"{d}/{f}")
             pid, t0 = self.crash(args, parked, *crasher)
             # The text report is linked into its slot last: the report is done.
             done = self.wait_file(f"{d}/crashes/usercrash_{i:02}", self.timeout)
             times.append(None if done is None else (done - t0) / 1e6)
             self.reap()
+            if rss and self.wait_file(f"{d}/rss", 5):
+                peaks.append(int(read(f"{d}/rss")))
+                cpus.append(int(read(f"{d}/cpu")) / 1000)
         self.reap()
         if rss:
-            for _ in range(500):
-                if os.path.exists(f"{d}/rss"):
-                    return int(read(f"{d}/rss"))
-                time.sleep(0.01)
-            return None
+            # Peak RSS (KiB) and CPU (ms) of usercrash_c and its collector child, medians.
+            return median(peaks), median(cpus)
         return times
 
     def peer(self, kind, scenario, hide):
@@ -341,7 +348,10 @@ def main():
             else:
                 row["usercrash"] = median(bench.usercrash(scenario, False))
             row["usercrash, libc dbg hidden"] = median(bench.usercrash(scenario, True))
-            row["client peak RSS KiB"] = bench.usercrash(scenario, False, rss=True)
+            row["client peak RSS KiB"], row["client+collector CPU ms"] = bench.usercrash(scenario, False, rss=True)
+            if opts.baseline:
+                row["client+collector CPU ms, baseline build"] = bench.usercrash(
+                    scenario, False, rss=True, build=os.path.abspath(opts.baseline))[1]
             if not opts.no_peers:
                 for kind in ("seed", "eu-stack"):
                     for hide in (False, True):
@@ -363,6 +373,8 @@ def main():
                 print(f"   {k:38} (no result)")
             elif k == "client peak RSS KiB":
                 print(f"   {k:38} {v:>10}")
+            elif "CPU" in k:
+                print(f"   {k:38} {v:10.1f} ms")
             else:
                 ratio = f"{v / base:8.2f}x" if base else ""
                 print(f"   {k:38} {v:10.1f} ms {ratio}")
@@ -372,6 +384,9 @@ def main():
             mine, theirs = row["usercrash"], row["usercrash, baseline build"]
             if mine and theirs:
                 print(f"   {row['scenario']:38} {mine / theirs:8.2f}x  ({mine - theirs:+.1f} ms)")
+            mine, theirs = row["client+collector CPU ms"], row["client+collector CPU ms, baseline build"]
+            if mine and theirs:
+                print(f"   {row['scenario'] + ', CPU':38} {mine / theirs:8.2f}x  ({mine - theirs:+.1f} ms)")
     heap = next((r for r in rows if r["scenario"] == "1 GiB heap"), None)
     small = next((r for r in rows if r["scenario"] == "1 thread"), None)
     if heap and small and heap["usercrash"] and small["usercrash"]:

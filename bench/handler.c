@@ -5,8 +5,9 @@
  *                                    command set on it
  *   handler eu-stack DIR HIDE %P %E  save the core, then `eu-stack -s --core`
  *   handler rss DIR ARGS...          run ../bin/usercrash_c -c DIR/c.conf ARGS and
- *                                    write its peak RSS (KiB, children included)
- *                                    to DIR/rss
+ *                                    write its CPU time (user + system, us) to
+ *                                    DIR/cpu, then its peak RSS (KiB) to DIR/rss,
+ *                                    children (the collector) included
  * HIDE is 1 to hide libc's separate debug info from the peer. The result goes
  * to DIR/report.PID.tmp, renamed to DIR/done.PID when complete.
  * Benchmark code only: the product never runs gdb or a shell.
@@ -82,7 +83,7 @@ static const char* seed_commands[] = {
 
 int main(int argc, char** argv) {
   if (argc >= 4 && !strcmp(argv[1], "rss")) {
-    char self[512], client[600], conf[600], out[600];
+    char self[512], client[600], conf[600], out[600], cpu[600];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return 1;
     self[n] = 0;
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
     snprintf(client, sizeof client, "%s/../bin/usercrash_c", self);
     snprintf(conf, sizeof conf, "%s/c.conf", argv[2]);
     snprintf(out, sizeof out, "%s/rss", argv[2]);
+    snprintf(cpu, sizeof cpu, "%s/cpu", argv[2]);
     char* args[64];
     int k = 0;
     args[k++] = client;
@@ -105,6 +107,13 @@ int main(int argc, char** argv) {
     int status;
     struct rusage usage;
     wait4(child, &status, 0, &usage);
+    FILE* c = fopen(cpu, "w");
+    if (c) {
+      fprintf(c, "%ld\n",
+              (long)((usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000000L + usage.ru_utime.tv_usec +
+                     usage.ru_stime.tv_usec));
+      fclose(c);
+    }
     FILE* f = fopen(out, "w");
     if (f) {
       fprintf(f, "%ld\n", usage.ru_maxrss);
