@@ -77,6 +77,11 @@ util::Result<std::vector<sock_filter>> engine_syscall_filter() {
     if (auto r = check(seccomp_rule_add(c, SCMP_ACT_KILL_PROCESS, nr, 0), "kill"); !r)
       return std::unexpected(r.error());
 
+  // One argument's comparison, every field given (libseccomp's SCMP_An
+  // macros leave datum_b to a designated initializer's default).
+  auto arg = [](unsigned index, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+    return scmp_arg_cmp{index, op, a, b};
+  };
   struct Rule {
     int nr;
     scmp_arg_cmp cmp;
@@ -85,24 +90,24 @@ util::Result<std::vector<sock_filter>> engine_syscall_filter() {
   const Rule rules[] = {
       // Debug files, read-only: no write access, no creating, truncating or
       // appending. (Landlock limits where; see sandbox.cpp.)
-      {SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0), "openat"},
+      {SCMP_SYS(openat), arg(2, SCMP_CMP_MASKED_EQ, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0), "openat"},
       // Memory that never becomes code: a parser taken over cannot map a payload.
-      {SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0), "mmap"},
-      {SCMP_SYS(mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0), "mprotect"},
+      {SCMP_SYS(mmap), arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0), "mmap"},
+      {SCMP_SYS(mprotect), arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0), "mprotect"},
       // fcntl only to read and set fd flags and to duplicate (the module
       // files are handed out as duplicates); not F_SETOWN, F_SETSIG, leases.
-      {SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_GETFD), "fcntl"},
-      {SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_SETFD), "fcntl"},
-      {SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_GETFL), "fcntl"},
-      {SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_DUPFD), "fcntl"},
-      {SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_DUPFD_CLOEXEC), "fcntl"},
+      {SCMP_SYS(fcntl), arg(1, SCMP_CMP_EQ, F_GETFD), "fcntl"},
+      {SCMP_SYS(fcntl), arg(1, SCMP_CMP_EQ, F_SETFD), "fcntl"},
+      {SCMP_SYS(fcntl), arg(1, SCMP_CMP_EQ, F_GETFL), "fcntl"},
+      {SCMP_SYS(fcntl), arg(1, SCMP_CMP_EQ, F_DUPFD), "fcntl"},
+      {SCMP_SYS(fcntl), arg(1, SCMP_CMP_EQ, F_DUPFD_CLOEXEC), "fcntl"},
       // The channel to the parent (collect/job.cpp): send() and recv() on the
       // connected socket it holds, never to or from an address.
-      {SCMP_SYS(sendto), SCMP_A4(SCMP_CMP_EQ, 0), "sendto"},
-      {SCMP_SYS(recvfrom), SCMP_A4(SCMP_CMP_EQ, 0), "recvfrom"},
+      {SCMP_SYS(sendto), arg(4, SCMP_CMP_EQ, 0), "sendto"},
+      {SCMP_SYS(recvfrom), arg(4, SCMP_CMP_EQ, 0), "recvfrom"},
       // ... and the debug files the parent fetched from debuginfod
       // (collect/late_symbols.h), which come over that channel as fds.
-      {SCMP_SYS(recvmsg), SCMP_A2(SCMP_CMP_EQ, MSG_CMSG_CLOEXEC), "recvmsg"},
+      {SCMP_SYS(recvmsg), arg(2, SCMP_CMP_EQ, MSG_CMSG_CLOEXEC), "recvmsg"},
   };
   for (const auto& rule : rules) {
     if (kSanitizerBuild && rule.nr == SCMP_SYS(openat)) continue;  // allowed whole above

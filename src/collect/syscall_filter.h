@@ -21,8 +21,10 @@
 namespace usercrash::collect {
 
 // The sanitizer build: its runtime reports on stderr and needs a few more
-// calls (README.md, "Security").
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+// calls (README.md, "Security"). USERCRASH_SANITIZED is the build's own mark
+// (CMakeLists.txt, USERCRASH_SANITIZE): clang, unlike GCC, defines no
+// __SANITIZE_ADDRESS__ of its own.
+#if defined(USERCRASH_SANITIZED)
 inline constexpr bool kSanitizerBuild = true;
 #else
 inline constexpr bool kSanitizerBuild = false;

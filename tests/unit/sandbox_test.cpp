@@ -229,7 +229,7 @@ TEST_F(SandboxTest, ForbiddenCallsFailWithEperm) {
                                                                                            << result.said;
     // A sanitizer build's filter lets every openat through (the runtime opens
     // files of its own): Landlock refuses the writes then, with EACCES.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(USERCRASH_SANITIZED)
   constexpr int kOpenRefused = EACCES;
 #else
   constexpr int kOpenRefused = EPERM;
