@@ -1,10 +1,12 @@
 #!/bin/sh
 # The Debian packages, built by dpkg-buildpackage with debian/rules.
 #
-#   scripts/build_deb.sh tree BUILD_DIR
+#   scripts/build_deb.sh tree BUILD_DIR [CMAKE_OPTION]...
 #       configure and build BUILD_DIR as debian/rules does (dpkg-buildflags'
 #       hardening, prefix /usr), tests included: scripts/test.sh's build, so
-#       the suite runs the binaries the package ships
+#       the suite runs the binaries the package ships. The options are
+#       CMake's, after debian/rules' own (scripts/test.sh leaves out the
+#       unit tests and the fuzzers, which its sanitizer build makes)
 #   scripts/build_deb.sh package BUILD_DIR
 #       usercrash_VERSION_ARCH.deb and usercrash-dbgsym_VERSION_ARCH.deb
 #       (with .buildinfo and .changes) into BUILD_DIR/deb, and the source
@@ -13,8 +15,8 @@
 #       directory (a developer's) gets a clean copy of the source built under
 #       BUILD_DIR/deb/src, without the tests, as from a fresh clone.
 set -eu
-usage() { echo "usage: $0 tree|package BUILD_DIR" >&2; exit 2; }
-[ $# -eq 2 ] || usage
+usage() { echo "usage: $0 tree BUILD_DIR [CMAKE_OPTION]... | package BUILD_DIR" >&2; exit 2; }
+[ $# -ge 2 ] || usage
 mode=$1
 src=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$2"
@@ -24,13 +26,15 @@ export USERCRASH_BUILDDIR="$build"
 
 case $mode in
 tree)
+    shift 2
+    export USERCRASH_CMAKE_OPTIONS="$*"
     cd "$src"
     # dh skips a build it has a stamp for; the sources may have changed since.
     rm -f debian/debhelper-build-stamp
     DEB_BUILD_OPTIONS="nocheck parallel=$jobs" ./debian/rules build
     exit 0
     ;;
-package) ;;
+package) [ $# -eq 2 ] || usage ;;
 *) usage ;;
 esac
 

@@ -1,105 +1,25 @@
 // The isolated job (collect/job.h): the report built in a child, written
 // with the late facts the caller learns, and a report that says why when the
-// child crashes, runs out of time or runs out of memory.
+// child crashes or runs out of time. (Its memory budget:
+// job_budget_test.cpp.)
 #include "collect/job.h"
 
-#include <signal.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include "unit/fake_target.h"
-#include "util/file_io.h"
+#include "unit/job_child_target.h"
 
 // The sanitizer build: these tests make the collector child crash and run
 // out of memory on purpose, and judge how it ended. AddressSanitizer would
 // catch the signal and the failed allocation itself and exit its own way, so
 // in this binary it leaves both to the program, as the product sees them.
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(USERCRASH_SANITIZED)
 extern "C" const char* __asan_default_options() { return "handle_segv=0:allocator_may_return_null=1"; }
 #endif
 
 namespace usercrash::collect {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using engine::Reg;
-using nlohmann::json;
-
-// What a target does in the job's child (never in the test's own process).
-enum class InChild { behave, crash, hang, hog_memory, use_memory };
-
-class ChildTarget : public test::FakeTarget {
- public:
-  explicit ChildTarget(InChild mode) : mode_(mode), parent_(::getpid()) {
-    facts_mut().pid = 4242;
-    facts_mut().comm = "fake";
-    map(0x400000, 0x1000, "r-xp");
-    add_thread(4242).set(Reg::rip, 0x400010);
-    set_signal({SIGSEGV, 0, SEGV_MAPERR, 0x10, 0, 0});
-  }
-  size_t read_memory(uint64_t address, std::span<std::byte> out) override {
-    if (::getpid() != parent_) misbehave();
-    return FakeTarget::read_memory(address, out);
-  }
-
- private:
-  void misbehave() {
-    switch (mode_) {
-      case InChild::behave: return;
-      // The sandbox's filter refuses to send signals and to sleep: a trap
-      // and a spin, as a parser gone wrong would do.
-      case InChild::crash: __builtin_trap();
-      case InChild::hang:
-        for (volatile bool forever = true; forever;) {
-        }
-        return;
-      case InChild::hog_memory: {
-        hog_ = new char[512ULL << 20];
-        std::memset(hog_, 1, 512ULL << 20);
-        return;
-      }
-      case InChild::use_memory: {  // within a 256 MiB budget, past 64 MiB
-        hog_ = new char[192ULL << 20];
-        std::memset(hog_, 1, 192ULL << 20);
-        return;
-      }
-    }
-  }
-  InChild mode_;
-  pid_t parent_;
-  char* volatile hog_ = nullptr;
-};
-
-struct Files {
-  util::UniqueFd text{::memfd_create("text", MFD_CLOEXEC)};
-  util::UniqueFd json{::memfd_create("json", MFD_CLOEXEC)};
-  ReportFiles get() const { return {text.get(), json.get()}; }
-  static std::string read(int fd) {
-    ::lseek(fd, 0, SEEK_SET);
-    return util::read_all(fd, 1 << 24).value_or("");
-  }
-  std::string read_text() const { return read(text.get()); }
-  nlohmann::json read_json() const { return json::parse(read(json.get())); }
-};
-
-engine::CollectOptions options() {
-  engine::CollectOptions o;
-  o.source_lines = limits::SourceLines::none;
-  o.deadline = Clock::now() + std::chrono::seconds(10);
-  return o;
-}
-
-// The sandbox the collection step enters (the defaults of sandbox_options).
-Sandbox sandbox() { return Sandbox::prepare({}); }
-
-bool has_problem(const json& report, const std::string& needle) {
-  for (const auto& p : report["problems"])
-    if (p.get<std::string>().find(needle) != std::string::npos) return true;
-  return false;
-}
+using namespace job_test;
 
 TEST(Job, WritesTheReportWithTheLateFactsAndAgainWithMore) {
   ChildTarget target(InChild::behave);
@@ -157,29 +77,6 @@ TEST(Job, AChildPastTheTimeBudgetIsKilledAndTheReportSaysSo) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
   EXPECT_FALSE(written.complete);
   EXPECT_TRUE(has_problem(files.read_json(), "the time budget ran out while collecting"));
-}
-
-TEST(Job, AChildPastTheMemoryBudgetEndsAndTheReportSaysSo) {
-  ChildTarget target(InChild::hog_memory);
-  Files files;
-  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10), 256ULL << 20}, sandbox());
-  job.await_collected();
-  JobResult written = job.write();
-  EXPECT_FALSE(written.complete);
-  EXPECT_TRUE(has_problem(files.read_json(), "memory budget")) << written.note;
-}
-
-// The budget is the child's one memory limit: the sandbox it enters sets
-// none of its own (it used to cap the address space at 64 MiB more than
-// the child inherited, whatever the budget said).
-TEST(Job, TheMemoryBudgetIsTheChildsOnlyMemoryLimit) {
-  ChildTarget target(InChild::use_memory);
-  Files files;
-  Job job(target, options(), {}, files.get(), Budget{Clock::now() + std::chrono::seconds(10), 256ULL << 20}, sandbox());
-  job.await_collected();
-  JobResult written = job.write();
-  EXPECT_TRUE(written.complete) << written.note;
-  EXPECT_TRUE(files.read_json()["problems"].empty()) << files.read_json()["problems"].dump();
 }
 
 TEST(Job, OnlyTheFilesAskedForAreWritten) {
