@@ -225,12 +225,17 @@ void ServerProcess::start() {
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  // Started: its socket is bound, and its log says it listens, which it
+  // says once its event loop's descriptors (epoll, signalfd) are made too.
+  // (A test that counts the server's fds from here, as the storm test
+  // does, once counted them between the two.)
   auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (Clock::now() < deadline && !exists(socket_)) {
+  auto started = [&] { return exists(socket_) && log().find("listening on ") != std::string::npos; };
+  while (Clock::now() < deadline && !started()) {
     if (!running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (!exists(socket_)) ADD_FAILURE() << "server did not start:\n" << log();
+  if (!started()) ADD_FAILURE() << "server did not start:\n" << log();
 }
 
 bool ServerProcess::running() const {
