@@ -28,13 +28,19 @@ mkdir -p build
 tests/package/throwaway_root.sh >/dev/null 2>build/throwaway_root.log &
 root_job=$!
 
-# The sanitizer build (see below) is compiled from now on, beside the
-# package's build and then the first pass, at the lowest priority: it takes
-# the CPU they leave (the package's build leaves a core idle while it links
-# and packs, the end-to-end tests spend much of their time waiting on
-# crashing processes). The programs come first (build-asan/programs.done),
-# then the unit tests and the fuzzers, in batches of 16 files: fewer, larger
-# translation units cost less CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
+step "build (debian/rules: the package's flags and tree, its end-to-end tests included)"
+# The package_build test makes the .deb from this tree without compiling
+# again, so the suite runs the binaries the package ships. The unit tests and
+# the fuzzers are compiled once, in the sanitizer build below, and run there.
+./scripts/build_deb.sh tree build -DUSERCRASH_UNIT_TESTS=OFF -DUSERCRASH_FUZZ_TESTS=OFF
+wait "$root_job" || echo "(the package test's root could not be built now: build/throwaway_root.log)"
+
+# The sanitizer build (see below) is compiled while the first pass runs: the
+# end-to-end tests spend much of their time waiting on crashing processes,
+# and the compiler, at the lowest priority, takes what they leave. The
+# programs come first (build-asan/programs.done), then the unit tests and the
+# fuzzers, in batches of 16 files: fewer, larger translation units cost less
+# CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
 # at -O1 it compiles this code in about two thirds of g++'s time, and the
 # fuzzers need it anyway.
 asan_log=build/asan_build.log
@@ -56,16 +62,6 @@ asan_build_failed() {
     echo "the sanitizer build failed: $asan_log" >&2
     exit 1
 }
-
-step "build (debian/rules: the package's flags and tree, its end-to-end tests included)"
-# The package_build test makes the .deb from this tree without compiling
-# again, so the suite runs the binaries the package ships. The unit tests and
-# the fuzzers are compiled once, in the sanitizer build above, and run there.
-if ! ./scripts/build_deb.sh tree build -DUSERCRASH_UNIT_TESTS=OFF -DUSERCRASH_FUZZ_TESTS=OFF; then
-    stop_asan_build
-    exit 1
-fi
-wait "$root_job" || echo "(the package test's root could not be built now: build/throwaway_root.log)"
 
 step "tests: end-to-end, attack, fault, package"
 if ! (cd build && ctest -j"$jobs" --output-on-failure --timeout 600); then
