@@ -37,7 +37,10 @@ wait "$root_job" || echo "(the package test's root could not be built now: build
 
 # The sanitizer build (see below) is compiled while the first pass runs: the
 # end-to-end tests spend much of their time waiting on crashing processes,
-# and the compiler, at the lowest priority, takes what they leave. The
+# and the compiler takes what they leave. (Its nice 19 matters little: in a
+# session of its own, for the kill, it is an autogroup of its own, which the
+# scheduler gives an equal share. Started beside the package's build, it
+# made that build 180 s longer.) The
 # programs come first (build-asan/programs.done), then the unit tests and the
 # fuzzers, in batches of 16 files: fewer, larger translation units cost less
 # CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
