@@ -149,19 +149,30 @@ class Bench:
             time.sleep(0.0002)
         return None
 
+    def knows_key(self, build, key):
+        """Whether BUILD's usercrash_s accepts the config key (its name is in the program)."""
+        known = self.__dict__.setdefault("known_keys", {})
+        if (build, key) not in known:
+            with open(f"{build}/bin/usercrash_s", "rb") as f:
+                known[(build, key)] = key.encode() in f.read()
+        return known[(build, key)]
+
     def usercrash(self, scenario, hide, rss=False, build=None, extra=""):
         name, args, parked, *crasher = scenario
         build = build or self.build
         self.count = getattr(self, "count", 0) + 1
         # Each crash is timed by its own slot: with crash groups on (the
         # default keep_per_signature=3), the fifth crash of one program
-        # would replace the fourth's slot instead.
-        if "keep_per_signature" not in extra:
+        # would replace the fourth's slot instead. A server from before crash
+        # groups (a --baseline build) has no such key and refuses a config
+        # that names it.
+        if "keep_per_signature" not in extra and self.knows_key(build, "keep_per_signature"):
             extra += "keep_per_signature=0\n"
         d, conf = self.start_server(f"u{self.count}", ("debuginfo_path=/var/empty\n" if hide else "") + extra, build)
         client = f"{build}/bin/usercrash_c"
         if rss:
-            pattern = f"|{build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
+            # The bench's own wrapper, whichever build is measured.
+            pattern = f"|{self.build}/bench/bench_handler rss {d} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
         else:
             pattern = f"|{client} -c {conf} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
         self.set_pattern(pattern)
