@@ -40,10 +40,9 @@ wait "$root_job" || echo "(the package test's root could not be built now: build
 # and the compiler takes what they leave. (Its nice 19 matters little: in a
 # session of its own, for the kill, it is an autogroup of its own, which the
 # scheduler gives an equal share. Started beside the package's build, it
-# made that build 180 s longer.) The
-# programs come first (build-asan/programs.done), then the unit tests and the
-# fuzzers, in batches of 16 files: fewer, larger translation units cost less
-# CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
+# made that build 180 s longer.) The programs come first
+# (build-asan/programs.done), then the unit tests and the fuzzers, in batches
+# of 16 files: fewer, larger translation units cost less CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
 # at -O1 it compiles this code in about two thirds of g++'s time, and the
 # fuzzers need it anyway.
 asan_log=build/asan_build.log
@@ -92,7 +91,10 @@ attack_log=build/asan_attack_fault.log
 attack_job=$!
 units_ok=true
 if ! wait "$asan_job"; then
-    kill "$attack_job" 2>/dev/null || true
+    # Its ctest would run on without the subshell a kill would end: let it
+    # finish (each test puts core_pattern back), then fail.
+    wait "$attack_job" || true
+    cat "$attack_log"
     asan_build_failed
 fi
 (cd build-asan && ctest -j"$jobs" --output-on-failure --timeout 600 -L '^(unit|fuzz)$' -LE lint) || units_ok=false
