@@ -61,7 +61,15 @@ void FrameSymbols::add_symbol(Dwfl_Module* mod, uint64_t lookup, Frame& f) {
   GElf_Off offset = 0;
   GElf_Sym sym;
   const char* name = dwfl_module_addrinfo(mod, lookup, &offset, &sym, nullptr, nullptr, nullptr);
-  if (!name) return;
+  if (name) set_function(name, offset, lookup, f);
+}
+
+void FrameSymbols::add_symbol(const SymbolIndex& index, uint64_t address, uint64_t lookup, Frame& f) {
+  util::trace::Span span(util::trace::Cost::symbols);
+  if (auto hit = index.at(address)) set_function(hit->name, address - hit->value, lookup, f);
+}
+
+void FrameSymbols::set_function(const char* name, uint64_t offset, uint64_t lookup, Frame& f) {
   // "__libc_start_main@@GLIBC_2.34": the version is not part of the name.
   std::string plain(name);
   if (size_t at = plain.find('@'); at != std::string::npos && at > 0) plain.resize(at);

@@ -11,6 +11,7 @@
 
 #include "engine/function_scopes.h"
 #include "engine/report.h"
+#include "engine/symbol_index.h"
 
 namespace usercrash::engine {
 
@@ -31,12 +32,18 @@ class FrameSymbols {
   // the address `lookup` (f.pc, or f.pc - 1 for a return address).
   static void add_symbol(Dwfl_Module* mod, uint64_t lookup, Frame& f);
 
+  // The same from a warm module's index (engine/symbol_index.h): `address`
+  // is `lookup` in the index's module.
+  static void add_symbol(const SymbolIndex& index, uint64_t address, uint64_t lookup, Frame& f);
+
   // f's file and line from DWARF; each call inlined at `lookup` becomes a
   // frame of its own, pushed on `out` innermost first, then f with the
   // outermost call's site. `units` is the module's cache.
   void add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t lookup, Frame f, std::vector<Frame>& out);
 
  private:
+  static void set_function(const char* name, uint64_t offset, uint64_t lookup, Frame& f);
+
   FunctionScopes scopes_;  // functions and inlined calls from DWARF, with their names
 };
 

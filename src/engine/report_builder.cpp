@@ -277,6 +277,7 @@ UnwindOptions unwind_options(const CollectOptions& options) {
   uo.max_frames = options.max_frames;
   uo.source_lines = options.source_lines;
   uo.debuginfo_path = options.debuginfo_path;
+  uo.warm = options.warm;
   uo.deadline = options.deadline;
   return uo;
 }

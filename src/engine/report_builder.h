@@ -9,6 +9,7 @@
 
 #include "engine/report.h"
 #include "engine/target.h"
+#include "engine/warm_modules.h"
 #include "util/limits.h"
 
 namespace usercrash::engine {
@@ -19,6 +20,9 @@ struct CollectOptions {
   size_t max_frames = limits::kMaxFrames;
   limits::SourceLines source_lines = limits::kSourceLines;
   std::string debuginfo_path = limits::kDebuginfoPath;
+  // Trusted libraries held warm by the collector's parent (see
+  // UnwindOptions::warm); null: none. Not owned.
+  const WarmModules* warm = nullptr;
   size_t max_modules = limits::kMaxModules;  // module files opened for the engine
   bool unwind = true;                        // false: registers and /proc facts only
   bool include_memory = true;                // memory near registers, code around pc, abort message

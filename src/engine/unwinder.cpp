@@ -82,6 +82,12 @@ struct Unwinder::Impl {
     std::vector<char> image;        // the vdso's bytes, read from the target
     std::optional<bool> own_dwarf;  // .debug_info in the module itself
     UnitRanges units;
+    // The warm module of the same build-id (null: none), looked up once,
+    // and this module's load bias, to translate addresses into it.
+    std::optional<const WarmModule*> warm;
+    uint64_t bias = 0;
+    UnitRanges warm_units;
+    FrameSymbols warm_symbols;  // its caches are keyed by offsets into the warm module's DWARF
   };
 
   Target& target;
@@ -165,6 +171,7 @@ struct Unwinder::Impl {
   // --- lookups -------------------------------------------------------------
 
   bool dwarf_allowed(Dwfl_Module* mod, Module* m);
+  const WarmModule* warm_for(Dwfl_Module* mod, Module* m);
   void symbolize_into(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   void symbolize_uncached(uint64_t pc, bool call_site, FrameMethod method, std::vector<Frame>& out);
   FrameMethod method_for_caller(uint64_t callee_pc, bool callee_call_site);
@@ -359,12 +366,35 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
   int len = dwfl_module_build_id(mod, &bits, &vaddr);
   if (len > 0) f.build_id = hex(bits, len);
 
-  FrameSymbols::add_symbol(mod, lookup, f);
+  const WarmModule* warm = warm_for(mod, m);
+  uint64_t warm_lookup = warm ? warm->address_for(lookup, m->bias) : 0;
+  if (warm) FrameSymbols::add_symbol(warm->symbols(), warm_lookup, lookup, f);
+  else FrameSymbols::add_symbol(mod, lookup, f);
   if (!m || !dwarf_allowed(mod, m) || past_deadline()) {
     out.push_back(std::move(f));
     return;
   }
-  symbols.add_source(mod, m->units, lookup, std::move(f), out);
+  if (warm && warm->has_dwarf())
+    m->warm_symbols.add_source(warm->module(), m->warm_units, warm_lookup, std::move(f), out);
+  else symbols.add_source(mod, m->units, lookup, std::move(f), out);
+}
+
+// The warm module with this module's build-id, if the parent holds one.
+// Only the build-id ties them: the same check that picks a debug file.
+const WarmModule* Unwinder::Impl::warm_for(Dwfl_Module* mod, Module* m) {
+  if (!options.warm || !m || m->vdso) return nullptr;
+  if (!m->warm) {
+    m->warm = nullptr;
+    GElf_Addr bias = 0;
+    const unsigned char* bits = nullptr;
+    GElf_Addr vaddr;
+    int len = dwfl_module_getelf(mod, &bias) ? dwfl_module_build_id(mod, &bits, &vaddr) : 0;
+    if (len > 0) {
+      m->warm = options.warm->find(hex(bits, len));
+      m->bias = bias;
+    }
+  }
+  return *m->warm;
 }
 
 Dwfl_Module* Unwinder::Impl::module_at(uint64_t address) {
@@ -618,16 +648,26 @@ std::optional<uint64_t> Unwinder::find_symbol(std::string_view name, std::string
   Impl& d = *impl_;
   if (!d.dwfl) return std::nullopt;
   struct Search {
+    Impl* impl;
     std::string_view name, prefix;
     std::optional<uint64_t> found;
-  } search{name, module_prefix, std::nullopt};
+  } search{&d, name, module_prefix, std::nullopt};
   dwfl_getmodules(
       d.dwfl,
-      [](Dwfl_Module* mod, void**, const char* modname, Dwarf_Addr, void* arg) -> int {
+      [](Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr, void* arg) -> int {
         auto* s = static_cast<Search*>(arg);
         std::string_view base(modname);
         if (auto slash = base.rfind('/'); slash != std::string_view::npos) base.remove_prefix(slash + 1);
         if (!base.starts_with(s->prefix)) return DWARF_CB_OK;
+        // A warm module's index instead of a scan of the whole symbol table.
+        if (const WarmModule* warm = s->impl->warm_for(mod, static_cast<Impl::Module*>(*userdata))) {
+          auto* m = static_cast<Impl::Module*>(*userdata);
+          if (auto address = warm->symbols().address_of(s->name)) {
+            s->found = *address - warm->bias() + m->bias;
+            return DWARF_CB_ABORT;
+          }
+          return DWARF_CB_OK;
+        }
         int n = dwfl_module_getsymtab(mod);
         for (int i = 0; i < n; ++i) {
           GElf_Sym sym;

@@ -15,6 +15,7 @@
 #include "engine/memory_cache.h"
 #include "engine/report.h"
 #include "engine/target.h"
+#include "engine/warm_modules.h"
 #include "util/limits.h"
 
 namespace usercrash::engine {
@@ -23,6 +24,11 @@ struct UnwindOptions {
   size_t max_frames = limits::kMaxFrames;
   limits::SourceLines source_lines = limits::kSourceLines;
   std::string debuginfo_path = limits::kDebuginfoPath;
+  // Trusted libraries held warm by the parent (engine/warm_modules.h): a
+  // module with a build-id found there takes its function, file:line and
+  // inlined calls from it. Null: everything is loaded from the target's
+  // files. Not owned; must outlive the unwinder.
+  const WarmModules* warm = nullptr;
   // Work stops (with a note) once this passes.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };

@@ -59,6 +59,13 @@ inline constexpr const char* kEngineUser = "usercrash";
 enum class SourceLines { none, own, all };
 inline constexpr SourceLines kSourceLines = SourceLines::own;
 
+// The warm collector's modules (engine/warm_modules.h): the resident memory
+// they may add to the long-lived parent (issue 14 allows the parent 64 MiB;
+// libc's DWARF with its line tables takes about 33 MiB), and how many
+// libraries it loads.
+inline constexpr uint64_t kWarmMaxBytes = 48ull << 20;
+inline constexpr size_t kWarmMaxModules = 64;
+
 // Where separate debug files are looked up by build-id. Root-owned trees
 // only: a module's own directory may belong to whoever crashed.
 inline constexpr const char* kDebuginfoPath = "/usr/lib/debug";
