@@ -23,7 +23,9 @@ std::vector<std::string> wanted_debug_files(const engine::Report& report, const 
     for (const auto& f : t.frames) {
       if (out.size() >= policy.max_modules) return out;
       if (f.file || !f.build_id || !f.module || !engine::is_build_id(*f.build_id) || *f.module == "[vdso]") continue;
-      if (policy.lines == limits::SourceLines::own && engine::is_runtime_module(*f.module)) continue;
+      if (limits::effective_source_lines(policy.lines, false) == limits::SourceLines::own &&
+          engine::is_runtime_module(*f.module))
+        continue;
       if (std::find(out.begin(), out.end(), *f.build_id) == out.end()) out.push_back(*f.build_id);
     }
   }

@@ -110,7 +110,9 @@ struct Unwinder::Impl {
   Dwfl_Callbacks callbacks{};
   Dwfl_Thread_Callbacks thread_callbacks{};
   Impl(Target& t, MemoryCache& m, UnwindOptions o)
-      : target(t), arch(engine::arch(t.arch())), options(std::move(o)), memory(m), machine(arch) {}
+      : target(t), arch(engine::arch(t.arch())), options(std::move(o)), memory(m), machine(arch) {
+    options.source_lines = limits::effective_source_lines(options.source_lines, options.warm != nullptr);
+  }
   ~Impl() {
     if (dwfl) dwfl_end(dwfl);
   }
@@ -311,7 +313,8 @@ bool Unwinder::Impl::dwarf_allowed(Dwfl_Module* mod, Module* m) {
   switch (options.source_lines) {
     case limits::SourceLines::none: return false;
     case limits::SourceLines::all: return true;
-    case limits::SourceLines::own: break;
+    case limits::SourceLines::own:
+    case limits::SourceLines::automatic: break;  // resolved in the constructor
   }
   if (!m || m->vdso) return false;
   if (!m->own_dwarf) {

@@ -22,6 +22,7 @@ namespace usercrash::engine {
 
 struct UnwindOptions {
   size_t max_frames = limits::kMaxFrames;
+  // `automatic`: `all` with warm modules (below), else `own`.
   limits::SourceLines source_lines = limits::kSourceLines;
   std::string debuginfo_path = limits::kDebuginfoPath;
   // Trusted libraries held warm by the parent (engine/warm_modules.h): a

@@ -83,7 +83,7 @@ util::Result<std::unique_ptr<WarmModule>> WarmModule::load(const std::string& pa
   m->symbols_ = std::make_unique<SymbolIndex>(m->mod_);
 
   uint64_t size = m->debug_file_size_ ? m->debug_file_size_ : static_cast<uint64_t>(file->st.st_size);
-  constexpr uint64_t kDwarfPerFileByte = 8;
+  constexpr uint64_t kDwarfPerFileByte = 11;
   if (size > options.max_dwarf_bytes / kDwarfPerFileByte) {
     m->dwarf_problem_ =
         fmt::format("DWARF left out: about {} MiB past the warm memory budget", size * kDwarfPerFileByte >> 20);

@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <link.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,9 +42,17 @@ WarmModules WarmModules::load(const std::vector<std::string>& paths, const WarmO
       out.problems_.push_back(fmt::format("{}: not found", util::escape_text(path)));
       continue;
     }
-    uint64_t used = resident() - std::min(resident(), before);
+    uint64_t now = resident();
+    uint64_t used = now > before ? now - before : 0;
     WarmModuleOptions o{options.debuginfo_path, options.max_bytes > used ? options.max_bytes - used : 0};
     auto m = WarmModule::load(resolved, o);
+    // The estimate was short: the module again, with its symbols only.
+    if (m && (*m)->has_dwarf() && resident() > before + options.max_bytes) {
+      m->reset();
+      ::malloc_trim(0);
+      o.max_dwarf_bytes = 0;
+      m = WarmModule::load(resolved, o);
+    }
     if (!m) {
       out.problems_.push_back(m.error().message);
       continue;

@@ -54,10 +54,19 @@ inline constexpr uint64_t kMemoryBudget = 64ULL << 20;
 inline constexpr const char* kEngineUser = "usercrash";
 
 // Which modules get their DWARF loaded for file:line. Loading libc's DWARF
-// alone costs ~40 ms, so by default only modules that carry their own
-// .debug_info (the program's own code) pay for it.
-enum class SourceLines { none, own, all };
-inline constexpr SourceLines kSourceLines = SourceLines::own;
+// alone costs ~40 ms per crash, so by default (`automatic`) only modules
+// that carry their own .debug_info (the program's own code) pay for it,
+// unless the warm collector serves the crash: its parent holds the system
+// libraries' line tables (engine/warm_modules.h), and then every module
+// gets file:line (`all`).
+enum class SourceLines { none, own, all, automatic };
+inline constexpr SourceLines kSourceLines = SourceLines::automatic;
+
+// What `lines` means for a crash collected with warm modules or without.
+constexpr SourceLines effective_source_lines(SourceLines lines, bool warm) {
+  if (lines != SourceLines::automatic) return lines;
+  return warm ? SourceLines::all : SourceLines::own;
+}
 
 // The warm collector's modules (engine/warm_modules.h): the resident memory
 // they may add to the long-lived parent (issue 14 allows the parent 64 MiB;

@@ -43,7 +43,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.max_core_size, 2ULL << 30);
   EXPECT_FALSE(c.include_environment);
   EXPECT_EQ(c.time_budget, milliseconds(5000));
-  EXPECT_EQ(c.source_lines, SourceLines::own);
+  EXPECT_EQ(c.source_lines, SourceLines::automatic);
   EXPECT_EQ(c.report_access, ReportAccess::root);
   EXPECT_FALSE(c.dump_secure_memory);
   EXPECT_EQ(c.rate_limit, 0u);
@@ -211,7 +211,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "test.conf:1: max_report_size: not a size (examples: 4096, 64K, 16M, 2G)"},
         BadLine{"save_core=maybe\n", "test.conf:1: save_core: must be yes or no"},
         BadLine{"save_core=YES\n", "test.conf:1: save_core: must be yes or no"},
-        BadLine{"source_lines=some\n", "test.conf:1: source_lines: must be one of: none, own, all"},
+        BadLine{"source_lines=some\n", "test.conf:1: source_lines: must be one of: none, own, all, auto"},
         BadLine{"report_access=world\n", "test.conf:1: report_access: must be one of: root, owner"},
         BadLine{"directory=var/log\n", "test.conf:1: directory: must be an absolute path"},
         BadLine{"directory=\n", "test.conf:1: directory: must be an absolute path"},

@@ -151,6 +151,20 @@ TEST(WarmUnwind, ExplicitSourceLinesOwnKeepsLibcLinesOut) {
   EXPECT_GE(libc_frames, 3u);
 }
 
+TEST(WarmUnwind, DefaultSourceLinesAreAllWithWarmModulesAndOwnWithout) {
+  EXPECT_EQ(limits::kSourceLines, limits::SourceLines::automatic);
+  BlockedInQsort child;
+  Report warm = warm_test_report(child.pid(), limits::kSourceLines, &warm_libraries());
+  Report cold = warm_test_report(child.pid(), limits::kSourceLines, nullptr);
+  ASSERT_FALSE(warm.threads.empty());
+  ASSERT_FALSE(cold.threads.empty());
+  size_t warm_lines = 0, cold_lines = 0;
+  for (const auto& f : warm.threads[0].frames) warm_lines += warm_test_in_libc(f) && f.file;
+  for (const auto& f : cold.threads[0].frames) cold_lines += warm_test_in_libc(f) && f.file;
+  EXPECT_GE(warm_lines, 4u);
+  EXPECT_EQ(cold_lines, 0u) << "without warm modules, as source_lines=own";
+}
+
 TEST(WarmUnwind, AbortMessageSymbolFromTheWarmIndex) {
   BlockedInQsort child;
   auto target = LiveProcessTarget::attach(child.pid(), LiveOptions{});
