@@ -8,6 +8,7 @@
 //
 //   warm_modules_bench [ROUNDS]
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -24,6 +26,7 @@
 #include "engine/live_process_target.h"
 #include "engine/report_builder.h"
 #include "engine/warm_modules.h"
+#include "util/phase_trace.h"
 
 using namespace usercrash;
 using Clock = std::chrono::steady_clock;
@@ -45,9 +48,14 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// fork() to the child's first instruction, median of 41.
-double fork_ms() {
-  std::vector<double> v;
+// fork(): how long the call takes in the parent (copying the page
+// tables), and to the child's first instruction (with the wake-up of a CPU
+// on this busy 2-core machine); medians of 41.
+struct ForkCost {
+  double call = 0, child = 0;
+};
+ForkCost fork_ms() {
+  std::vector<double> call, child;
   for (int i = 0; i < 41; ++i) {
     int p[2];
     if (::pipe(p) != 0) std::abort();
@@ -58,14 +66,15 @@ double fork_ms() {
       (void)!::write(p[1], &b, 1);
       ::_exit(0);
     }
+    call.push_back(ms(Clock::now() - t));
     char b;
     (void)!::read(p[0], &b, 1);
-    v.push_back(ms(Clock::now() - t));
+    child.push_back(ms(Clock::now() - t));
     ::waitpid(c, nullptr, 0);
     ::close(p[0]);
     ::close(p[1]);
   }
-  return median(v);
+  return {median(call), median(child)};
 }
 
 // bench/qsort_blocked (next to this program), blocked in read() under
@@ -91,14 +100,36 @@ pid_t start_blocked(const char* self) {
   return pid;
 }
 
+constexpr int kCosts = static_cast<int>(util::trace::Cost::count);
+const char* const kCostNames[kCosts] = {"module files", "CFI",    "frame steps", "symbols",
+                                        "file:line",    "memory", "disassembly"};
+
 struct Crash {
   double total = 0, engine = 0;  // ms: fork to report; build_report alone
   int libc_lines = 0;
+  double costs[kCosts] = {};  // ms under each util::trace::Cost
 };
+
+// The engine's time by kind (util/phase_trace.h), from the lines a crash's
+// process wrote to the trace file since `offset`.
+void read_costs(int trace, off_t& offset, Crash& out) {
+  char buffer[4096];
+  ssize_t n = ::pread(trace, buffer, sizeof buffer - 1, offset);
+  if (n <= 0) return;
+  offset += n;
+  buffer[n] = 0;
+  std::string text(buffer);
+  static const char* const names[kCosts] = {"module_elf",   "cfi",          "frame_step", "symbols",
+                                            "source_lines", "memory_reads", "disassembly"};
+  for (int i = 0; i < kCosts; ++i) {
+    auto at = text.find(std::string(" total ") + names[i] + " ");
+    if (at != std::string::npos) out.costs[i] = std::atof(text.c_str() + at + 8 + std::strlen(names[i])) / 1e6;
+  }
+}
 
 // One crash collected by a freshly forked process, as the warm collector's
 // per-crash process would.
-Crash collect(pid_t blocked, limits::SourceLines lines, const engine::WarmModules* warm) {
+Crash collect(pid_t blocked, limits::SourceLines lines, const engine::WarmModules* warm, int trace, off_t& offset) {
   int p[2];
   if (::pipe(p) != 0) std::abort();
   auto t0 = Clock::now();
@@ -114,6 +145,7 @@ Crash collect(pid_t blocked, limits::SourceLines lines, const engine::WarmModule
       engine::Report r = engine::build_report(**target, o);
       auto t2 = Clock::now();
       out.engine = ms(t2 - t1);
+      util::trace::write_totals();
       for (const auto& t : r.threads)
         for (const auto& f : t.frames)
           if (f.module && f.module->find("/libc.so") != std::string::npos && f.file) ++out.libc_lines;
@@ -128,23 +160,42 @@ Crash collect(pid_t blocked, limits::SourceLines lines, const engine::WarmModule
   ::waitpid(c, nullptr, 0);
   ::close(p[0]);
   ::close(p[1]);
+  read_costs(trace, offset, out);
   return out;
 }
+
+struct Series {
+  const char* name;
+  limits::SourceLines lines;
+  const engine::WarmModules* warm;
+  std::vector<Crash> crashes;
+  double median_of(double Crash::*field) const {
+    std::vector<double> v;
+    for (const auto& c : crashes) v.push_back(c.*field);
+    return median(v);
+  }
+  double median_cost(int i) const {
+    std::vector<double> v;
+    for (const auto& c : crashes) v.push_back(c.costs[i]);
+    return median(v);
+  }
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 21;
   pid_t blocked = start_blocked(argv[0]);
+  ForkCost fork_bare = fork_ms();
   // As the warm parent would, before any crash (the collector child's
   // sandbox cannot map it).
   engine::load_disassembler();
   long rss0 = status_kb("VmRSS:");
-  double fork_cold = fork_ms();
+  ForkCost fork_cold = fork_ms();
   auto paths = engine::default_warm_libraries();
   auto warm = engine::WarmModules::load(paths);
   long rss1 = status_kb("VmRSS:");
-  double fork_warm = fork_ms();
+  ForkCost fork_warm = fork_ms();
   std::printf("warm parent: %zu libraries loaded in %.1f ms, resident %ld -> %ld KiB (+%.1f MiB), peak %ld KiB\n",
               warm.modules().size(), ms(warm.load_time()), rss0, rss1, warm.resident_bytes() / 1048576.0,
               status_kb("VmHWM:"));
@@ -152,28 +203,34 @@ int main(int argc, char** argv) {
     std::printf("  %-60s %6zu symbols, DWARF %-3s %7.2f ms\n", m->path().c_str(), m->symbols().size(),
                 m->has_dwarf() ? "yes" : "no", ms(m->load_time()));
   for (const auto& p : warm.problems()) std::printf("  problem: %s\n", p.c_str());
-  std::printf("fork to the child's first instruction: %.3f ms before loading, %.3f ms holding it (median of 41)\n",
-              fork_cold, fork_warm);
+  std::printf(
+      "fork() call | to the child's first instruction, medians of 41, ms: bare %.3f | %.3f, capstone loaded "
+      "%.3f | %.3f, holding the warm modules too %.3f | %.3f\n",
+      fork_bare.call, fork_bare.child, fork_cold.call, fork_cold.child, fork_warm.call, fork_warm.child);
 
-  std::vector<double> own_total, own_engine, all_total, all_engine, warm_total, warm_engine;
-  int own_lines = 0, all_lines = 0, warm_lines = 0;
-  for (int r = 0; r < rounds; ++r) {
-    Crash a = collect(blocked, limits::SourceLines::own, nullptr);
-    Crash b = collect(blocked, limits::SourceLines::all, nullptr);
-    Crash w = collect(blocked, limits::SourceLines::all, &warm);
-    own_total.push_back(a.total), own_engine.push_back(a.engine), own_lines = a.libc_lines;
-    all_total.push_back(b.total), all_engine.push_back(b.engine), all_lines = b.libc_lines;
-    warm_total.push_back(w.total), warm_engine.push_back(w.engine), warm_lines = w.libc_lines;
+  // The engine's time by kind: each crash's process writes its totals.
+  int trace = ::memfd_create("trace", MFD_CLOEXEC);
+  ::setenv("USERCRASH_TRACE_FD", std::to_string(trace).c_str(), 1);
+  util::trace::init_from_environment();
+  off_t offset = 0;
+  std::vector<Series> series = {{"cold, source_lines=own (today's default)", limits::SourceLines::own, nullptr, {}},
+                                {"cold, source_lines=all", limits::SourceLines::all, nullptr, {}},
+                                {"warm, source_lines=auto (= all)", limits::SourceLines::automatic, &warm, {}}};
+  for (int r = 0; r < rounds; ++r)
+    for (auto& s : series) s.crashes.push_back(collect(blocked, s.lines, s.warm, trace, offset));
+  std::printf("per crash, medians of %d rounds, ms: fork+attach+build_report+detach | build_report alone | of which",
+              rounds);
+  for (const char* name : kCostNames) std::printf(" / %s", name);
+  std::printf("\n");
+  for (const auto& s : series) {
+    std::printf("  %-42s %6.2f | %6.2f |", s.name, s.median_of(&Crash::total), s.median_of(&Crash::engine));
+    for (int i = 0; i < kCosts; ++i) std::printf(" %s%.2f", i ? "/ " : "", s.median_cost(i));
+    std::printf("   libc frames with file:line: %d\n", s.crashes.back().libc_lines);
   }
-  std::printf("per crash, medians of %d rounds (fork, attach, build_report, detach | build_report alone), ms:\n", rounds);
-  std::printf("  cold, source_lines=own (today's default) %7.2f | %7.2f   libc frames with file:line: %d\n",
-              median(own_total), median(own_engine), own_lines);
-  std::printf("  cold, source_lines=all                   %7.2f | %7.2f   libc frames with file:line: %d\n",
-              median(all_total), median(all_engine), all_lines);
-  std::printf("  warm, source_lines=all                   %7.2f | %7.2f   libc frames with file:line: %d\n",
-              median(warm_total), median(warm_engine), warm_lines);
-  std::printf("ratios of build_report: warm/cold-own %.2fx, warm/cold-all %.3fx\n",
-              median(warm_engine) / median(own_engine), median(warm_engine) / median(all_engine));
+  double own = series[0].median_of(&Crash::engine), all = series[1].median_of(&Crash::engine),
+         hot = series[2].median_of(&Crash::engine);
+  std::printf("build_report, warm against cold: %.2fx of source_lines=own, %.3fx of source_lines=all\n", hot / own,
+              hot / all);
   ::kill(blocked, SIGKILL);
   ::waitpid(blocked, nullptr, 0);
   return 0;
