@@ -77,7 +77,8 @@ void FrameSymbols::set_function(const char* name, uint64_t offset, uint64_t look
   f.function_offset = offset + (f.pc - lookup);
 }
 
-void FrameSymbols::add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t lookup, Frame f, std::vector<Frame>& out) {
+void FrameSymbols::add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t lookup, Frame f, std::vector<Frame>& out,
+                              const SubprogramIndex* subprograms) {
   util::trace::Span span(util::trace::Cost::source_lines);
   Dwarf_Addr bias = 0;
   Dwarf_Die* cu = unit_at(mod, units, lookup, bias);
@@ -97,7 +98,13 @@ void FrameSymbols::add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t look
   }
   // Inlined calls at this pc become frames of their own, innermost first;
   // each one's caller line is the inlined instance's call site.
-  std::vector<Dwarf_Die> chain = cu ? scopes_.at(cu, lookup - bias) : std::vector<Dwarf_Die>{};
+  std::vector<Dwarf_Die> chain;
+  if (cu && subprograms) {
+    if (auto found = subprograms->at(cu, lookup - bias))
+      chain = scopes_.within(found->die, found->depth, lookup - bias);
+  } else if (cu) {
+    chain = scopes_.at(cu, lookup - bias);
+  }
   // Rust and Go functions as gdb names them: from DWARF, not the symbol table.
   if (!chain.empty() && FunctionScopes::names_from_dwarf(cu))
     if (auto name = scopes_.name(&chain.front())) f.function = std::move(name);

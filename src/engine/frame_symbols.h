@@ -11,6 +11,7 @@
 
 #include "engine/function_scopes.h"
 #include "engine/report.h"
+#include "engine/subprogram_index.h"
 #include "engine/symbol_index.h"
 
 namespace usercrash::engine {
@@ -38,8 +39,10 @@ class FrameSymbols {
 
   // f's file and line from DWARF; each call inlined at `lookup` becomes a
   // frame of its own, pushed on `out` innermost first, then f with the
-  // outermost call's site. `units` is the module's cache.
-  void add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t lookup, Frame f, std::vector<Frame>& out);
+  // outermost call's site. `units` is the module's cache; `subprograms`,
+  // when given, finds the function without walking its unit.
+  void add_source(Dwfl_Module* mod, UnitRanges& units, uint64_t lookup, Frame f, std::vector<Frame>& out,
+                  const SubprogramIndex* subprograms = nullptr);
 
  private:
   static void set_function(const char* name, uint64_t offset, uint64_t lookup, Frame& f);

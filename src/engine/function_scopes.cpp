@@ -7,24 +7,11 @@
 namespace usercrash::engine {
 namespace {
 
-// DWARF from a crashing process's files is hostile: nesting deeper than
-// this, or a reference chain longer than this, is not followed.
-constexpr int kMaxDepth = 64;
+// A reference chain longer than this is not followed (hostile DWARF).
 constexpr int kMaxReferences = 8;
+constexpr int kMaxDepth = FunctionScopes::kMaxDepth;
 
-// DIEs that hold functions without having addresses of their own.
-bool is_container(int tag) {
-  switch (tag) {
-    case DW_TAG_namespace:
-    case DW_TAG_structure_type:
-    case DW_TAG_class_type:
-    case DW_TAG_union_type:
-    case DW_TAG_enumeration_type:
-    case DW_TAG_interface_type:
-    case DW_TAG_module: return true;
-    default: return false;
-  }
-}
+bool is_container(int tag) { return FunctionScopes::is_container(tag); }
 
 bool find(Dwarf_Die* parent, Dwarf_Addr address, std::vector<Dwarf_Die>& chain, int depth) {
   if (depth > kMaxDepth) return false;
@@ -89,6 +76,26 @@ int language(Dwarf_Die* die) {
 }
 
 }  // namespace
+
+bool FunctionScopes::is_container(int tag) {
+  switch (tag) {
+    case DW_TAG_namespace:
+    case DW_TAG_structure_type:
+    case DW_TAG_class_type:
+    case DW_TAG_union_type:
+    case DW_TAG_enumeration_type:
+    case DW_TAG_interface_type:
+    case DW_TAG_module: return true;
+    default: return false;
+  }
+}
+
+std::vector<Dwarf_Die> FunctionScopes::within(const Dwarf_Die& subprogram, int depth, Dwarf_Addr address) {
+  Dwarf_Die die = subprogram;
+  std::vector<Dwarf_Die> chain{die};
+  find(&die, address, chain, depth + 1);
+  return chain;
+}
 
 std::vector<Dwarf_Die> FunctionScopes::at(Dwarf_Die* cu, Dwarf_Addr address) {
   std::vector<Dwarf_Die> chain;

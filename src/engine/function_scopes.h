@@ -28,6 +28,16 @@ class FunctionScopes {
   // into the module's Dwarf and live as long as it does.
   std::vector<Dwarf_Die> at(Dwarf_Die* cu, Dwarf_Addr address);
 
+  // The same, from the subprogram `at` would find first (found at `depth`
+  // below its unit, e.g. by engine/subprogram_index.h).
+  std::vector<Dwarf_Die> within(const Dwarf_Die& subprogram, int depth, Dwarf_Addr address);
+
+  // DWARF from a crashing process's files is hostile: nesting deeper than
+  // this is not followed.
+  static constexpr int kMaxDepth = 64;
+  // DIEs that hold functions without having addresses of their own.
+  static bool is_container(int tag);
+
   // The name of a subprogram or inlined call as gdb prints it.
   std::optional<std::string> name(Dwarf_Die* die);
 

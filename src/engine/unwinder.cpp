@@ -378,7 +378,7 @@ void Unwinder::Impl::symbolize_uncached(uint64_t pc, bool call_site_pc, FrameMet
     return;
   }
   if (warm && warm->has_dwarf())
-    m->warm_symbols.add_source(warm->module(), m->warm_units, warm_lookup, std::move(f), out);
+    m->warm_symbols.add_source(warm->module(), m->warm_units, warm_lookup, std::move(f), out, warm->subprograms());
   else symbols.add_source(mod, m->units, lookup, std::move(f), out);
 }
 

@@ -98,6 +98,7 @@ util::Result<std::unique_ptr<WarmModule>> WarmModule::load(const std::string& pa
     dwfl_module_info(m->mod_, nullptr, &start, nullptr, nullptr, nullptr, nullptr, nullptr);
     (void)dwfl_module_addrdie(m->mod_, start, &dwarf_bias);
     (void)dwfl_module_getsrc(m->mod_, start);
+    m->subprograms_ = std::make_unique<SubprogramIndex>(m->mod_);
     m->has_dwarf_ = true;
     m->dwarf_problem_.reset();
   } else if (!m->dwarf_problem_) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/subprogram_index.h"
 #include "engine/symbol_index.h"
 #include "util/result.h"
 
@@ -60,6 +61,8 @@ class WarmModule {
   // The libdwfl module, for DWARF lookups (engine/frame_symbols.h) when
   // has_dwarf(); lives as long as this object.
   Dwfl_Module* module() const { return mod_; }
+  // Its functions by address, when has_dwarf().
+  const SubprogramIndex* subprograms() const { return subprograms_.get(); }
 
   struct Loader;  // libdwfl's callbacks (warm_module.cpp)
 
@@ -80,6 +83,7 @@ class WarmModule {
   Dwfl* dwfl_ = nullptr;
   Dwfl_Module* mod_ = nullptr;
   std::unique_ptr<SymbolIndex> symbols_;
+  std::unique_ptr<SubprogramIndex> subprograms_;
 };
 
 }  // namespace usercrash::engine

@@ -2,6 +2,7 @@
 // their debug files and line tables loaded, within a memory budget.
 #include "engine/warm_modules.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <filesystem>
