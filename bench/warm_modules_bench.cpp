@@ -196,9 +196,11 @@ int main(int argc, char** argv) {
   auto warm = engine::WarmModules::load(paths);
   long rss1 = status_kb("VmRSS:");
   ForkCost fork_warm = fork_ms();
-  std::printf("warm parent: %zu libraries loaded in %.1f ms, resident %ld -> %ld KiB (+%.1f MiB), peak %ld KiB\n",
-              warm.modules().size(), ms(warm.load_time()), rss0, rss1, warm.resident_bytes() / 1048576.0,
-              status_kb("VmHWM:"));
+  std::printf(
+      "warm parent: %zu libraries loaded in %.1f ms, resident %ld -> %ld KiB (+%.1f MiB), peak %ld KiB, data "
+      "+%.1f MiB\n",
+      warm.modules().size(), ms(warm.load_time()), rss0, rss1, warm.resident_bytes() / 1048576.0, status_kb("VmHWM:"),
+      warm.data_bytes() / 1048576.0);
   for (const auto& m : warm.modules())
     std::printf("  %-60s %6zu symbols, DWARF %-3s %7.2f ms\n", m->path().c_str(), m->symbols().size(),
                 m->has_dwarf() ? "yes" : "no", ms(m->load_time()));

@@ -18,12 +18,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// This process's resident memory, in bytes.
+// This process's resident memory and its data (private writable) memory,
+// in bytes.
 uint64_t resident() {
   std::ifstream statm("/proc/self/statm");
   uint64_t size = 0, pages = 0;
   if (!(statm >> size >> pages)) return 0;
   return pages * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+uint64_t data() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0, shared = 0, text = 0, lib = 0, data = 0;
+  if (!(statm >> size >> resident >> shared >> text >> lib >> data)) return 0;
+  return data * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
@@ -31,7 +38,7 @@ uint64_t resident() {
 WarmModules WarmModules::load(const std::vector<std::string>& paths, const WarmOptions& options) {
   WarmModules out;
   auto started = Clock::now();
-  uint64_t before = resident();
+  uint64_t before = resident(), data_before = data();
   for (const auto& path : paths) {
     if (out.modules_.size() >= options.max_modules) {
       out.problems_.push_back(fmt::format("more than {} libraries: the rest left out", options.max_modules));
@@ -65,6 +72,8 @@ WarmModules WarmModules::load(const std::vector<std::string>& paths, const WarmO
   }
   uint64_t after = resident();
   out.resident_bytes_ = after > before ? after - before : 0;
+  uint64_t data_after = data();
+  out.data_bytes_ = data_after > data_before ? data_after - data_before : 0;
   out.load_time_ = Clock::now() - started;
   return out;
 }

@@ -49,6 +49,10 @@ class WarmModules {
   const std::vector<std::string>& problems() const { return problems_; }
   // Resident memory the loading added (bytes), and how long it took.
   uint64_t resident_bytes() const { return resident_bytes_; }
+  // Private writable memory (VmData) the loading added: what RLIMIT_DATA
+  // counts in every process forked from this one, on top of its own use
+  // (a collector child held to memory_budget needs this much more).
+  uint64_t data_bytes() const { return data_bytes_; }
   std::chrono::nanoseconds load_time() const { return load_time_; }
 
  private:
@@ -56,6 +60,7 @@ class WarmModules {
   std::unordered_map<std::string, const WarmModule*> by_build_id_;
   std::vector<std::string> problems_;
   uint64_t resident_bytes_ = 0;
+  uint64_t data_bytes_ = 0;
   std::chrono::nanoseconds load_time_{0};
 };
 

@@ -52,6 +52,7 @@ TEST(WarmModules, LoadsLibcWithItsDebugFileAndLineTables) {
   EXPECT_TRUE(m.has_dwarf()) << m.dwarf_problem().value_or("");
   EXPECT_GT(warm.resident_bytes(), 0u);
   EXPECT_LT(warm.resident_bytes(), limits::kWarmMaxBytes);
+  EXPECT_GT(warm.data_bytes(), 8u << 20) << "libc's decompressed DWARF and line tables are private memory";
 }
 
 TEST(WarmModules, BudgetLeavesTheDwarfOutButKeepsTheSymbols) {
