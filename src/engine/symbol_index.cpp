@@ -21,7 +21,7 @@ uint64_t end_of(uint64_t value, uint64_t size) { return value + size < value ? U
 
 }  // namespace
 
-SymbolIndex::SymbolIndex(Dwfl_Module* mod) : mod_(mod) {
+SymbolIndex::SymbolIndex(Dwfl_Module* mod) {
   int count = dwfl_module_getsymtab(mod);
   int first_global = count > 0 ? dwfl_module_getsymtab_first_global(mod) : -1;
   if (count <= 0 || first_global < 0) return;

@@ -67,7 +67,6 @@ class SymbolIndex {
   int64_t section_of(uint64_t address) const;
   std::optional<uint32_t> last_sizeless(const Pass& pass, uint64_t value, uint64_t address) const;
 
-  Dwfl_Module* mod_;
   std::vector<Symbol> symbols_;
   Pass globals_, locals_;
   bool search_locals_ = false;                           // libdwfl's first_global > 1

@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 
+#include <optional>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "util/escape.h"
