@@ -79,7 +79,8 @@ class BlockedInQsort {
 };
 
 const WarmModules& warm_libraries() {
-  static const WarmModules warm = WarmModules::load(default_warm_libraries());
+  // No budget in the way: a sanitizer build's redzones make the DWARF bigger.
+  static const WarmModules warm = WarmModules::load(default_warm_libraries(), WarmOptions{.max_bytes = 1ull << 30});
   return warm;
 }
 
