@@ -41,8 +41,9 @@ wait "$root_job" || echo "(the package test's root could not be built now: build
 # session of its own, for the kill, it is an autogroup of its own, which the
 # scheduler gives an equal share. Started beside the package's build, it
 # made that build 180 s longer.) The programs come first
-# (build-asan/programs.done), then the unit tests and the fuzzers, in batches
-# of 16 files: fewer, larger translation units cost less CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-asan/programs.done: the ones the attack and fault suites run, not the
+# debugger), then the unit tests and the fuzzers, in batches of 16 files:
+# fewer, larger translation units cost less CPU. clang, not g++: with AddressSanitizer and UndefinedBehaviorSanitizer
 # at -O1 it compiles this code in about two thirds of g++'s time, and the
 # fuzzers need it anyway.
 asan_log=build/asan_build.log
@@ -50,7 +51,7 @@ rm -f build-asan/programs.done
 setsid nice -n 19 sh -c '
     CC=clang-19 CXX=clang++-19 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUSERCRASH_SANITIZE=ON \
         -DUSERCRASH_UNITY_BATCH_SIZE=16 &&
-    cmake --build build-asan -j"$1" --target usercrash_s usercrash_c usercrashctl debugger &&
+    cmake --build build-asan -j"$1" --target usercrash_s usercrash_c usercrashctl &&
     touch build-asan/programs.done &&
     cmake --build build-asan -j"$1" --target unit_tests fuzzers' \
     sh "$jobs" >"$asan_log" 2>&1 </dev/null &
