@@ -166,6 +166,34 @@ TEST(WarmUnwind, DefaultSourceLinesAreAllWithWarmModulesAndOwnWithout) {
   EXPECT_EQ(cold_lines, 0u) << "without warm modules, as source_lines=own";
 }
 
+TEST(WarmUnwind, ModulesNotHeldWarmTakeTheColdPath) {
+  // Only the loader is warm: libc's frames are matched by build-id to
+  // nothing and loaded as today (here without a debug file to open).
+  std::vector<std::string> loader;
+  for (const auto& path : default_warm_libraries())
+    if (path.find("/ld-") != std::string::npos) loader.push_back(path);
+  ASSERT_EQ(loader.size(), 1u);
+  auto only_loader = WarmModules::load(loader, WarmOptions{.max_bytes = 1ull << 30});
+  ASSERT_EQ(only_loader.modules().size(), 1u);
+  BlockedInQsort child;
+  Report r = warm_test_report(child.pid(), limits::SourceLines::all, &only_loader, "");
+  Report cold = warm_test_report(child.pid(), limits::SourceLines::all, nullptr, "");
+  ASSERT_FALSE(r.threads.empty());
+  ASSERT_FALSE(cold.threads.empty());
+  const auto& a = cold.threads[0].frames;
+  const auto& b = r.threads[0].frames;
+  ASSERT_EQ(a.size(), b.size());
+  size_t libc_frames = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].function, b[i].function) << "frame #" << i;
+    EXPECT_EQ(a[i].file, b[i].file) << "frame #" << i;
+    if (!warm_test_in_libc(b[i])) continue;
+    ++libc_frames;
+    EXPECT_FALSE(b[i].file) << b[i].function.value_or("??");
+  }
+  EXPECT_GE(libc_frames, 4u);
+}
+
 TEST(WarmUnwind, AbortMessageSymbolFromTheWarmIndex) {
   BlockedInQsort child;
   auto target = LiveProcessTarget::attach(child.pid(), LiveOptions{});
