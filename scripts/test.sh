@@ -32,7 +32,10 @@ step "build (debian/rules: the package's flags and tree, its end-to-end tests in
 # The package_build test makes the .deb from this tree without compiling
 # again, so the suite runs the binaries the package ships. The unit tests and
 # the fuzzers are compiled once, in the sanitizer build below, and run there.
-./scripts/build_deb.sh tree build -DUSERCRASH_UNIT_TESTS=OFF -DUSERCRASH_FUZZ_TESTS=OFF
+# Unity batches of 16 files, not 8: each batch parses and instantiates the
+# shared headers once (measured from scratch with the package's flags: src/
+# 314 -> 272 s of CPU, the e2e suite 63 -> 42 s).
+./scripts/build_deb.sh tree build -DUSERCRASH_UNIT_TESTS=OFF -DUSERCRASH_FUZZ_TESTS=OFF -DUSERCRASH_UNITY_BATCH_SIZE=16
 wait "$root_job" || echo "(the package test's root could not be built now: build/throwaway_root.log)"
 
 # The sanitizer build (see below) is compiled while the first pass runs: the
