@@ -84,6 +84,8 @@ void print_client_help(const char* program) {
       "      --source NAME    how the crash arrived (core_pattern, kernel_socket)\n"
       "      --kernel-connection FD\n"
       "                       the kernel's coredump socket connection (set by usercrash_s)\n"
+      "      --warm-collector FD\n"
+      "                       run as usercrash_s's warm collector on this socket (set by usercrash_s)\n"
       "  -o, --set KEY=VALUE  set one configuration key\n"
       "  -v, --verbose        log debug messages\n"
       "  -h, --help           show this help\n"
@@ -98,10 +100,23 @@ namespace {
 // usercrash_c's options. The options come first: the first operand (PID)
 // ends them, so a COMM that begins with '-' is never taken for an option.
 const util::OptionSpec kClientOptions[] = {
-    {"config", 'c', true},   {"kernel", 'k', true},   {"pidfd", 0, true},   {"tid", 0, true},
-    {"uid", 0, true},        {"gid", 0, true},        {"time", 0, true},    {"dumpable", 0, true},
-    {"core-limit", 0, true}, {"core-fd", 0, true},    {"source", 0, true},  {"kernel-connection", 0, true},
-    {"set", 'o', true},      {"verbose", 'v', false}, {"help", 'h', false}, {"version", 'V', false},
+    {"config", 'c', true},
+    {"kernel", 'k', true},
+    {"pidfd", 0, true},
+    {"tid", 0, true},
+    {"uid", 0, true},
+    {"gid", 0, true},
+    {"time", 0, true},
+    {"dumpable", 0, true},
+    {"core-limit", 0, true},
+    {"core-fd", 0, true},
+    {"source", 0, true},
+    {"kernel-connection", 0, true},
+    {"set", 'o', true},
+    {"verbose", 'v', false},
+    {"help", 'h', false},
+    {"version", 'V', false},
+    {"warm-collector", 0, true},
 };
 
 // The number type behind a field: T, or the T of an optional<T>.
@@ -152,6 +167,8 @@ Result<void> apply_option(const util::ParsedOption& option, ClientContext& ctx) 
     if (auto r = assign_fd(ctx.core_fd); !r) return r;
     ctx.kernel_connection = true;
     ctx.source = "kernel_socket";
+  } else if (name == "warm-collector") {
+    return assign_fd(ctx.warm_channel);
   } else if (name == "set") {
     size_t eq = option.value.find('=');
     if (eq == std::string::npos) return util::fail("--set needs KEY=VALUE");
@@ -187,8 +204,12 @@ Result<ClientContext> parse_client_args(int argc, char** argv) {
   if (!options) return options;
   ClientContext ctx = std::move(*options);
   if (ctx.help || ctx.version) return ctx;
-  if (ctx.kernel_connection) {
-    if (!positional.empty()) return util::fail("--kernel-connection takes no PID COMM SIGNAL");
+  if (ctx.warm_channel >= 0 && ctx.kernel_connection)
+    return util::fail("--warm-collector and --kernel-connection exclude each other");
+  if (ctx.kernel_connection || ctx.warm_channel >= 0) {
+    if (!positional.empty())
+      return util::fail(
+          fmt::format("--{} takes no PID COMM SIGNAL", ctx.kernel_connection ? "kernel-connection" : "warm-collector"));
     return ctx;
   }
   if (positional.size() != 3)

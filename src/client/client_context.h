@@ -32,6 +32,9 @@ struct ClientContext {
   // Kernel socket mode: core_fd is that connection; pid, pidfd and signal
   // come from it and from the core's notes.
   bool kernel_connection = false;
+  // --warm-collector FD: run as the server's warm collector
+  // (client/warm_collector.h) on this end of a socket pair.
+  int warm_channel = -1;
   // Single-key overrides of the config ("-o KEY=VALUE"), applied in order.
   std::vector<std::pair<std::string, std::string>> overrides;
   std::string source = "core_pattern";

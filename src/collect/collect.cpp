@@ -14,12 +14,15 @@ Plan make_plan(const config::Config& config, std::chrono::steady_clock::time_poi
               budget(config, started),
               sandbox_options(config),
               late_symbols(config),
+              nullptr,
               nullptr};
 }
 
 Collected collect(engine::Target& target, const Plan& plan, ReportDestination& destination, const CoreStep& core_step) {
   util::trace::mark("plan");
-  Sandbox sandbox = Sandbox::prepare(plan.sandbox);
+  std::optional<Sandbox> own_sandbox;
+  const Sandbox& sandbox =
+      plan.prepared_sandbox ? *plan.prepared_sandbox : own_sandbox.emplace(Sandbox::prepare(plan.sandbox));
   util::trace::mark("sandbox_prepared");
   Job job(target, plan.options, plan.render, destination.files(), plan.budget, sandbox,
           plan.remote_debug ? plan.late_symbols : LateSymbols{});

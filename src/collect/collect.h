@@ -35,6 +35,9 @@ struct Plan {
   // caller sets it (not owned; it keeps to its own time).
   LateSymbols late_symbols;
   engine::RemoteDebugFiles* remote_debug = nullptr;
+  // The sandbox prepared once for this configuration by a long-lived
+  // caller (the warm collector); prepared here per report when null.
+  const Sandbox* prepared_sandbox = nullptr;
 };
 
 Plan make_plan(const config::Config& config,

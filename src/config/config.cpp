@@ -187,6 +187,7 @@ const std::vector<Key>& table() {
       unsigned_key("count", &Config::count, 1, 1000),
       unsigned_key("max_concurrent", &Config::max_concurrent, 1, 64),
       unsigned_key("max_queue", &Config::max_queue, 0, 4096),
+      bool_key("warm_collector", &Config::warm_collector),
       duration_key("request_timeout", &Config::request_timeout),
       duration_key("completion_timeout", &Config::completion_timeout),
       duration_key("client_timeout", &Config::client_timeout),

@@ -36,6 +36,9 @@ struct Config {
   unsigned count = 50;          // ring size
   unsigned max_concurrent = 1;  // dumps running at once
   unsigned max_queue = 64;      // dumps waiting for a slot; more are dropped and counted
+  // The server keeps a collector process warm (libraries, disassembler,
+  // sandbox plan loaded once) and usercrash_c hands crashes to it.
+  bool warm_collector = true;
   milliseconds request_timeout{1000};
   milliseconds completion_timeout{100'000};
   milliseconds client_timeout{50'000};

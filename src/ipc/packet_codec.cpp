@@ -20,6 +20,10 @@ const char* type_name(uint16_t type) {
     case PacketType::rejected: return "rejected";
     case PacketType::status_request: return "status request";
     case PacketType::status_reply: return "status reply";
+    case PacketType::hand_off: return "hand-off";
+    case PacketType::hand_off_taken: return "hand-off taken";
+    case PacketType::hand_off_go: return "hand-off go";
+    case PacketType::collector_ready: return "collector ready";
   }
   return "unknown";
 }
@@ -63,7 +67,11 @@ Result<PacketType> peek_type(std::span<const std::byte> bytes) {
     case PacketType::published:
     case PacketType::rejected:
     case PacketType::status_request:
-    case PacketType::status_reply: return static_cast<PacketType>(h.type);
+    case PacketType::status_reply:
+    case PacketType::hand_off:
+    case PacketType::hand_off_taken:
+    case PacketType::hand_off_go:
+    case PacketType::collector_ready: return static_cast<PacketType>(h.type);
   }
   return util::fail(fmt::format("unknown packet type {}", h.type));
 }
@@ -114,10 +122,79 @@ Result<Published> decode_published(std::span<const std::byte> bytes) {
 Result<Rejected> decode_rejected(std::span<const std::byte> bytes) {
   auto p = decode_common<Rejected>(bytes);
   if (!p) return p;
-  if (p->reason < 1 || p->reason > static_cast<uint32_t>(RejectReason::internal))
+  if (p->reason < 1 || p->reason > static_cast<uint32_t>(RejectReason::no_warm_collector))
     return util::fail(fmt::format("bad reject reason {}", p->reason));
   if (p->reserved != 0) return util::fail("reserved field is not zero");
   return p;
+}
+
+Result<HandOff> decode_hand_off(std::span<const std::byte> bytes) {
+  auto p = decode_common<HandOff>(bytes);
+  if (!p) return p;
+  if (p->flags & ~(kHandOffPidfd | kHandOffKernelConnection))
+    return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
+  if (p->argc < 1 || p->argc > kMaxHandOffArgs) return util::fail(fmt::format("bad argument count {}", p->argc));
+  // argc strings, each NUL-terminated, and nothing but NULs after them.
+  size_t at = 0;
+  for (uint32_t i = 0; i < p->argc; ++i) {
+    const void* nul = std::memchr(p->args + at, '\0', kHandOffArgsSize - at);
+    if (!nul) return util::fail(fmt::format("argument {} is not NUL-terminated", i));
+    at = static_cast<size_t>(static_cast<const char*>(nul) - p->args) + 1;
+  }
+  for (; at < kHandOffArgsSize; ++at)
+    if (p->args[at] != '\0') return util::fail("bytes past the last argument");
+  return p;
+}
+
+Result<HandOffTaken> decode_hand_off_taken(std::span<const std::byte> bytes) {
+  auto p = decode_common<HandOffTaken>(bytes);
+  if (!p) return p;
+  if (p->collector_pid <= 0) return util::fail(fmt::format("bad pid {}", p->collector_pid));
+  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<HandOffGo> decode_hand_off_go(std::span<const std::byte> bytes) {
+  auto p = decode_common<HandOffGo>(bytes);
+  if (!p) return p;
+  if (p->reserved[0] != 0 || p->reserved[1] != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<CollectorReady> decode_collector_ready(std::span<const std::byte> bytes) {
+  auto p = decode_common<CollectorReady>(bytes);
+  if (!p) return p;
+  if (p->pid <= 0) return util::fail(fmt::format("bad pid {}", p->pid));
+  if (p->reserved != 0) return util::fail("reserved field is not zero");
+  return p;
+}
+
+Result<HandOff> make_hand_off(const std::vector<std::string>& args, uint32_t flags) {
+  auto p = make_packet<HandOff>();
+  p.flags = flags;
+  if (args.empty() || args.size() > kMaxHandOffArgs)
+    return util::fail(fmt::format("{} arguments (1 to {} fit a hand-off)", args.size(), kMaxHandOffArgs));
+  size_t at = 0;
+  for (const auto& a : args) {
+    if (a.find('\0') != std::string::npos) return util::fail("an argument holds a NUL byte");
+    if (a.size() + 1 > kHandOffArgsSize - at)
+      return util::fail(fmt::format("the arguments take more than the {} bytes of a hand-off", kHandOffArgsSize));
+    std::memcpy(p.args + at, a.data(), a.size());
+    at += a.size() + 1;
+  }
+  p.argc = static_cast<uint32_t>(args.size());
+  return p;
+}
+
+std::vector<std::string> hand_off_args(const HandOff& p) {
+  std::vector<std::string> args;
+  const char* at = p.args;
+  for (uint32_t i = 0; i < p.argc; ++i) {
+    size_t n = strnlen(at, kHandOffArgsSize - static_cast<size_t>(at - p.args));
+    args.emplace_back(at, n);
+    at += n + 1;
+  }
+  return args;
 }
 
 Result<StatusRequest> decode_status_request(std::span<const std::byte> bytes) {
@@ -176,6 +253,7 @@ const char* reject_reason_name(RejectReason reason) {
     case RejectReason::rate_limited: return "rate limited";
     case RejectReason::shutting_down: return "server shutting down";
     case RejectReason::internal: return "server error";
+    case RejectReason::no_warm_collector: return "no warm collector";
   }
   return "unknown";
 }

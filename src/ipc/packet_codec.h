@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ipc/protocol.h"
 #include "util/result.h"
@@ -34,6 +35,16 @@ util::Result<Published> decode_published(std::span<const std::byte> bytes);
 util::Result<Rejected> decode_rejected(std::span<const std::byte> bytes);
 util::Result<StatusRequest> decode_status_request(std::span<const std::byte> bytes);
 util::Result<StatusReply> decode_status_reply(std::span<const std::byte> bytes);
+util::Result<HandOff> decode_hand_off(std::span<const std::byte> bytes);
+util::Result<HandOffTaken> decode_hand_off_taken(std::span<const std::byte> bytes);
+util::Result<HandOffGo> decode_hand_off_go(std::span<const std::byte> bytes);
+util::Result<CollectorReady> decode_collector_ready(std::span<const std::byte> bytes);
+
+// A command line as a hand-off; fails when it does not fit (the caller then
+// collects by itself).
+util::Result<HandOff> make_hand_off(const std::vector<std::string>& args, uint32_t flags);
+// The strings of a decoded hand-off.
+std::vector<std::string> hand_off_args(const HandOff& p);
 
 DumpRequest make_dump_request(int pid, int tid, int signal, uint32_t uid, std::string_view comm, uint32_t flags);
 // A reason longer than the field is cut (on a UTF-8 boundary), a control

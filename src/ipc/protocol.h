@@ -10,6 +10,17 @@
 //   Completed            ───▶
 //                        ◀───      Published (the slot the report went to)
 //
+//   usercrash_c, with the warm collector up (client/warm_hand_off.h)
+//   HandOff + core fd, pidfd ───▶  (server passes it on, with the
+//                                   connection, to the warm collector)
+//                        ◀───      HandOffTaken (from the collector's process
+//                                   for this crash) or Rejected
+//   HandOffGo            ───▶      (only now is the core read; usercrash_c
+//                                   exits, or collects itself without Taken)
+//
+//   warm collector (started by the server on a socket pair)
+//   CollectorReady       ───▶      (warm: hand-offs may come)
+//
 //   anyone (usercrashctl status)
 //   StatusRequest        ───▶
 //                        ◀───      StatusReply (what that peer may know)
@@ -31,6 +42,10 @@ enum class PacketType : uint16_t {
   rejected = 5,
   status_request = 6,
   status_reply = 7,
+  hand_off = 8,
+  hand_off_taken = 9,
+  hand_off_go = 10,
+  collector_ready = 11,
 };
 
 struct PacketHeader {
@@ -108,7 +123,13 @@ struct Published {
   char name[kNameSize];  // slot file name, NUL-terminated
 };
 
-enum class RejectReason : uint32_t { queue_full = 1, rate_limited = 2, shutting_down = 3, internal = 4 };
+enum class RejectReason : uint32_t {
+  queue_full = 1,
+  rate_limited = 2,
+  shutting_down = 3,
+  internal = 4,
+  no_warm_collector = 5,  // a hand-off: none is running or warm yet
+};
 
 struct Rejected {
   static constexpr PacketType kType = PacketType::rejected;
@@ -148,6 +169,48 @@ struct StatusReply {
   uint64_t kernel_connections;
 };
 
+// HandOff.flags
+inline constexpr uint32_t kHandOffPidfd = 1u << 0;             // a pidfd follows the core fd
+inline constexpr uint32_t kHandOffKernelConnection = 1u << 1;  // server to collector only: the core fd is
+                                                               // the kernel's coredump connection, no client
+inline constexpr unsigned kHandOffArgsSize = 480;
+
+// A crash handed to the warm collector: usercrash_c's own command line
+// (the kernel's %-specifiers and our options), which the collector parses
+// as usercrash_c would, and, as fds, the core stream and the kernel's pidfd.
+// From the server to the collector the client's connection comes first.
+struct HandOff {
+  static constexpr PacketType kType = PacketType::hand_off;
+  PacketHeader header;
+  uint32_t flags;
+  uint32_t argc;                // 1..kMaxHandOffArgs strings in args
+  char args[kHandOffArgsSize];  // argc NUL-terminated strings, then NULs
+};
+inline constexpr uint32_t kMaxHandOffArgs = 64;
+
+// The collector's process for this crash has the fds and waits for Go; the
+// client may still give up (it then closes the connection, and the
+// collector drops the crash without reading a byte of it).
+struct HandOffTaken {
+  static constexpr PacketType kType = PacketType::hand_off_taken;
+  PacketHeader header;
+  int32_t collector_pid;
+  uint32_t reserved;
+};
+
+struct HandOffGo {
+  static constexpr PacketType kType = PacketType::hand_off_go;
+  PacketHeader header;
+  uint32_t reserved[2];
+};
+
+struct CollectorReady {
+  static constexpr PacketType kType = PacketType::collector_ready;
+  PacketHeader header;
+  int32_t pid;
+  uint32_t reserved;
+};
+
 // Receive buffers are this large so an oversized packet is seen as such
 // (MSG_TRUNC) rather than silently cut to a valid-looking prefix.
 inline constexpr unsigned kMaxPacketSize = 512;
@@ -165,5 +228,9 @@ static_assert(sizeof(Published) == 80);
 static_assert(sizeof(Rejected) == 24);
 static_assert(sizeof(StatusRequest) == 24);
 static_assert(sizeof(StatusReply) == 104);
+static_assert(sizeof(HandOff) == 504);
+static_assert(sizeof(HandOffTaken) == 24);
+static_assert(sizeof(HandOffGo) == 24);
+static_assert(sizeof(CollectorReady) == 24);
 
 }  // namespace usercrash::ipc

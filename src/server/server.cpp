@@ -37,6 +37,7 @@ namespace {
 constexpr uint64_t kListenTag = 0;
 constexpr uint64_t kSignalTag = UINT64_MAX;
 constexpr uint64_t kKernelListenTag = UINT64_MAX - 1;
+constexpr uint64_t kWarmCollectorTag = UINT64_MAX - 2;
 // Connections waiting for their first packet, at most; beyond it new ones
 // are refused so a flood of silent peers cannot exhaust our fds.
 constexpr size_t kMaxPendingConnections = 256;
@@ -102,6 +103,11 @@ Result<std::unique_ptr<Server>> Server::create(const config::Config& config, Wor
     if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->kernel_listen_.get(), &ev) != 0)
       return util::fail_errno("epoll_ctl");
   }
+  if (config.warm_collector) {
+    std::vector<std::string> argv = {server->worker_.client};
+    argv.insert(argv.end(), server->worker_.args.begin(), server->worker_.args.end());
+    server->warm_ = std::make_unique<WarmCollectorProcess>(std::move(argv), server->epoll_.get(), kWarmCollectorTag);
+  }
   return server;
 }
 
@@ -139,6 +145,7 @@ int Server::run() {
     log::info("on_report: {} after each report (timeout {} ms)", config_.on_report, config_.on_report_timeout.count());
   auto metrics_text = [&] { return render_metrics(metrics_, counters_, gauges()); };
   metrics_file_.write(metrics_text());
+  if (warm_) warm_->start();
   sd_notify(0, "READY=1");
   epoll_event events[64];
   for (;;) {
@@ -155,6 +162,8 @@ int Server::run() {
         on_accept();
       } else if (tag == kKernelListenTag) {
         on_kernel_accept();
+      } else if (tag == kWarmCollectorTag) {
+        if (warm_) warm_->on_readable();
       } else if (tag == kSignalTag) {
         signalfd_siginfo si{};
         while (::read(signals_.get(), &si, sizeof si) == sizeof si) {
@@ -171,6 +180,7 @@ int Server::run() {
     auto now = Clock::now();
     expire(now);
     hook_.expire(now);
+    if (warm_) warm_->restart_if_due(now);
     log_loops(now);
     metrics_.metrics_write_failures = metrics_file_.failures();
     metrics_file_.write_if_due(now, metrics_text);
@@ -199,6 +209,7 @@ int Server::next_timeout_ms() const {
   consider(hook_.next_deadline());
   consider(admission_.next_notes());
   consider(metrics_file_.next_write());
+  if (warm_) consider(warm_->next_restart());
   if (!soonest) return -1;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*soonest - Clock::now()).count();
   return static_cast<int>(std::clamp<int64_t>(ms + 1, 0, 60'000));
@@ -248,8 +259,9 @@ void Server::on_accept() {
 }
 
 void Server::on_readable(Connection& c) {
-  // A queued client has nothing to say; readable means it hung up.
-  size_t max_fds = 0;
+  // A queued client has nothing to say; readable means it hung up. A
+  // hand-off brings the core and the pidfd.
+  size_t max_fds = c.state == State::awaiting_request ? 2 : 0;
   auto message = ipc::receive_message(c.sock.get(), max_fds);
   if (!message) {
     if (c.state == State::dumping) {
@@ -274,6 +286,10 @@ void Server::on_readable(Connection& c) {
         log::warn("refusing a connection from pid {} uid {}: only root may request a dump", c.peer.pid, c.peer.uid);
         ++counters_.refused_peer;
         close_connection(c.id);
+        return;
+      }
+      if (auto type = ipc::peek_type(message->bytes); type && *type == ipc::PacketType::hand_off) {
+        on_hand_off(c, *message);
         return;
       }
       auto request = ipc::decode_dump_request(message->bytes);
@@ -612,6 +628,7 @@ void Server::shutdown_begin() {
   if (stopping_) return;
   stopping_ = true;
   log::info("stopping: {} dumps in flight, {} queued", active_, queue_.size());
+  if (warm_) warm_->stop();
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, listen_.get(), nullptr);
   if (owns_socket_path_) ::unlink(config_.socket.c_str());
   listen_.reset();
@@ -745,6 +762,30 @@ void Server::on_kernel_readable(Connection& c) {
   close_connection(c.id);
 }
 
+void Server::on_hand_off(Connection& c, ipc::Message& message) {
+  auto packet = ipc::decode_hand_off(message.bytes);
+  size_t fds = packet ? 1 + ((packet->flags & ipc::kHandOffPidfd) ? 1 : 0) : 0;
+  if (!packet || (packet->flags & ipc::kHandOffKernelConnection) || message.fds.size() != fds) {
+    ++counters_.malformed;
+    log::warn("{}: dropped: {}", describe(c),
+              !packet ? packet.error().message : fmt::format("a hand-off with {} fds", message.fds.size()));
+    close_connection(c.id);
+    return;
+  }
+  // The collector's process for this crash answers the client on this
+  // connection; ours is closed once it is passed on.
+  std::vector<int> passed = {c.sock.get()};
+  for (const auto& fd : message.fds) passed.push_back(fd.get());
+  util::Result<void> sent = warm_ ? warm_->pass(*packet, passed) : util::fail("warm_collector=no");
+  if (!sent) {
+    log::debug("{}: hand-off refused: {}", describe(c), sent.error().message);
+    auto rejected = ipc::make_packet<ipc::Rejected>();
+    rejected.reason = static_cast<uint32_t>(ipc::RejectReason::no_warm_collector);
+    (void)ipc::send_packet(c.sock.get(), rejected);
+  }
+  close_connection(c.id);
+}
+
 void Server::start_worker(Connection& c) {
   // The connection becomes the worker's fd 3; the worker reads the core from
   // it, collects with the same engine as usercrash_c, and asks us for a slot
@@ -753,6 +794,16 @@ void Server::start_worker(Connection& c) {
   ::fcntl(c.sock.get(), F_SETFL, flags & ~O_NONBLOCK);
   std::vector<std::string> args = {worker_.client, "--kernel-connection", "3"};
   args.insert(args.end(), worker_.args.begin(), worker_.args.end());
+  // The warm collector, when it is there, collects it in a process of its
+  // own; otherwise a worker is started.
+  if (warm_ && warm_->ready()) {
+    auto packet = ipc::make_hand_off(args, ipc::kHandOffKernelConnection);
+    int fd = c.sock.get();
+    if (packet && warm_->pass(*packet, std::span(&fd, 1))) {
+      log::debug("{}: passed to the warm collector", describe(c));
+      return;
+    }
+  }
   util::SpawnFds fds;
   fds.map.emplace_back(c.sock.get(), 3);
   auto spawned = util::spawn_program(args, fds);
@@ -772,6 +823,7 @@ void Server::reap_workers() {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     if (hook_.on_exit(pid, status)) continue;
+    if (warm_ && warm_->on_exit(pid, status)) continue;
     auto it = workers_.find(pid);
     if (it == workers_.end()) continue;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

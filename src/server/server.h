@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "config/config.h"
+#include "ipc/fd_passing.h"
 #include "ipc/protocol.h"
 #include "ipc/unix_socket.h"
 #include "publish/report_hook.h"
 #include "server/crash_admission.h"
 #include "server/debuginfod_failures.h"
 #include "server/metrics.h"
+#include "server/warm_collector_process.h"
 #include "store/crash_directory.h"
 #include "store/report_head.h"
 #include "util/result.h"
@@ -87,6 +89,9 @@ class Server {
   void on_kernel_accept();
   void on_kernel_readable(Connection& c);
   void start_worker(Connection& c);
+  // usercrash_c hands its crash to the warm collector: passed on with the
+  // connection, or refused at once (the client then collects it itself).
+  void on_hand_off(Connection& c, ipc::Message& message);
   void reap_workers();
   void on_readable(Connection& c);
   void on_request(Connection& c, const ipc::DumpRequest& request);
@@ -119,7 +124,8 @@ class Server {
   bool owns_socket_path_;
   util::UniqueFd kernel_listen_;
   bool owns_kernel_path_ = false;
-  std::map<pid_t, std::string> workers_;  // running workers: pid → what they handle
+  std::map<pid_t, std::string> workers_;        // running workers: pid → what they handle
+  std::unique_ptr<WarmCollectorProcess> warm_;  // warm_collector=yes
   util::UniqueFd epoll_;
   util::UniqueFd signals_;
   std::map<uint64_t, Connection> connections_;

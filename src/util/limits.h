@@ -39,6 +39,12 @@ inline constexpr size_t kMaxKernelStackLines = 128;
 inline constexpr uint64_t kMaxReportSize = 16ULL << 20;
 // Bytes of core (uncompressed) kept per crash with save_core.
 inline constexpr uint64_t kMaxCoreSize = 2ULL << 30;
+// How long usercrash_c waits for the warm collector to take a crash it
+// hands over (client/warm_hand_off.h), and the collector's process for
+// that crash for the go-ahead: the collector normally answers in well
+// under a millisecond; one that is hung or overloaded costs the crash this
+// much before usercrash_c collects it itself.
+inline constexpr std::chrono::milliseconds kHandOffTimeout{1000};
 // The whole report, crash to written: a hostile process must not hold a
 // root helper (and the kernel's wait on it) for longer.
 inline constexpr std::chrono::milliseconds kTimeBudget{5000};
