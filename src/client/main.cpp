@@ -11,6 +11,7 @@
 
 #include "client/client_context.h"
 #include "client/crash_run.h"
+#include "client/process_title.h"
 #include "client/warm_collector.h"
 #include "client/warm_hand_off.h"
 #include "config/config.h"
@@ -96,6 +97,7 @@ bool handed_off(const config::Config& config, int argc, char** argv, const clien
 
 int main(int argc, char** argv) {
   auto started = Clock::now();
+  client::remember_argument_area(argc, argv);
   util::trace::init_from_environment();
   util::trace::mark("main");
   ensure_standard_fds();

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "client/crash_run.h"
+#include "client/process_title.h"
 #include "collect/options.h"
 #include "collect/sandbox.h"
 #include "engine/disassembler.h"
@@ -35,7 +36,8 @@ namespace {
 // side cannot use is left to usercrash_c.
 struct HandedCrash {
   ClientContext ctx;
-  util::UniqueFd client;  // the connection usercrash_c waits on; none for the kernel's
+  std::vector<std::string> args;  // usercrash_c's command line
+  util::UniqueFd client;          // the connection usercrash_c waits on; none for the kernel's
   util::UniqueFd core;
   util::UniqueFd pidfd;
 };
@@ -64,6 +66,7 @@ util::Result<HandedCrash> read_hand_off(ipc::Message& message) {
   ctx->core_fd = crash.core.get();
   ctx->pidfd = crash.pidfd ? crash.pidfd.get() : -1;
   crash.ctx = std::move(*ctx);
+  crash.args = std::move(args);
   return crash;
 }
 
@@ -128,6 +131,7 @@ int WarmCollector::run() {
   ::sigprocmask(SIG_BLOCK, &mask, nullptr);
   signals_ = util::UniqueFd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   warm_up();
+  fork_spare();  // the first crash finds one waiting
   auto ready = ipc::make_packet<ipc::CollectorReady>();
   ready.pid = ::getpid();
   if (auto sent = ipc::send_packet(channel_, ready); !sent) {
@@ -211,6 +215,7 @@ void WarmCollector::spare(util::UniqueFd notify) {
     ::_exit(0);
   }
   crash->client.reset();
+  set_process_title(crash->args);
   ::_exit(collect_one(std::move(*crash), started));
 }
 
@@ -219,6 +224,9 @@ int WarmCollector::collect_one(HandedCrash crash, Clock::time_point started) {
   // The configuration as usercrash_c would read it now (the file may have
   // changed since the collector started); the sandbox prepared at start
   // serves it when it is the same.
+  // A kernel connection comes from the server, whose configuration this
+  // collector was started with (as its workers are).
+  if (crash.ctx.kernel_connection) return run_crash(std::move(crash.ctx), config_, started, &*sandbox_);
   auto config = load_config(crash.ctx);
   if (!config) return pass_on_only(std::move(crash.ctx), config::Config{}, config.error().message, "usercrash_c");
   bool same = config::dump(*config) == config::dump(config_);

@@ -101,6 +101,16 @@ std::string render_metrics(const MetricsState& s, const Counters& k, const Metri
   out += fmt::format("usercrash_connections_total{{outcome=\"kernel\"}} {}\n", k.kernel_connections);
   out += fmt::format("usercrash_connections_total{{outcome=\"worker_failure\"}} {}\n", k.worker_failures);
 
+  family(out, "usercrash_warm_collector_ready", "gauge", "1 when the warm collector is running and warm.");
+  out += fmt::format("usercrash_warm_collector_ready {}\n", g.warm_ready ? 1 : 0);
+  family(out, "usercrash_warm_collector_crashes_total", "counter",
+         "Crashes handed to the warm collector: passed to it, or refused (collected by usercrash_c itself).");
+  out += fmt::format("usercrash_warm_collector_crashes_total{{outcome=\"passed\"}} {}\n", g.warm_passed);
+  out += fmt::format("usercrash_warm_collector_crashes_total{{outcome=\"refused\"}} {}\n", g.warm_refused);
+  family(out, "usercrash_warm_collector_restarts_total", "counter",
+         "Times the warm collector ended and was started again.");
+  out += fmt::format("usercrash_warm_collector_restarts_total {}\n", g.warm_restarts);
+
   family(out, "usercrash_hook_runs_total", "counter", "Runs of the on_report program, by result.");
   out += fmt::format("usercrash_hook_runs_total{{result=\"started\"}} {}\n", g.hooks_started);
   out += fmt::format("usercrash_hook_runs_total{{result=\"succeeded\"}} {}\n", g.hooks_succeeded);

@@ -55,6 +55,10 @@ struct MetricsGauges {
   uint64_t workers_running = 0;
   uint64_t hooks_running = 0;
   uint64_t hooks_started = 0, hooks_succeeded = 0, hooks_failed = 0, hooks_timed_out = 0, hooks_dropped = 0;
+  // The warm collector (warm_collector_process.h): whether it is warm now,
+  // crashes passed to it and refused (then collected by usercrash_c), its restarts.
+  bool warm_ready = false;
+  uint64_t warm_passed = 0, warm_refused = 0, warm_restarts = 0;
   util::log::Delivery log;
 };
 

@@ -580,6 +580,12 @@ MetricsGauges Server::gauges() const {
   g.hooks_timed_out = h.timed_out;
   g.hooks_dropped = h.dropped;
   g.log = util::log::delivery();
+  if (warm_) {
+    g.warm_ready = warm_->ready();
+    g.warm_passed = warm_->handed_off();
+    g.warm_restarts = warm_->restarts();
+  }
+  g.warm_refused = warm_refused_;
   return g;
 }
 
@@ -779,6 +785,7 @@ void Server::on_hand_off(Connection& c, ipc::Message& message) {
   util::Result<void> sent = warm_ ? warm_->pass(*packet, passed) : util::fail("warm_collector=no");
   if (!sent) {
     log::debug("{}: hand-off refused: {}", describe(c), sent.error().message);
+    ++warm_refused_;
     auto rejected = ipc::make_packet<ipc::Rejected>();
     rejected.reason = static_cast<uint32_t>(ipc::RejectReason::no_warm_collector);
     (void)ipc::send_packet(c.sock.get(), rejected);
@@ -796,8 +803,9 @@ void Server::start_worker(Connection& c) {
   args.insert(args.end(), worker_.args.begin(), worker_.args.end());
   // The warm collector, when it is there, collects it in a process of its
   // own; otherwise a worker is started.
+  // It was started with our configuration, which it uses for these.
   if (warm_ && warm_->ready()) {
-    auto packet = ipc::make_hand_off(args, ipc::kHandOffKernelConnection);
+    auto packet = ipc::make_hand_off({worker_.client, "--kernel-connection", "3"}, ipc::kHandOffKernelConnection);
     int fd = c.sock.get();
     if (packet && warm_->pass(*packet, std::span(&fd, 1))) {
       log::debug("{}: passed to the warm collector", describe(c));

@@ -126,6 +126,7 @@ class Server {
   bool owns_kernel_path_ = false;
   std::map<pid_t, std::string> workers_;        // running workers: pid → what they handle
   std::unique_ptr<WarmCollectorProcess> warm_;  // warm_collector=yes
+  uint64_t warm_refused_ = 0;                   // hand-offs answered "no warm collector"
   util::UniqueFd epoll_;
   util::UniqueFd signals_;
   std::map<uint64_t, Connection> connections_;

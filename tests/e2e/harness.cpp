@@ -205,7 +205,10 @@ ServerProcess::ServerProcess(const TempDir& dir, const std::vector<std::string>&
   log_ = dir / "server.log";
   std::string text =
       "directory=" + directory_ + "\nsocket=" + socket_ + "\nkernel_socket=" + (dir / "run/core.sock") + "\n";
-  for (const auto& line : extra) text += line + "\n";
+  for (const auto& line : extra) {
+    text += line + "\n";
+    if (line == "warm_collector=no") warm_ = false;
+  }
   write_file(config_, text, 0644);
   if (start_now) start();
 }
@@ -236,6 +239,25 @@ void ServerProcess::start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (!started()) ADD_FAILURE() << "server did not start:\n" << log();
+  // With warm_collector (the default), its collector takes the crashes
+  // once it is warm; until then usercrash_c collects them itself. Tests
+  // begin once it is, so that each runs the path the product runs.
+  if (warm_ && !eventually([&] { return warm_collector_pid() > 0; }, std::chrono::seconds(10)))
+    ADD_FAILURE() << "the warm collector did not get warm:\n" << log();
+}
+
+pid_t ServerProcess::warm_collector_pid() const {
+  // The newest "usercrash_s: warm collector PID ready" line.
+  std::string text = log();
+  const std::string prefix = "usercrash_s: warm collector ";
+  pid_t pid = -1;
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    size_t end = text.find('\n', at);
+    std::string line =
+        text.substr(at + prefix.size(), end == std::string::npos ? std::string::npos : end - at - prefix.size());
+    if (line.ends_with(" ready")) pid = std::atoi(line.c_str());
+  }
+  return pid;
 }
 
 bool ServerProcess::running() const {

@@ -94,6 +94,8 @@ class ServerProcess {
   const std::string& directory() const { return directory_; }
   const std::string& socket() const { return socket_; }
   std::string log() const;
+  // The warm collector that said it is ready last; -1 before it did.
+  pid_t warm_collector_pid() const;
   // Waits until the log holds `needle`.
   bool log_shows(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
@@ -101,6 +103,7 @@ class ServerProcess {
   std::string config_, directory_, socket_, log_;
   std::vector<std::string> wrapper_;
   pid_t pid_ = -1;
+  bool warm_ = true;  // not "warm_collector=no"
 };
 
 struct CrashResult {

@@ -143,6 +143,14 @@ TEST(ClientArgs, ErrorsSayWhatWasWrong) {
   ASSERT_TRUE(kernel) << kernel.error().message;
   EXPECT_TRUE(kernel->kernel_connection);
   EXPECT_EQ(kernel->core_fd, 5);
+  auto warm = client_args({"--warm-collector", "3", "-c", "/etc/x.conf"});
+  ASSERT_TRUE(warm) << warm.error().message;
+  EXPECT_EQ(warm->warm_channel, 3);
+  EXPECT_FALSE(warm->kernel_connection);
+  EXPECT_EQ(error({"--warm-collector", "3", "1", "c", "11"}), "--warm-collector takes no PID COMM SIGNAL");
+  EXPECT_EQ(error({"--warm-collector", "3", "--kernel-connection", "4"}),
+            "--warm-collector and --kernel-connection exclude each other");
+  EXPECT_EQ(error({"--warm-collector", "-2"}), "--warm-collector: negative fd");
 }
 
 }  // namespace

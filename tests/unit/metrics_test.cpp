@@ -39,7 +39,15 @@ TEST(Metrics, RendersCountersGaugesAndTheHistogram) {
   g.hooks_failed = 1;
   s.debuginfod_failures = 6;
   g.log.journal = 11;
+  g.warm_ready = true;
+  g.warm_passed = 12;
+  g.warm_refused = 2;
+  g.warm_restarts = 1;
   std::string text = "\n" + render_metrics(s, k, g);
+  EXPECT_TRUE(has_line(text, "usercrash_warm_collector_ready 1")) << text;
+  EXPECT_TRUE(has_line(text, "usercrash_warm_collector_crashes_total{outcome=\"passed\"} 12"));
+  EXPECT_TRUE(has_line(text, "usercrash_warm_collector_crashes_total{outcome=\"refused\"} 2"));
+  EXPECT_TRUE(has_line(text, "usercrash_warm_collector_restarts_total 1"));
   EXPECT_TRUE(has_line(text, "usercrash_reports_total{slot=\"new\"} 7")) << text;
   EXPECT_TRUE(has_line(text, "usercrash_reports_total{slot=\"replaced_group_newest\"} 296"));
   EXPECT_TRUE(has_line(text, "usercrash_crashes_dropped_total{reason=\"queue_full\"} 4"));

@@ -330,13 +330,14 @@ TEST(PublishedCodec, RoundTripAndName) {
 
 TEST(RejectedCodec, RoundTripAndReason) {
   for (auto reason :
-       {RejectReason::queue_full, RejectReason::rate_limited, RejectReason::shutting_down, RejectReason::internal}) {
+       {RejectReason::queue_full, RejectReason::rate_limited, RejectReason::shutting_down, RejectReason::internal,
+        RejectReason::no_warm_collector}) {
     auto d = decode_rejected(view(bytes_of(good_rejected(reason))));
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->reason, static_cast<uint32_t>(reason));
     EXPECT_STRNE(reject_reason_name(reason), "unknown");
   }
-  for (uint32_t bad : {0u, 5u, 0xffffffffu}) {
+  for (uint32_t bad : {0u, 6u, 0xffffffffu}) {
     auto p = good_rejected();
     p.reason = bad;
     check_fails(decode_rejected(view(bytes_of(p))), "bad reject reason " + std::to_string(bad));
@@ -379,6 +380,71 @@ TEST(Decoders, StatusRequestAndReply) {
   reply.server_pid = 0;
   EXPECT_FALSE(decode_status_reply(view(bytes_of(reply))));
   EXPECT_FALSE(decode_status_reply(view(bytes_of(request))));
+}
+
+// --- the warm collector's hand-off ------------------------------------------
+
+TEST(HandOffCodec, RoundTripKeepsEveryArgument) {
+  std::vector<std::string> args = {"/usr/sbin/usercrash_c", "-k3:77:1000:1000:1700000000:1:0", "77", "-odd comm", "11",
+                                   ""};
+  auto p = make_hand_off(args, kHandOffPidfd);
+  ASSERT_TRUE(p) << p.error().message;
+  auto d = decode_hand_off(view(bytes_of(*p)));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->flags, kHandOffPidfd);
+  EXPECT_EQ(hand_off_args(*d), args);
+  EXPECT_EQ(peek_type(view(bytes_of(*p))).value(), PacketType::hand_off);
+  common_malformed_cases(*p, decode_hand_off, "hand-off");
+}
+
+TEST(HandOffCodec, WhatDoesNotFitIsRefusedWhenMade) {
+  check_fails(make_hand_off({}, 0), "0 arguments");
+  check_fails(make_hand_off(std::vector<std::string>(kMaxHandOffArgs + 1, "x"), 0), "65 arguments");
+  check_fails(make_hand_off({std::string(kHandOffArgsSize, 'a')}, 0), "more than the 480 bytes");
+  // Exactly full: the last string's NUL is the last byte.
+  EXPECT_TRUE(make_hand_off({std::string(kHandOffArgsSize - 1, 'a')}, 0));
+  check_fails(make_hand_off({std::string("a\0b", 3)}, 0), "NUL byte");
+}
+
+TEST(HandOffCodec, BadFieldsAreRefusedWhenRead) {
+  auto good = make_hand_off({"usercrash_c", "1", "x", "11"}, 0).value();
+  auto p = good;
+  p.flags = 4;
+  check_fails(decode_hand_off(view(bytes_of(p))), "unknown flags 0x4");
+  p = good;
+  p.argc = 0;
+  check_fails(decode_hand_off(view(bytes_of(p))), "bad argument count 0");
+  p.argc = kMaxHandOffArgs + 1;
+  check_fails(decode_hand_off(view(bytes_of(p))), "bad argument count 65");
+  p = good;
+  p.argc = 5;  // one more string than there is: the padding's NULs make it ""
+  EXPECT_EQ(hand_off_args(decode_hand_off(view(bytes_of(p))).value()).back(), "");
+  p = good;
+  std::memset(p.args, 'a', kHandOffArgsSize);
+  check_fails(decode_hand_off(view(bytes_of(p))), "argument 0 is not NUL-terminated");
+  p = good;
+  p.args[kHandOffArgsSize - 1] = 'z';
+  check_fails(decode_hand_off(view(bytes_of(p))), "bytes past the last argument");
+}
+
+TEST(HandOffCodec, TakenGoAndReady) {
+  auto taken = make_packet<HandOffTaken>();
+  taken.collector_pid = 42;
+  EXPECT_EQ(decode_hand_off_taken(view(bytes_of(taken))).value().collector_pid, 42);
+  common_malformed_cases(taken, decode_hand_off_taken, "hand-off taken");
+  taken.collector_pid = 0;
+  check_fails(decode_hand_off_taken(view(bytes_of(taken))), "bad pid 0");
+  auto go = make_packet<HandOffGo>();
+  EXPECT_TRUE(decode_hand_off_go(view(bytes_of(go))));
+  common_malformed_cases(go, decode_hand_off_go, "hand-off go");
+  go.reserved[1] = 1;
+  check_fails(decode_hand_off_go(view(bytes_of(go))), "reserved field is not zero");
+  auto ready = make_packet<CollectorReady>();
+  ready.pid = 7;
+  EXPECT_EQ(decode_collector_ready(view(bytes_of(ready))).value().pid, 7);
+  common_malformed_cases(ready, decode_collector_ready, "collector ready");
+  ready.pid = -1;
+  check_fails(decode_collector_ready(view(bytes_of(ready))), "bad pid -1");
 }
 
 }  // namespace
