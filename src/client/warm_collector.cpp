@@ -37,48 +37,50 @@ namespace {
 struct HandedCrash {
   ClientContext ctx;
   std::vector<std::string> args;  // usercrash_c's command line
-  util::UniqueFd client;          // the connection usercrash_c waits on; none for the kernel's
+  bool pidfd = false;             // Go brings one
+  util::UniqueFd client;          // the connection usercrash_c waits on
   util::UniqueFd core;
-  util::UniqueFd pidfd;
+  util::UniqueFd pid;
 };
 
 util::Result<HandedCrash> read_hand_off(ipc::Message& message) {
   auto packet = ipc::decode_hand_off(message.bytes);
   if (!packet) return std::unexpected(packet.error());
-  bool kernel = packet->flags & ipc::kHandOffKernelConnection;
-  bool pidfd = packet->flags & ipc::kHandOffPidfd;
-  size_t expected = (kernel ? 1 : 2) + (pidfd ? 1 : 0);
-  if (message.fds.size() != expected)
-    return util::fail(fmt::format("a hand-off with {} fds, expected {}", message.fds.size(), expected));
+  if (message.fds.size() != 1)
+    return util::fail(fmt::format("a hand-off with {} fds, expected the client's connection", message.fds.size()));
   HandedCrash crash;
-  size_t next = 0;
-  if (!kernel) crash.client = std::move(message.fds[next++]);
-  crash.core = std::move(message.fds[next++]);
-  if (pidfd) crash.pidfd = std::move(message.fds[next++]);
+  crash.client = std::move(message.fds[0]);
+  crash.pidfd = packet->flags & ipc::kHandOffPidfd;
   auto args = ipc::hand_off_args(*packet);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   auto ctx = parse_client_args(static_cast<int>(args.size()), argv.data());
   if (!ctx) return util::fail("its command line: " + ctx.error().message);
-  if (ctx->help || ctx->version || ctx->warm_channel >= 0 || ctx->kernel_connection != kernel)
+  if (ctx->help || ctx->version || ctx->warm_channel >= 0 || ctx->kernel_connection)
     return util::fail("its command line is not a crash's");
-  ctx->core_fd = crash.core.get();
-  ctx->pidfd = crash.pidfd ? crash.pidfd.get() : -1;
   crash.ctx = std::move(*ctx);
   crash.args = std::move(args);
   return crash;
 }
 
-// Tells usercrash_c the crash is taken and waits for its go-ahead; false
-// when it gave up meanwhile (its wait ran out): the crash is then its.
-bool take_from_client(int client) {
+// Tells usercrash_c the crash is taken and waits for its go-ahead, which
+// brings the core and the pidfd; false when it gave up meanwhile (its
+// wait ran out), and the crash stays its own.
+bool take_from_client(HandedCrash& crash) {
+  int client = crash.client.get();
   auto taken = ipc::make_packet<ipc::HandOffTaken>();
   taken.collector_pid = ::getpid();
   if (!ipc::send_packet(client, taken)) return false;
   if (!ipc::wait_readable(client, limits::kHandOffTimeout)) return false;
-  auto go = ipc::receive_message(client, 0);
-  return go && ipc::decode_hand_off_go(go->bytes).has_value();
+  size_t fds = crash.pidfd ? 2 : 1;
+  auto go = ipc::receive_message(client, fds);
+  if (!go || !ipc::decode_hand_off_go(go->bytes) || go->fds.size() != fds) return false;
+  crash.core = std::move(go->fds[0]);
+  if (crash.pidfd) crash.pid = std::move(go->fds[1]);
+  crash.ctx.core_fd = crash.core.get();
+  crash.ctx.pidfd = crash.pidfd ? crash.pid.get() : -1;
+  return true;
 }
 
 class WarmCollector {
@@ -198,7 +200,7 @@ void WarmCollector::spare(util::UniqueFd notify) {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  auto message = ipc::receive_message(channel_, 3);
+  auto message = ipc::receive_message(channel_, 1);
   if (!message) ::_exit(0);  // the server closed its end
   auto started = Clock::now();
   pid_t self = ::getpid();
@@ -210,7 +212,7 @@ void WarmCollector::spare(util::UniqueFd notify) {
     log::error("warm collector: a hand-off left to usercrash_c: {}", crash.error().message);
     ::_exit(1);
   }
-  if (crash->client && !take_from_client(crash->client.get())) {
+  if (!take_from_client(*crash)) {
     log::warn("warm collector: usercrash_c gave up the crash of pid {} before it was taken", crash->ctx.pid);
     ::_exit(0);
   }
@@ -224,9 +226,6 @@ int WarmCollector::collect_one(HandedCrash crash, Clock::time_point started) {
   // The configuration as usercrash_c would read it now (the file may have
   // changed since the collector started); the sandbox prepared at start
   // serves it when it is the same.
-  // A kernel connection comes from the server, whose configuration this
-  // collector was started with (as its workers are).
-  if (crash.ctx.kernel_connection) return run_crash(std::move(crash.ctx), config_, started, &*sandbox_);
   auto config = load_config(crash.ctx);
   if (!config) return pass_on_only(std::move(crash.ctx), config::Config{}, config.error().message, "usercrash_c");
   bool same = config::dump(*config) == config::dump(config_);

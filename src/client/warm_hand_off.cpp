@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <span>
+
 #include <fmt/format.h>
 
 #include "ipc/fd_passing.h"
@@ -16,8 +18,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kHandOffConnectTimeout{1000};
 
-// The collector's answer: Taken (then Go is sent), or why not.
-util::Result<void> await_taken(int sock) {
+// The collector's answer: Taken (then Go is sent, with the core and the
+// pidfd: the crash is the collector's from here), or why not.
+util::Result<void> await_taken(int sock, std::span<const int> fds) {
   if (auto ready = ipc::wait_readable(sock, limits::kHandOffTimeout); !ready)
     return util::fail(
         fmt::format("the warm collector did not take the crash within {} ms", limits::kHandOffTimeout.count()));
@@ -29,7 +32,7 @@ util::Result<void> await_taken(int sock) {
   auto taken = ipc::decode_hand_off_taken(answer->bytes);
   if (!taken) return util::fail("the warm collector's answer: " + taken.error().message);
   auto go = ipc::make_packet<ipc::HandOffGo>();
-  if (auto sent = ipc::send_packet(sock, go); !sent)
+  if (auto sent = ipc::send_packet(sock, go, fds); !sent)
     return util::fail(
         fmt::format("the warm collector's process {} went away: {}", taken->collector_pid, sent.error().message));
   return {};
@@ -50,14 +53,14 @@ HandOffOutcome hand_off(const config::Config& config, const std::vector<std::str
     why = sock.error().message;
     return HandOffOutcome::declined;
   }
-  std::vector<int> fds = {ctx.core_fd};
-  if (ctx.pidfd >= 0) fds.push_back(ctx.pidfd);
-  if (auto sent = ipc::send_packet(sock->get(), *packet, fds); !sent) {
+  if (auto sent = ipc::send_packet(sock->get(), *packet); !sent) {
     why = "sending the hand-off: " + sent.error().message;
     return HandOffOutcome::declined;
   }
   util::trace::mark("handed_off");
-  if (auto taken = await_taken(sock->get()); !taken) {
+  std::vector<int> fds = {ctx.core_fd};
+  if (ctx.pidfd >= 0) fds.push_back(ctx.pidfd);
+  if (auto taken = await_taken(sock->get(), fds); !taken) {
     // A collector's process that answers late must see that we gave up
     // before it reads anything: it waits for Go, and gets the end instead.
     ::shutdown(sock->get(), SHUT_RDWR);

@@ -131,8 +131,7 @@ Result<Rejected> decode_rejected(std::span<const std::byte> bytes) {
 Result<HandOff> decode_hand_off(std::span<const std::byte> bytes) {
   auto p = decode_common<HandOff>(bytes);
   if (!p) return p;
-  if (p->flags & ~(kHandOffPidfd | kHandOffKernelConnection))
-    return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
+  if (p->flags & ~kHandOffPidfd) return util::fail(fmt::format("unknown flags 0x{:x}", p->flags));
   if (p->argc < 1 || p->argc > kMaxHandOffArgs) return util::fail(fmt::format("bad argument count {}", p->argc));
   // argc strings, each NUL-terminated, and nothing but NULs after them.
   size_t at = 0;

@@ -11,12 +11,13 @@
 //                        ◀───      Published (the slot the report went to)
 //
 //   usercrash_c, with the warm collector up (client/warm_hand_off.h)
-//   HandOff + core fd, pidfd ───▶  (server passes it on, with the
+//   HandOff              ───▶      (server passes it on, with the
 //                                   connection, to the warm collector)
 //                        ◀───      HandOffTaken (from the collector's process
 //                                   for this crash) or Rejected
-//   HandOffGo            ───▶      (only now is the core read; usercrash_c
-//                                   exits, or collects itself without Taken)
+//   HandOffGo + core fd, pidfd ─▶  (the crash is the collector's now;
+//                                   usercrash_c exits, or collects the crash
+//                                   itself when no Taken came in time)
 //
 //   warm collector (started by the server on a socket pair)
 //   CollectorReady       ───▶      (warm: hand-offs may come)
@@ -170,15 +171,16 @@ struct StatusReply {
 };
 
 // HandOff.flags
-inline constexpr uint32_t kHandOffPidfd = 1u << 0;             // a pidfd follows the core fd
-inline constexpr uint32_t kHandOffKernelConnection = 1u << 1;  // server to collector only: the core fd is
-                                                               // the kernel's coredump connection, no client
+inline constexpr uint32_t kHandOffPidfd = 1u << 0;  // HandOffGo brings a pidfd after the core fd
 inline constexpr unsigned kHandOffArgsSize = 480;
 
 // A crash handed to the warm collector: usercrash_c's own command line
 // (the kernel's %-specifiers and our options), which the collector parses
-// as usercrash_c would, and, as fds, the core stream and the kernel's pidfd.
-// From the server to the collector the client's connection comes first.
+// as usercrash_c would. From the server to the collector it carries the
+// client's connection as its one fd. The core stream and the pidfd come
+// only with HandOffGo, from the client to the one process that took the
+// crash: a hand-off left waiting (a hung collector) holds nothing the
+// kernel waits on.
 struct HandOff {
   static constexpr PacketType kType = PacketType::hand_off;
   PacketHeader header;
@@ -188,9 +190,9 @@ struct HandOff {
 };
 inline constexpr uint32_t kMaxHandOffArgs = 64;
 
-// The collector's process for this crash has the fds and waits for Go; the
-// client may still give up (it then closes the connection, and the
-// collector drops the crash without reading a byte of it).
+// The collector's process for this crash waits for Go; the client may
+// still give up (it then shuts the connection down, and that process
+// drops the crash, which it never had a byte of).
 struct HandOffTaken {
   static constexpr PacketType kType = PacketType::hand_off_taken;
   PacketHeader header;

@@ -259,9 +259,8 @@ void Server::on_accept() {
 }
 
 void Server::on_readable(Connection& c) {
-  // A queued client has nothing to say; readable means it hung up. A
-  // hand-off brings the core and the pidfd.
-  size_t max_fds = c.state == State::awaiting_request ? 2 : 0;
+  // A queued client has nothing to say; readable means it hung up.
+  size_t max_fds = 0;
   auto message = ipc::receive_message(c.sock.get(), max_fds);
   if (!message) {
     if (c.state == State::dumping) {
@@ -770,19 +769,16 @@ void Server::on_kernel_readable(Connection& c) {
 
 void Server::on_hand_off(Connection& c, ipc::Message& message) {
   auto packet = ipc::decode_hand_off(message.bytes);
-  size_t fds = packet ? 1 + ((packet->flags & ipc::kHandOffPidfd) ? 1 : 0) : 0;
-  if (!packet || (packet->flags & ipc::kHandOffKernelConnection) || message.fds.size() != fds) {
+  if (!packet) {
     ++counters_.malformed;
-    log::warn("{}: dropped: {}", describe(c),
-              !packet ? packet.error().message : fmt::format("a hand-off with {} fds", message.fds.size()));
+    log::warn("{}: dropped: {}", describe(c), packet.error().message);
     close_connection(c.id);
     return;
   }
   // The collector's process for this crash answers the client on this
-  // connection; ours is closed once it is passed on.
-  std::vector<int> passed = {c.sock.get()};
-  for (const auto& fd : message.fds) passed.push_back(fd.get());
-  util::Result<void> sent = warm_ ? warm_->pass(*packet, passed) : util::fail("warm_collector=no");
+  // connection (and gets the core on it); ours is closed once it is passed on.
+  int passed = c.sock.get();
+  util::Result<void> sent = warm_ ? warm_->pass(*packet, std::span(&passed, 1)) : util::fail("warm_collector=no");
   if (!sent) {
     log::debug("{}: hand-off refused: {}", describe(c), sent.error().message);
     ++warm_refused_;
@@ -801,17 +797,7 @@ void Server::start_worker(Connection& c) {
   ::fcntl(c.sock.get(), F_SETFL, flags & ~O_NONBLOCK);
   std::vector<std::string> args = {worker_.client, "--kernel-connection", "3"};
   args.insert(args.end(), worker_.args.begin(), worker_.args.end());
-  // The warm collector, when it is there, collects it in a process of its
-  // own; otherwise a worker is started.
-  // It was started with our configuration, which it uses for these.
-  if (warm_ && warm_->ready()) {
-    auto packet = ipc::make_hand_off({worker_.client, "--kernel-connection", "3"}, ipc::kHandOffKernelConnection);
-    int fd = c.sock.get();
-    if (packet && warm_->pass(*packet, std::span(&fd, 1))) {
-      log::debug("{}: passed to the warm collector", describe(c));
-      return;
-    }
-  }
+
   util::SpawnFds fds;
   fds.map.emplace_back(c.sock.get(), 3);
   auto spawned = util::spawn_program(args, fds);

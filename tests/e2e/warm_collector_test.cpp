@@ -1,6 +1,5 @@
 // The warm collector on the real crash path: usercrash_c hands the crash
-// over (pipe mode), the server passes kernel-socket crashes to it, and the
-// report is the same as usercrash_c's own.
+// over (pipe mode), and the report is the same as usercrash_c's own.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,7 +68,9 @@ TEST_F(WarmCollector, PipeModeCrashIsHandedOverAndCollectedInFull) {
       << "the collector's process for each crash ended with it";
 }
 
-TEST_F(WarmCollector, KernelSocketCrashGoesToTheWarmCollector) {
+TEST_F(WarmCollector, KernelSocketCrashesStillGetTheirWorker) {
+  // Not handed to the warm collector (yet): a kernel connection left
+  // waiting in a hung collector's queue would hold the kernel's write.
   TempDir dir;
   ServerProcess server(dir, {"metrics_file=" + dir / "usercrash.prom"});
   CorePatternGuard guard("@@" + (dir / "run/core.sock"));
@@ -79,9 +80,7 @@ TEST_F(WarmCollector, KernelSocketCrashGoesToTheWarmCollector) {
   ASSERT_TRUE(r) << server.log();
   expect_whole_null_report(*r, crash.pid);
   EXPECT_EQ((*r)["source"], "kernel_socket");
-  EXPECT_TRUE(eventually([&] { return metric(dir / "usercrash.prom", kPassed) == 1; }))
-      << read_file(dir / "usercrash.prom");
-  EXPECT_EQ(server.log().find("worker "), std::string::npos) << "no worker program was started\n" << server.log();
+  EXPECT_TRUE(server.log_shows("worker ")) << server.log();
 }
 
 TEST_F(WarmCollector, OffMeansUsercrashCCollectsItself) {
