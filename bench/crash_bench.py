@@ -112,14 +112,37 @@ class Bench:
         with open(conf, "w") as f:
             f.write(f"directory={d}/crashes\nsocket={d}/run/s.sock\nkernel_socket={d}/run/k.sock\ncount=100\n{extra}")
         env = dict(os.environ, USERCRASH_TRACE_FD=str(trace_fd)) if trace_fd is not None else None
+        log = open(f"{d}/server.log", "w")
         self.server = subprocess.Popen([f"{build or self.build}/bin/usercrash_s", "-c", conf],
-                                       stderr=subprocess.DEVNULL, env=env,
+                                       stderr=log, env=env,
                                        pass_fds=() if trace_fd is None else (trace_fd,))
+        log.close()
         for _ in range(500):
             if os.path.exists(f"{d}/run/s.sock"):
                 break
             time.sleep(0.01)
+        # A server that keeps a warm collector (warm_collector, on by
+        # default) is measured once it is warm, as it runs for days.
+        self.warm_pid = None
+        if "warm_collector=no" not in extra and self.knows_key(build or self.build, "warm_collector"):
+            for _ in range(1000):
+                for line in read(f"{d}/server.log").splitlines():
+                    if line.startswith("usercrash_s: warm collector ") and line.endswith(" ready"):
+                        self.warm_pid = int(line.split()[3])
+                if self.warm_pid:
+                    break
+                time.sleep(0.01)
+            if not self.warm_pid:
+                raise SystemExit(f"the warm collector did not get ready:\n{read(f'{d}/server.log')}")
         return d, conf
+
+    def warm_children_cpu_ms(self):
+        """CPU (ms) of the warm collector's ended processes (one per crash),
+        from its /proc stat (cutime + cstime, in clock ticks); 0 without one."""
+        if not self.warm_pid:
+            return 0.0
+        fields = read(f"/proc/{self.warm_pid}/stat").rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) * 1000 / os.sysconf("SC_CLK_TCK")
 
     def crash(self, args, parked, exe="crasher", extra_env=None):
         # Default-sized thread stacks: the core then carries them (as zeros
@@ -177,6 +200,7 @@ class Bench:
             pattern = f"|{client} -c {conf} -k%F:%I:%u:%g:%t:%d:%c %P %e %s"
         self.set_pattern(pattern)
         times, peaks, cpus = [], [], []
+        warm_cpu_before = self.warm_children_cpu_ms()
         for i in range(self.runs):
             for f in ("rss", "cpu"):
                 if os.path.exists(f"{d}/{f}"):
@@ -191,8 +215,11 @@ class Bench:
                 cpus.append(int(read(f"{d}/cpu")) / 1000)
         self.reap()
         if rss:
-            # Peak RSS (KiB) and CPU (ms) of usercrash_c and its collector child, medians.
-            return median(peaks), median(cpus)
+            # Peak RSS (KiB) and CPU (ms) of usercrash_c and its collector child, medians;
+            # with a warm collector, the CPU of its processes for these crashes
+            # (each the collector's child, reaped by it) is added, per crash.
+            warm_cpu = self.warm_children_cpu_ms() - warm_cpu_before
+            return median(peaks), median(cpus) + warm_cpu / max(1, self.runs)
         return times
 
     def peer(self, kind, scenario, hide):
@@ -316,11 +343,15 @@ def main():
     ap.add_argument("--only", help="comma-separated scenario names")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--baseline", help="another build directory, measured beside this one")
+    ap.add_argument("--baseline-config", action="append", default=[], metavar="KEY=VALUE",
+                    help="a config line for the baseline's server only (e.g. warm_collector=no "
+                         "with --baseline BUILD of this build: warm against cold)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="alternating rounds of --runs crashes each, with --baseline or --journald")
     ap.add_argument("--journald", action="store_true",
                     help="journald and crash groups on against off, instead of the peers")
     opts = ap.parse_args()
+    baseline_extra = "".join(line + "\n" for line in opts.baseline_config)
     if os.geteuid() != 0:
         sys.exit("crash_bench: run as root (it changes core_pattern)")
     if opts.journald:
@@ -353,7 +384,8 @@ def main():
                 mine, theirs = [], []
                 for _ in range(opts.rounds):
                     mine += bench.usercrash(scenario, False)
-                    theirs += bench.usercrash(scenario, False, build=os.path.abspath(opts.baseline))
+                    theirs += bench.usercrash(scenario, False, build=os.path.abspath(opts.baseline),
+                                              extra=baseline_extra)
                 row["usercrash"] = median(mine)
                 row["usercrash, baseline build"] = median(theirs)
             else:
@@ -362,7 +394,7 @@ def main():
             row["client peak RSS KiB"], row["client+collector CPU ms"] = bench.usercrash(scenario, False, rss=True)
             if opts.baseline:
                 row["client+collector CPU ms, baseline build"] = bench.usercrash(
-                    scenario, False, rss=True, build=os.path.abspath(opts.baseline))[1]
+                    scenario, False, rss=True, build=os.path.abspath(opts.baseline), extra=baseline_extra)[1]
             if not opts.no_peers:
                 for kind in ("seed", "eu-stack"):
                     for hide in (False, True):
