@@ -66,7 +66,7 @@ std::unique_ptr<collect::ReportDestination> choose_destination(const config::Con
 }  // namespace
 
 int run_crash(ClientContext context, const config::Config& config, std::chrono::steady_clock::time_point started,
-              const collect::Sandbox* sandbox) {
+              const WarmState& warm) {
   // 1. Who crashed, and the head of its core.
   auto crash = Crash::open(std::move(context), config);
   if (!crash) {
@@ -92,7 +92,13 @@ int run_crash(ClientContext context, const config::Config& config, std::chrono::
   //    passes on once it is collected.
   collect::Plan plan = collect::make_plan(config, started);
   plan.remote_debug = debuginfod.get();
-  plan.prepared_sandbox = sandbox;
+  plan.prepared_sandbox = warm.sandbox;
+  if (warm.modules) {
+    plan.options.warm = warm.modules;
+    // The child inherits the warm libraries' private mappings, which its
+    // data limit counts too (engine::WarmModules::data_bytes()).
+    if (plan.budget.memory_bytes) plan.budget.memory_bytes += warm.modules->data_bytes();
+  }
   auto target = crash->target(config, plan.process);
   if (ctx.time) plan.options.time = *ctx.time;
   auto done = collect::collect(*target, plan, *destination, [&] { return relay.save(destination->core_fd()); });

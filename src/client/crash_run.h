@@ -8,6 +8,7 @@
 
 #include "client/client_context.h"
 #include "collect/sandbox.h"
+#include "engine/warm_modules.h"
 #include "config/config.h"
 #include "util/result.h"
 
@@ -25,9 +26,15 @@ int pass_on_only(ClientContext ctx, const config::Config& config, const std::str
 // Reads the crash, asks the server for its slot (or takes one of its own),
 // collects the report in the isolated job, passes the core on; the exit
 // status. `started` is when this crash's handling began.
-// `sandbox`, when given, is the engine's sandbox prepared for `config`
-// once (the warm collector's).
+// What the warm collector loaded once, for the crashes it forks a process
+// for: the engine's sandbox prepared for its configuration (null when the
+// crash's configuration is another), and the trusted libraries it holds.
+struct WarmState {
+  const collect::Sandbox* sandbox = nullptr;
+  const engine::WarmModules* modules = nullptr;
+};
+
 int run_crash(ClientContext ctx, const config::Config& config, std::chrono::steady_clock::time_point started,
-              const collect::Sandbox* sandbox = nullptr);
+              const WarmState& warm = {});
 
 }  // namespace usercrash::client

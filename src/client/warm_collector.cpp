@@ -106,6 +106,7 @@ class WarmCollector {
   int channel_;
   size_t spare_limit_;
   std::optional<collect::Sandbox> sandbox_;
+  engine::WarmModules modules_;
   util::UniqueFd notes_read_, notes_write_;  // spares say here that they took a crash (their pid)
   util::UniqueFd signals_;
   std::set<pid_t> idle_, busy_;
@@ -117,6 +118,16 @@ void WarmCollector::warm_up() {
   // Landlock paths.
   if (auto problem = engine::load_disassembler()) log::warn("warm collector: {}", *problem);
   sandbox_.emplace(collect::Sandbox::prepare(collect::sandbox_options(config_)));
+  // The trusted system libraries most crashed programs map (ours: libc,
+  // the loader, libstdc++, libm, libgcc_s, elfutils' ...), with their
+  // symbols, DWARF and line tables.
+  engine::WarmOptions options;
+  options.debuginfo_path = config_.debuginfo_path;
+  modules_ = engine::WarmModules::load(engine::default_warm_libraries(), options);
+  for (const auto& problem : modules_.problems()) log::debug("warm collector: {}", problem);
+  log::info("warm collector: {} libraries held warm ({} MiB, {} ms)", modules_.modules().size(),
+            modules_.resident_bytes() >> 20,
+            std::chrono::duration_cast<std::chrono::milliseconds>(modules_.load_time()).count());
 }
 
 int WarmCollector::run() {
@@ -160,9 +171,10 @@ int WarmCollector::run() {
         else stop = true;
     }
   }
-  // An idle spare would wait on the channel for nothing; busy ones finish
-  // their crash.
-  for (pid_t pid : idle_) ::kill(pid, SIGKILL);
+  // Spares are left alone: a busy one finishes its crash, and an idle one
+  // takes what the server passed before it went, then ends when it finds
+  // the server's end closed. (Killing the ones thought idle could kill one
+  // that took a crash a moment ago.)
   return 0;
 }
 
@@ -207,6 +219,10 @@ void WarmCollector::spare(util::UniqueFd notify) {
   (void)!::write(notify.get(), &self, sizeof self);
   notify.reset();
   ::close(channel_);
+  // Now a crash's process like usercrash_c: a journald that stopped
+  // reading must not hold it (the warm collector itself keeps no thread,
+  // so that its forks are clean).
+  log::deliver_in_background();
   auto crash = read_hand_off(*message);
   if (!crash) {
     log::error("warm collector: a hand-off left to usercrash_c: {}", crash.error().message);
@@ -228,8 +244,11 @@ int WarmCollector::collect_one(HandedCrash crash, Clock::time_point started) {
   // serves it when it is the same.
   auto config = load_config(crash.ctx);
   if (!config) return pass_on_only(std::move(crash.ctx), config::Config{}, config.error().message, "usercrash_c");
+  // The warm libraries were checked against the collector's debuginfo_path.
   bool same = config::dump(*config) == config::dump(config_);
-  return run_crash(std::move(crash.ctx), *config, started, same ? &*sandbox_ : nullptr);
+  WarmState warm;
+  if (same) warm = {&*sandbox_, &modules_};
+  return run_crash(std::move(crash.ctx), *config, started, warm);
 }
 
 }  // namespace

@@ -245,9 +245,11 @@ TEST_F(CrashPath, ClientWithoutACoreStreamStillReportsProcFacts) {
   Sleeper sleeping;
   pid_t sleeper = sleeping.pid();
   RunResult r = run({program("usercrash_c"), "--config", server.config(), std::to_string(sleeper), "sleep", "11"}, "");
-  sleeping.stop();
   EXPECT_EQ(WEXITSTATUS(r.status), 0) << r.output;
+  // Handed to the warm collector, the crash is collected after
+  // usercrash_c exits: the process must live until then.
   auto report = wait_for_report(server.directory(), "usercrash_00");
+  sleeping.stop();
   ASSERT_TRUE(report) << server.log();
   EXPECT_EQ((*report)["pid"], sleeper);
   EXPECT_EQ((*report)["comm"], "sleep");

@@ -29,7 +29,10 @@ class ServerDeath : public ::testing::Test {
 // usercrash_c processes of this configuration: clients run by the kernel
 // and workers the server started for its kernel socket.
 int clients_of(const std::string& config) {
-  RunResult r = run({"pgrep", "-c", "-f", "usercrash_c .*" + config});
+  // Not the warm collector ("usercrash_c --warm-collector 3 -c ..."), which
+  // lives as long as the server; its processes for crashes show the
+  // crash's command line (client/process_title.h) and are counted.
+  RunResult r = run({"pgrep", "-c", "-f", "usercrash_c (-[^-]|--[^w]).*" + config});
   return std::atoi(r.output.c_str());
 }
 
