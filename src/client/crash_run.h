@@ -8,8 +8,8 @@
 
 #include "client/client_context.h"
 #include "collect/sandbox.h"
-#include "engine/warm_modules.h"
 #include "config/config.h"
+#include "engine/warm_modules.h"
 #include "util/result.h"
 
 namespace usercrash::client {

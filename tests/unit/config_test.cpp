@@ -136,7 +136,7 @@ TEST(Config, OddValuesDumpBackThroughTheFileAndThroughSet) {
 
 TEST(Config, EveryKeyIsDocumentedAndDumpsBackToTheSameConfig) {
   const auto& names = keys();
-  EXPECT_EQ(names.size(), 34u);
+  EXPECT_EQ(names.size(), 35u);
   Config c = parse_ok("count=9\nsave_core=yes\nsource_lines=none\ntime_budget=1500ms\nmax_core_size=8K\n");
   auto pairs = dump(c);
   ASSERT_EQ(pairs.size(), names.size());

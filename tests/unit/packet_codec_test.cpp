@@ -329,9 +329,8 @@ TEST(PublishedCodec, RoundTripAndName) {
 // --- Rejected ---------------------------------------------------------------
 
 TEST(RejectedCodec, RoundTripAndReason) {
-  for (auto reason :
-       {RejectReason::queue_full, RejectReason::rate_limited, RejectReason::shutting_down, RejectReason::internal,
-        RejectReason::no_warm_collector}) {
+  for (auto reason : {RejectReason::queue_full, RejectReason::rate_limited, RejectReason::shutting_down,
+                      RejectReason::internal, RejectReason::no_warm_collector}) {
     auto d = decode_rejected(view(bytes_of(good_rejected(reason))));
     ASSERT_TRUE(d) << d.error().message;
     EXPECT_EQ(d->reason, static_cast<uint32_t>(reason));
@@ -385,8 +384,8 @@ TEST(Decoders, StatusRequestAndReply) {
 // --- the warm collector's hand-off ------------------------------------------
 
 TEST(HandOffCodec, RoundTripKeepsEveryArgument) {
-  std::vector<std::string> args = {"/usr/sbin/usercrash_c", "-k3:77:1000:1000:1700000000:1:0", "77", "-odd comm", "11",
-                                   ""};
+  std::vector<std::string> args = {
+      "/usr/sbin/usercrash_c", "-k3:77:1000:1000:1700000000:1:0", "77", "-odd comm", "11", ""};
   auto p = make_hand_off(args, kHandOffPidfd);
   ASSERT_TRUE(p) << p.error().message;
   auto d = decode_hand_off(view(bytes_of(*p)));
