@@ -417,6 +417,13 @@ std::string unpack_saved_core(const std::string& directory, const std::string& s
   return store::decompress_core(in.get(), out.get()) ? core : "";
 }
 
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+  for (pid_t c; in >> c;) out.push_back(c);
+  return out;
+}
+
 bool clients_running(const std::string& config_path) {
   return WEXITSTATUS(run({"pgrep", "-f", "usercrash_c -c " + config_path}).status) == 0;
 }

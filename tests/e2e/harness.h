@@ -182,6 +182,8 @@ std::string unpack_saved_core(const std::string& directory, const std::string& s
 
 // Whether any usercrash_c started with this config is still running.
 bool clients_running(const std::string& config_path);
+// The children of `pid` (say, the warm collector's spares, idle or collecting).
+std::vector<pid_t> children_of(pid_t pid);
 
 // Open fds and resident memory (KiB) of a process, for bounds checks.
 size_t fd_count(pid_t pid);

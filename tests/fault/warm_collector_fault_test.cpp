@@ -5,9 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -16,14 +13,6 @@ namespace usercrash::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The children of `pid` (its spares, idle or collecting).
-std::vector<pid_t> children_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
-  std::vector<pid_t> out;
-  for (pid_t c; in >> c;) out.push_back(c);
-  return out;
-}
 
 class WarmCollectorFault : public ::testing::Test {
  protected:
