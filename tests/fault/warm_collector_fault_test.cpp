@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
+
 #include <gtest/gtest.h>
 
 #include "e2e/harness.h"
@@ -14,79 +16,71 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A server with its warm collector ready, and the collector's one spare.
 class WarmCollectorFault : public ::testing::Test {
  protected:
-  void SetUp() override { REQUIRE_ROOT(); }
+  void SetUp() override {
+    REQUIRE_ROOT();
+    server_ = std::make_unique<ServerProcess>(dir_);
+    warm_ = server_->warm_collector_pid();
+    ASSERT_GT(warm_, 0);
+    std::vector<pid_t> spares = children_of(warm_);
+    ASSERT_EQ(spares.size(), 1u) << "one spare waits for the next crash";
+    spare_ = spares[0];
+  }
+
+  // A crash through core_pattern, reported in `slot` with its backtrace.
+  void expect_crash_reported(const std::string& slot) {
+    CrashResult crash = run_crasher(crasher("crasher"), {"null"});
+    auto r = wait_for_report(server_->directory(), slot);
+    ASSERT_TRUE(r) << server_->log();
+    EXPECT_EQ((*r)["pid"], crash.pid);
+    EXPECT_FALSE((*r)["threads"][0]["frames"].empty());
+    EXPECT_TRUE((*r)["problems"].empty()) << (*r)["problems"].dump();
+    last_pid_ = crash.pid;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  pid_t warm_ = -1, spare_ = -1, last_pid_ = -1;
 };
 
 TEST_F(WarmCollectorFault, KilledCollectorIsRestartedAndNoCrashIsLost) {
-  TempDir dir;
-  ServerProcess server(dir);
-  pid_t warm = server.warm_collector_pid();
-  ASSERT_GT(warm, 0);
-  std::vector<pid_t> spares = children_of(warm);
-  ASSERT_EQ(spares.size(), 1u) << "one spare waits for the next crash";
-  CorePatternGuard guard(client_pattern(server.config()));
-  ASSERT_EQ(::kill(warm, SIGKILL), 0);
+  CorePatternGuard guard(client_pattern(server_->config()));
+  ASSERT_EQ(::kill(warm_, SIGKILL), 0);
   // At once: the collector is gone (its spare goes when the server closes
   // the channel), and usercrash_c collects by itself.
-  CrashResult first = run_crasher(crasher("crasher"), {"null"});
-  auto r = wait_for_report(server.directory(), "usercrash_00");
-  ASSERT_TRUE(r) << server.log();
-  EXPECT_EQ((*r)["pid"], first.pid);
-  EXPECT_FALSE((*r)["threads"][0]["frames"].empty());
-  EXPECT_TRUE(server.log_shows("warm collector " + std::to_string(warm) + " ended (Killed)")) << server.log();
-  EXPECT_TRUE(eventually([&] { return ::kill(spares[0], 0) != 0; })) << "the old spare went with the channel";
+  expect_crash_reported("usercrash_00");
+  EXPECT_TRUE(server_->log_shows("warm collector " + std::to_string(warm_) + " ended (Killed)")) << server_->log();
+  EXPECT_TRUE(eventually([&] { return ::kill(spare_, 0) != 0; })) << "the old spare went with the channel";
   // Then another collector, warm again, takes the next crash.
-  ASSERT_TRUE(eventually([&] { return server.warm_collector_pid() > 0 && server.warm_collector_pid() != warm; }, 15s))
-      << server.log();
-  CrashResult second = run_crasher(crasher("crasher"), {"null"});
-  r = wait_for_report(server.directory(), "usercrash_01");
-  ASSERT_TRUE(r) << server.log();
-  EXPECT_EQ((*r)["pid"], second.pid);
-  EXPECT_TRUE(server.running());
+  ASSERT_TRUE(
+      eventually([&] { return server_->warm_collector_pid() > 0 && server_->warm_collector_pid() != warm_; }, 15s))
+      << server_->log();
+  expect_crash_reported("usercrash_01");
+  EXPECT_TRUE(server_->running());
 }
 
 TEST_F(WarmCollectorFault, StoppedCollectorCostsASecondThenUsercrashCCollects) {
-  TempDir dir;
-  ServerProcess server(dir);
-  pid_t warm = server.warm_collector_pid();
-  ASSERT_GT(warm, 0);
-  std::vector<pid_t> spares = children_of(warm);
-  ASSERT_EQ(spares.size(), 1u);
-  CorePatternGuard guard(client_pattern(server.config()));
+  CorePatternGuard guard(client_pattern(server_->config()));
   // Hung: neither the collector nor its spare runs.
-  ::kill(spares[0], SIGSTOP);
-  ::kill(warm, SIGSTOP);
-  CrashResult crash = run_crasher(crasher("crasher"), {"null"});
-  auto r = wait_for_report(server.directory(), "usercrash_00");
-  ASSERT_TRUE(r) << server.log();
-  EXPECT_EQ((*r)["pid"], crash.pid);
-  EXPECT_FALSE((*r)["threads"][0]["frames"].empty());
-  EXPECT_TRUE((*r)["problems"].empty()) << (*r)["problems"].dump();
+  ::kill(spare_, SIGSTOP);
+  ::kill(warm_, SIGSTOP);
+  expect_crash_reported("usercrash_00");
   // Woken, the spare finds the hand-off it was passed long given up: it
   // reads nothing of it, and no second report appears.
-  ::kill(warm, SIGCONT);
-  ::kill(spares[0], SIGCONT);
-  EXPECT_TRUE(server.log_shows("gave up the crash of pid " + std::to_string(crash.pid))) << server.log();
-  EXPECT_TRUE(eventually([&] { return !clients_running(server.config()); }));
-  EXPECT_EQ(list_reports(server.directory()).size(), 1u) << server.log();
+  ::kill(warm_, SIGCONT);
+  ::kill(spare_, SIGCONT);
+  EXPECT_TRUE(server_->log_shows("gave up the crash of pid " + std::to_string(last_pid_))) << server_->log();
+  EXPECT_TRUE(eventually([&] { return !clients_running(server_->config()); }));
+  EXPECT_EQ(list_reports(server_->directory()).size(), 1u) << server_->log();
   // And it serves the next crash as before.
-  CrashResult next = run_crasher(crasher("crasher"), {"null"});
-  r = wait_for_report(server.directory(), "usercrash_01");
-  ASSERT_TRUE(r) << server.log();
-  EXPECT_EQ((*r)["pid"], next.pid);
+  expect_crash_reported("usercrash_01");
 }
 
 TEST_F(WarmCollectorFault, ServerStopTakesTheCollectorAlong) {
-  TempDir dir;
-  ServerProcess server(dir);
-  pid_t warm = server.warm_collector_pid();
-  ASSERT_GT(warm, 0);
-  std::vector<pid_t> spares = children_of(warm);
-  ASSERT_EQ(spares.size(), 1u);
-  EXPECT_EQ(server.stop(), 0);
-  EXPECT_TRUE(eventually([&] { return ::kill(warm, 0) != 0 && ::kill(spares[0], 0) != 0; }, 10s))
+  EXPECT_EQ(server_->stop(), 0);
+  EXPECT_TRUE(eventually([&] { return ::kill(warm_, 0) != 0 && ::kill(spare_, 0) != 0; }, 10s))
       << "no collector or spare outlives the server";
 }
 
