@@ -83,6 +83,14 @@ bool take_from_client(HandedCrash& crash) {
   return true;
 }
 
+// A crash's process ends: what its log thread holds gets the moment
+// usercrash_c's exit gives it, then _exit (nothing of the warm collector's
+// state is torn down in a copy of it).
+[[noreturn]] void end(int status) {
+  log::flush(std::chrono::milliseconds(200));
+  ::_exit(status);
+}
+
 class WarmCollector {
  public:
   WarmCollector(const ClientContext& own, const config::Config& config)
@@ -226,15 +234,15 @@ void WarmCollector::spare(util::UniqueFd notify) {
   auto crash = read_hand_off(*message);
   if (!crash) {
     log::error("warm collector: a hand-off left to usercrash_c: {}", crash.error().message);
-    ::_exit(1);
+    end(1);
   }
   if (!take_from_client(*crash)) {
     log::warn("warm collector: usercrash_c gave up the crash of pid {} before it was taken", crash->ctx.pid);
-    ::_exit(0);
+    end(0);
   }
   crash->client.reset();
   set_process_title(crash->args);
-  ::_exit(collect_one(std::move(*crash), started));
+  end(collect_one(std::move(*crash), started));
 }
 
 int WarmCollector::collect_one(HandedCrash crash, Clock::time_point started) {
