@@ -9,6 +9,7 @@
 #include "ipc/fd_passing.h"
 #include "ipc/packet_codec.h"
 #include "ipc/unix_socket.h"
+#include "util/limits.h"
 #include "util/log.h"
 
 namespace usercrash::client {
@@ -19,14 +20,12 @@ namespace {
 
 // How long to wait for the server's "published" answer after completing.
 constexpr std::chrono::seconds kPublishWait{5};
-// How long connecting to the server may take.
-constexpr std::chrono::milliseconds kConnectTimeout{1000};
 
 }  // namespace
 
 ServerSlot::Answer ServerSlot::ask(const config::Config& config, const Crash& crash, const CrashDebuginfod* debuginfod,
                                    std::unique_ptr<ServerSlot>& slot, std::string& why) {
-  auto sock = ipc::connect_unix(config.socket, SOCK_SEQPACKET, kConnectTimeout);
+  auto sock = ipc::connect_unix(config.socket, SOCK_SEQPACKET, limits::kServerConnectTimeout);
   if (!sock) {
     why = sock.error().message;
     return Answer::unavailable;

@@ -10,6 +10,9 @@
 #include <chrono>
 #include <cstring>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -115,7 +118,8 @@ class WarmCollector {
   size_t spare_limit_;
   std::optional<collect::Sandbox> sandbox_;
   engine::WarmModules modules_;
-  util::UniqueFd notes_read_, notes_write_;  // spares say here that they took a crash (their pid)
+  std::vector<std::pair<std::string, std::string>> own_dump_;  // config_, key by key
+  util::UniqueFd notes_read_, notes_write_;                    // spares say here that they took a crash (their pid)
   util::UniqueFd signals_;
   std::set<pid_t> idle_, busy_;
 };
@@ -126,6 +130,7 @@ void WarmCollector::warm_up() {
   // Landlock paths.
   if (auto problem = engine::load_disassembler()) log::warn("warm collector: {}", *problem);
   sandbox_.emplace(collect::Sandbox::prepare(collect::sandbox_options(config_)));
+  own_dump_ = config::dump(config_);
   // The trusted system libraries most crashed programs map (ours: libc,
   // the loader, libstdc++, libm, libgcc_s, elfutils' ...), with their
   // symbols, DWARF and line tables.
@@ -253,7 +258,7 @@ int WarmCollector::collect_one(HandedCrash crash, Clock::time_point started) {
   auto config = load_config(crash.ctx);
   if (!config) return pass_on_only(std::move(crash.ctx), config::Config{}, config.error().message, "usercrash_c");
   // The warm libraries were checked against the collector's debuginfo_path.
-  bool same = config::dump(*config) == config::dump(config_);
+  bool same = config::dump(*config) == own_dump_;
   WarmState warm;
   if (same) warm = {&*sandbox_, &modules_};
   return run_crash(std::move(crash.ctx), *config, started, warm);

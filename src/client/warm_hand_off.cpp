@@ -16,8 +16,6 @@ namespace usercrash::client {
 
 namespace {
 
-constexpr std::chrono::milliseconds kHandOffConnectTimeout{1000};
-
 // The collector's answer: Taken (then Go is sent, with the core and the
 // pidfd: the crash is the collector's from here), or why not.
 util::Result<void> await_taken(int sock, std::span<const int> fds) {
@@ -48,7 +46,7 @@ HandOffOutcome hand_off(const config::Config& config, const std::vector<std::str
     why = packet.error().message;
     return HandOffOutcome::declined;
   }
-  auto sock = ipc::connect_unix(config.socket, SOCK_SEQPACKET, kHandOffConnectTimeout);
+  auto sock = ipc::connect_unix(config.socket, SOCK_SEQPACKET, limits::kServerConnectTimeout);
   if (!sock) {
     why = sock.error().message;
     return HandOffOutcome::declined;

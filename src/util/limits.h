@@ -39,6 +39,9 @@ inline constexpr size_t kMaxKernelStackLines = 128;
 inline constexpr uint64_t kMaxReportSize = 16ULL << 20;
 // Bytes of core (uncompressed) kept per crash with save_core.
 inline constexpr uint64_t kMaxCoreSize = 2ULL << 30;
+// How long usercrash_c may take to connect to the server (for a slot, or
+// to hand a crash over): a server whose backlog is full is as good as down.
+inline constexpr std::chrono::milliseconds kServerConnectTimeout{1000};
 // How long usercrash_c waits for the warm collector to take a crash it
 // hands over (client/warm_hand_off.h), and the collector's process for
 // that crash for the go-ahead: the collector normally answers in well
